@@ -1,0 +1,1 @@
+"""Portico composition root: settings, app factory, storage, secrets, CLI."""

@@ -1,0 +1,235 @@
+"""The configuration schema: one YAML file, every key documented in docs/configuration.md.
+
+Every model forbids unknown keys so that a misspelt key stops startup instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+SERVER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Names that would collide with Portico's own routes at the origin root.
+RESERVED_SERVER_NAMES = frozenset(
+    {
+        "authorize",
+        "token",
+        "register",
+        "revoke",
+        "introspect",
+        "jwks",
+        "login",
+        "logout",
+        "consent",
+        "connections",
+        "healthz",
+        "readyz",
+        "static",
+        "metrics",
+    }
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ListenConfig(Strict):
+    """Where ``portico serve`` binds."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class SecretsConfig(Strict):
+    """The root secret key (``PORTICO_SECRET_KEY``) and its predecessors for rotation.
+
+    Each key is ≥ 32 random bytes, base64. ``secret_key`` or ``secret_key_file`` wins over the
+    ``PORTICO_SECRET_KEY`` / ``PORTICO_SECRET_KEY_FILE`` environment variables.
+    """
+
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    previous_keys: list[SecretStr] = Field(default_factory=list)
+    generated_key_file: Path = Path(".portico/secret.key")
+
+
+class DevProviderConfig(Strict):
+    """Local-only sign-in: a form on which any email is typed. Refused unless public_url is loopback."""
+
+    type: Literal["dev"]
+    id: str = "dev"
+    display_name: str = "Development sign-in"
+
+
+ProviderConfig = Annotated[DevProviderConfig, Field(discriminator="type")]
+
+
+class LoginConfig(Strict):
+    """Who may sign in: identity providers and access rules (any rule admitting a user suffices)."""
+
+    providers: list[ProviderConfig] = Field(default_factory=list)
+    allowed_domains: list[str] = Field(default_factory=list)
+    allowed_emails: list[str] = Field(default_factory=list)
+    allowed_groups: list[str] = Field(default_factory=list)
+    allow_any_user: bool = False
+    session_idle_seconds: int = Field(default=8 * 3600, gt=0)
+    session_absolute_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+
+    @model_validator(mode="after")
+    def _rules_required(self) -> LoginConfig:
+        has_rules = self.allowed_domains or self.allowed_emails or self.allowed_groups
+        if self.providers and not has_rules and not self.allow_any_user:
+            raise ValueError(
+                "no access rule: set allowed_domains, allowed_emails or allowed_groups, "
+                "or allow_any_user: true to admit everyone the providers sign in"
+            )
+        return self
+
+
+class OAuthConfig(Strict):
+    """The authorization server's lifetimes (seconds) and registration policy."""
+
+    access_token_lifetime: int = Field(default=3600, gt=0)
+    refresh_token_lifetime: int = Field(default=30 * 24 * 3600, gt=0)
+    authorization_code_lifetime: int = Field(default=60, gt=0, le=600)
+    allowed_redirect_uris: list[str] = Field(default_factory=list)
+    client_idle_days: int = Field(default=90, gt=0)
+    registrations_per_minute: int = Field(default=20, gt=0)
+
+
+class _ServerBase(Strict):
+    title: str | None = None
+
+
+class StreamableHttpServerConfig(_ServerBase):
+    """An upstream MCP server reached over Streamable HTTP."""
+
+    transport: Literal["streamable-http"]
+    url: str
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=300.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _require_http_url(value)
+
+
+class SseServerConfig(StreamableHttpServerConfig):
+    """An upstream reached over the 2024-11-05 HTTP+SSE transport."""
+
+    transport: Literal["sse"]  # type: ignore[assignment]
+
+
+class AutoServerConfig(StreamableHttpServerConfig):
+    """An upstream probed for Streamable HTTP first, then legacy SSE."""
+
+    transport: Literal["auto"]  # type: ignore[assignment]
+
+
+class StdioServerConfig(_ServerBase):
+    """An upstream MCP server run as a child process speaking MCP over stdio."""
+
+    transport: Literal["stdio"]
+    command: str = Field(min_length=1)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, SecretStr] = Field(default_factory=dict)
+    cwd: Path | None = None
+    isolation: Literal["per_user", "shared"] = "per_user"
+    idle_timeout: float = Field(default=600.0, gt=0)
+
+
+ServerConfig = Annotated[
+    StreamableHttpServerConfig | SseServerConfig | AutoServerConfig | StdioServerConfig,
+    Field(discriminator="transport"),
+]
+
+
+class LimitsConfig(Strict):
+    """Request limits."""
+
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+
+
+class LoggingConfig(Strict):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
+
+
+class PorticoConfig(Strict):
+    """The whole configuration file."""
+
+    public_url: str
+    listen: ListenConfig = Field(default_factory=ListenConfig)
+    database_url: str = "sqlite:///./portico.db"
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+    login: LoginConfig = Field(default_factory=LoginConfig)
+    oauth: OAuthConfig = Field(default_factory=OAuthConfig)
+    servers: dict[str, ServerConfig] = Field(default_factory=dict)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://gateway.example.com")
+        if parts.path or parts.query or parts.fragment or value.endswith("/"):
+            raise ValueError("must be an origin: no path, query, fragment or trailing slash")
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+            raise ValueError("must use https unless the host is loopback")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("servers")
+    @classmethod
+    def _server_names(cls, value: dict[str, ServerConfig]) -> dict[str, ServerConfig]:
+        for name in value:
+            if not SERVER_NAME.match(name):
+                raise ValueError(f"server name {name!r} must match {SERVER_NAME.pattern}")
+            if name in RESERVED_SERVER_NAMES:
+                raise ValueError(f"server name {name!r} is reserved for Portico's own routes")
+        return value
+
+    @model_validator(mode="after")
+    def _dev_only_on_loopback(self) -> PorticoConfig:
+        dev = any(p.type == "dev" for p in self.login.providers)
+        if dev and not self.is_loopback:
+            raise ValueError("login provider type 'dev' is only allowed when public_url is loopback")
+        return self
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback_host(urlsplit(self.public_url).hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _require_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL")
+    return value

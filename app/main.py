@@ -1,0 +1,42 @@
+"""The app factory: ``create_app(config)`` wires routers, middleware and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import health
+from app.config import PorticoConfig, load_config
+from app.config.loader import resolve_config_path
+from app.errors import install_error_handlers
+from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.runtime import Runtime, build_runtime
+
+
+def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the ASGI application. Without arguments, loads the config named by ``PORTICO_CONFIG``.
+
+    Building the runtime (keys, database, migrations) happens here, so a broken deployment fails
+    before the server binds.
+    """
+    if runtime is None:
+        runtime = build_runtime(config or load_config(resolve_config_path(None)))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(title="Portico", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health.router)
+    _wrap(app, runtime.config)
+    return app
+
+
+def _wrap(app: FastAPI, config: PorticoConfig) -> None:
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=config.limits.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, https=config.public_url.startswith("https://"))

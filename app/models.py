@@ -1,0 +1,13 @@
+"""The registry of model modules, so Alembic and tests see every table."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = ("oauth.store.signing_keys",)
+
+
+def import_all_models() -> None:
+    """Import every module that defines tables on ``app.db.Base``."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,71 @@
+"""Everything a running Portico holds: config, storage, keys. Built once, before serving."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import migrate
+from app.clock import Clock, SystemClock
+from app.config import PorticoConfig
+from app.crypto import Envelope, KeyRing, load_root_keys
+from app.db import create_db_engine, session_factory, transaction
+from app.log import register_secret
+from oauth.signing_keys import SigningKeys, ensure_signing_key, load_signing_keys
+
+log = logging.getLogger("portico")
+
+
+@dataclass
+class Runtime:
+    config: PorticoConfig
+    engine: Engine
+    db: sessionmaker[Session]
+    keyring: KeyRing
+    envelope: Envelope
+    signing_keys: SigningKeys
+    clock: Clock
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(
+    config: PorticoConfig,
+    *,
+    clock: Clock | None = None,
+    env: Mapping[str, str] | None = None,
+    apply_migrations: bool = True,
+) -> Runtime:
+    """Load the secret keys, open the database, apply migrations and load the signing keys.
+
+    Raises:
+        app.crypto.RootKeyError: missing or malformed secret key.
+        sqlalchemy.exc.OperationalError: the database cannot be reached.
+    """
+    clock = clock or SystemClock()
+    roots = load_root_keys(config, env)
+    for root in roots:
+        register_secret(root.hex())
+    keyring = KeyRing(tuple(roots))
+    envelope = Envelope(keyring)
+    engine = create_db_engine(config.database_url)
+    if apply_migrations:
+        migrate.upgrade(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as db:
+        ensure_signing_key(db, envelope, clock.now())
+        signing_keys = load_signing_keys(db, envelope, clock.now())
+    return Runtime(
+        config=config,
+        engine=engine,
+        db=factory,
+        keyring=keyring,
+        envelope=envelope,
+        signing_keys=signing_keys,
+        clock=clock,
+    )

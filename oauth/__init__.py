@@ -1,0 +1,1 @@
+"""The authorization server (Authlib) and sign-in through upstream identity providers."""
