@@ -4,6 +4,8 @@ UV_VERSION := 0.13.9
 UV := .uv/bin/uv
 VENV := .venv
 CONFIG ?= examples/quickstart.yaml
+# The PostgreSQL leg of the suite; skipped (or failed, with PORTICO_REQUIRE_ALL=1) when unreachable.
+export PORTICO_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test lint fmt install clean
 
