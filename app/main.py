@@ -13,6 +13,7 @@ from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
+from app.web import static_files
 
 
 def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -33,6 +34,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(health.router)
+    app.mount("/static", static_files, name="static")
     _wrap(app, runtime.config)
     return app
 

@@ -13,8 +13,10 @@ from app import migrate
 from app.clock import Clock, SystemClock
 from app.config import PorticoConfig
 from app.crypto import Envelope, KeyRing, load_root_keys
+from app.csrf import CsrfTokens
 from app.db import create_db_engine, session_factory, transaction
 from app.log import register_secret
+from oauth.resources import ResourceRegistry
 from oauth.signing_keys import SigningKeys, ensure_signing_key, load_signing_keys
 
 log = logging.getLogger("portico")
@@ -29,6 +31,8 @@ class Runtime:
     envelope: Envelope
     signing_keys: SigningKeys
     clock: Clock
+    resources: ResourceRegistry
+    csrf: CsrfTokens
 
     def close(self) -> None:
         self.engine.dispose()
@@ -68,4 +72,6 @@ def build_runtime(
         envelope=envelope,
         signing_keys=signing_keys,
         clock=clock,
+        resources=ResourceRegistry(config),
+        csrf=CsrfTokens(keyring),
     )
