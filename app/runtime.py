@@ -16,6 +16,7 @@ from app.crypto import Envelope, KeyRing, load_root_keys
 from app.csrf import CsrfTokens
 from app.db import create_db_engine, session_factory, transaction
 from app.log import register_secret
+from oauth.access_tokens import RevokedTokens
 from oauth.resources import ResourceRegistry
 from oauth.signing_keys import SigningKeys, ensure_signing_key, load_signing_keys
 
@@ -33,6 +34,7 @@ class Runtime:
     clock: Clock
     resources: ResourceRegistry
     csrf: CsrfTokens
+    revoked_tokens: RevokedTokens
 
     def close(self) -> None:
         self.engine.dispose()
@@ -74,4 +76,5 @@ def build_runtime(
         clock=clock,
         resources=ResourceRegistry(config),
         csrf=CsrfTokens(keyring),
+        revoked_tokens=RevokedTokens(),
     )
