@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from playwright.async_api import Page
 
-from tests.support.browser import browser_fixture, page_fixture  # noqa: F401  (fixtures browser, page)
+from tests.support.browser import make_browser_fixture, page_fixture  # noqa: F401  (fixture page)
 from tests.support.idp import Idp, IdpClient, sign_in_at_idp, start_idp
 from tests.support.processes import ProcessStartError, free_port, port_answers, start_process
 from tests.support.requirements import (
@@ -39,6 +39,10 @@ CLIENT_SECRET = "portico-test-secret"
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# One Chromium for the whole module (possible because anyio_backend above is module-scoped).
+browser_fixture = make_browser_fixture(scope="module")
 
 
 class _SiteHandler(BaseHTTPRequestHandler):
@@ -193,6 +197,18 @@ def test_node_from_tests_node_reports_v22() -> None:
     result = subprocess.run([node, "--version"], capture_output=True, text=True, check=True, timeout=10)
 
     assert result.stdout.startswith("v22.")
+
+
+@pytest.mark.node
+def test_the_mcp_conformance_cli_runs_on_node_22() -> None:
+    node = require_node22()
+    package = require_node_package("@modelcontextprotocol/conformance")
+
+    result = subprocess.run(
+        [node, package / "dist" / "index.js", "--version"], capture_output=True, text=True, check=True, timeout=30
+    )
+
+    assert result.stdout.strip() == "0.2.0-alpha.12"
 
 
 @pytest.mark.node
