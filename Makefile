@@ -3,11 +3,13 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := .uv/bin/uv
 VENV := .venv
+NODE_DIR := tests/node
+NPM ?= npm
 CONFIG ?= examples/quickstart.yaml
 # The PostgreSQL leg of the suite; skipped (or failed, with PORTICO_REQUIRE_ALL=1) when unreachable.
 export PORTICO_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint fmt install clean
+.PHONY: run test lint fmt install node-deps clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -19,6 +21,13 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed
 
+# Node 22, oidc-provider and the MCP servers/tools used by the suite, exactly as in tests/node/package-lock.json.
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+node-deps: $(NODE_DIR)/node_modules/.installed
+
 run: install
 	$(VENV)/bin/portico serve --config $(CONFIG)
 
@@ -28,7 +37,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app oauth proxy migrations
+	$(VENV)/bin/mypy app oauth proxy migrations tests/support
 
 fmt: install
 	$(VENV)/bin/ruff format .
