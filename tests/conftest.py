@@ -6,8 +6,6 @@ afterwards. Without it the PostgreSQL leg is skipped, unless ``PORTICO_REQUIRE_A
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -85,11 +83,3 @@ async def http(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
         yield client
-
-
-def random_name(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(6)}"
-
-
-def require_all() -> bool:
-    return os.environ.get("PORTICO_REQUIRE_ALL") == "1"

@@ -8,16 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-import pytest
 from sqlalchemy.engine import URL, make_url
 
+from tests.support.requirements import missing
+
 ENV = "PORTICO_TEST_DATABASE_URL"
-
-
-def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("PORTICO_REQUIRE_ALL") == "1":
-        pytest.fail(f"required component missing: {reason}")
-    pytest.skip(reason)
 
 
 @contextmanager
@@ -25,8 +20,7 @@ def isolated_postgres_database() -> Iterator[str]:
     """Yield the URL of a new, empty PostgreSQL database; drop it afterwards."""
     base = os.environ.get(ENV)
     if not base:
-        _skip_or_fail(f"PostgreSQL leg: {ENV} is not set")
-        raise AssertionError("unreachable")
+        missing(f"PostgreSQL leg: {ENV} is not set")
     url = make_url(base)
     name = f"portico_test_{secrets.token_hex(6)}"
     admin = _admin_dsn(url)
@@ -34,7 +28,7 @@ def isolated_postgres_database() -> Iterator[str]:
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as error:
-        _skip_or_fail(f"PostgreSQL at {url.host}:{url.port} is unreachable ({type(error).__name__})")
+        missing(f"PostgreSQL at {url.host}:{url.port} is unreachable ({type(error).__name__})")
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
