@@ -14,6 +14,7 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.web import static_files
+from oauth.endpoints import protected_resource_metadata
 from proxy.resource_server import install_resource_server_errors
 
 
@@ -36,6 +37,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     install_error_handlers(app)
     install_resource_server_errors(app)
     app.include_router(health.router)
+    app.include_router(protected_resource_metadata.router)
     app.mount("/static", static_files, name="static")
     _wrap(app, runtime.config)
     return app
