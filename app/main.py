@@ -14,6 +14,8 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.web import static_files
+from oauth.endpoints import protected_resource_metadata
+from proxy.resource_server import install_resource_server_errors
 
 
 def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -33,7 +35,9 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     app = FastAPI(title="Portico", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_resource_server_errors(app)
     app.include_router(health.router)
+    app.include_router(protected_resource_metadata.router)
     app.mount("/static", static_files, name="static")
     _wrap(app, runtime.config)
     return app
