@@ -19,7 +19,7 @@ from app.runtime import Runtime
 from oauth.access_tokens import issue_access_token
 from oauth.signing_keys import SigningKeys
 from tests.integration.proxy.conftest import PUBLIC_URL, Mint
-from tests.unit.proxy.challenge_parser import parse_bearer_challenge
+from tests.support.challenge_parser import parse_bearer_challenge
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import pytest
 
 from oauth.resources import ProtectedResource
 from proxy._bearer_challenge import error_body, quoted_string, safe_text, www_authenticate
-from tests.unit.proxy.challenge_parser import parse_bearer_challenge
+from tests.support.challenge_parser import parse_bearer_challenge
 
 METADATA_URL = "https://gw.example.com/.well-known/oauth-protected-resource/github/mcp"
 GITHUB = ProtectedResource(

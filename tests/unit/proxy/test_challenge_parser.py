@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.proxy.challenge_parser import parse_bearer_challenge
+from tests.support.challenge_parser import parse_bearer_challenge
 
 
 def test_parser_reads_quoted_and_token_values_and_unescapes_quoted_pairs() -> None:
