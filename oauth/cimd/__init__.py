@@ -7,9 +7,11 @@ JSON document at that URL and treats its RFC 7591 client metadata as the client'
 from oauth.cimd.client_id_url import is_client_id_url
 from oauth.cimd.document import ClientMetadataDocument
 from oauth.cimd.errors import ClientMetadataDocumentError
+from oauth.cimd.resolver import ClientMetadataResolver
 
 __all__ = [
     "ClientMetadataDocument",
     "ClientMetadataDocumentError",
+    "ClientMetadataResolver",
     "is_client_id_url",
 ]
