@@ -51,6 +51,9 @@ def pinned_request(target: ClientIdUrl, address: IPAddress) -> httpx2.Request:
 
     ``sni_hostname`` is the httpcore2 request extension that sets the TLS ``server_hostname``,
     which Python's ``ssl`` uses both for SNI and for verifying the certificate's name.
+    ``Connection: close`` keeps the connection out of the pool: the pool keys connections by
+    origin, here the IP address, so a kept-alive connection verified for one host name could
+    otherwise carry a later request for another name that resolved to the same address.
     """
     url = httpx2.URL(target.url).copy_with(host=str(address))
     headers = {
@@ -58,6 +61,7 @@ def pinned_request(target: ClientIdUrl, address: IPAddress) -> httpx2.Request:
         "Accept": "application/json",
         "Accept-Encoding": "identity",
         "User-Agent": USER_AGENT,
+        "Connection": "close",
     }
     return httpx2.Request("GET", url, headers=headers, extensions={"sni_hostname": target.host})
 

@@ -32,3 +32,10 @@ def test_request_carries_no_credentials_and_asks_for_json_uncompressed() -> None
     assert request.method == "GET"
     assert {"authorization", "cookie"}.isdisjoint(request.headers.keys())
     assert (request.headers["accept"], request.headers["accept-encoding"]) == ("application/json", "identity")
+
+
+def test_the_connection_is_not_kept_for_reuse() -> None:
+    """Pooled by IP, a kept-alive TLS connection verified for one host could serve another host's request."""
+    target = parse_client_id_url("https://app.example.com/client")
+    assert target is not None
+    assert pinned_request(target, ipaddress.ip_address("93.184.215.14")).headers["connection"] == "close"
