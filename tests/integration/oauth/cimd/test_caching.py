@@ -192,3 +192,33 @@ async def test_concurrent_resolves_share_a_failure_too(
 
     assert server.hits["/client.json"] == 1
     assert outcomes == ["unexpected HTTP status 500"] * 5
+
+
+async def test_a_waiting_caller_fetches_itself_when_the_leading_caller_is_cancelled(
+    server: DocumentServer, resolver: ClientMetadataResolver
+) -> None:
+    """One abandoned authorization request must not fail the others waiting on its fetch."""
+    url = server.serve_valid("/client.json", headers={"Cache-Control": "no-store"})
+    gate = server.routes["/client.json"].gate = threading.Event()
+    leader = anyio.CancelScope()
+    outcomes: list[ClientMetadataDocument] = []
+
+    async def lead() -> None:
+        with leader:
+            await resolver.resolve(url)
+
+    async def follow() -> None:
+        outcomes.append(await resolver.resolve(url))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(lead)
+            await anyio.to_thread.run_sync(server.arrived.wait, 5)
+            tasks.start_soon(follow)
+            await anyio.wait_all_tasks_blocked()
+            leader.cancel()
+            await anyio.wait_all_tasks_blocked()
+            gate.set()
+
+    assert [document.client_id for document in outcomes] == [url]
+    assert server.hits["/client.json"] == 2
