@@ -56,6 +56,10 @@ class ClientMetadataResolver:
             for at most ``max_ttl`` after it expired.
         timeout: deadline in seconds for one whole fetch (DNS, connect, TLS, body).
         max_bytes: largest accepted document body (the draft recommends 5 KB).
+
+    Raises:
+        ValueError: ``min_ttl`` is negative or above ``max_ttl``.
+        ClientMetadataDocumentError: a shipped pinned copy does not validate (a packaging bug).
     """
 
     def __init__(
