@@ -1,14 +1,24 @@
-"""The ``portico`` command line: serve, migrate, check-config, generate-secret."""
+"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from app.config import ConfigError, PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.crypto import RootKeyError, generate_secret
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A user-facing failure of a command; the message is printed after ``portico:``."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
-    except (ConfigError, RootKeyError) as error:
+    except (ConfigError, RootKeyError, CommandError) as error:
         print(f"portico: {error}", file=sys.stderr)
         return 1
 
@@ -46,7 +56,23 @@ def _parser() -> argparse.ArgumentParser:
 
     secret = commands.add_parser("generate-secret", help="print a new PORTICO_SECRET_KEY")
     secret.set_defaults(handler=lambda _args: print(generate_secret()) or 0)
+
+    users_parser = commands.add_parser("users", help="list or disable users")
+    users_parser.set_defaults(handler=lambda _args: _print_help(users_parser))
+    users = users_parser.add_subparsers(title="actions", metavar="ACTION")
+    users_list = users.add_parser("list", help="list users: id, email, provider, disabled, last sign-in")
+    users_list.add_argument("--config", help="configuration file")
+    users_list.set_defaults(handler=_users_list)
+    users_disable = users.add_parser("disable", help="disable a user and end their login sessions")
+    users_disable.add_argument("email", help="the user's email address (case-insensitive)")
+    users_disable.add_argument("--config", help="configuration file")
+    users_disable.set_defaults(handler=_users_disable)
     return parser
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 1
 
 
 def _load(path: str | None) -> PorticoConfig:
@@ -93,6 +119,41 @@ def _check_config(args: argparse.Namespace) -> int:
     load_config(path)
     print(f"{path}: ok")
     return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from oauth.login.users import list_users, users_table
+
+    print(users_table(_in_database(args.config, list_users)))
+    return 0
+
+
+def _users_disable(args: argparse.Namespace) -> int:
+    from oauth.login.users import AmbiguousEmailError, disable_user
+
+    try:
+        user_id = _in_database(args.config, lambda db: disable_user(db, args.email))
+    except AmbiguousEmailError as error:
+        raise CommandError(str(error)) from None
+    if user_id is None:
+        raise CommandError(f"no user has the email {args.email}")
+    print(f"disabled user {user_id} ({args.email}); their login sessions have ended")
+    return 0
+
+
+def _in_database(path: str | None, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one transaction on the configured database, which must be fully migrated."""
+    from app import migrate
+    from app.db import create_db_engine, session_factory, transaction
+
+    engine = create_db_engine(_load(path).database_url)
+    try:
+        if not migrate.is_current(engine):
+            raise CommandError("the database is not up to date: run `portico migrate` first")
+        with transaction(session_factory(engine)) as db:
+            return work(db)
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

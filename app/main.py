@@ -15,6 +15,7 @@ from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.web import static_files
 from oauth.endpoints import protected_resource_metadata
+from oauth.login.routes import install_login
 from proxy.resource_server import install_resource_server_errors
 
 
@@ -38,6 +39,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     install_resource_server_errors(app)
     app.include_router(health.router)
     app.include_router(protected_resource_metadata.router)
+    install_login(app)
     app.mount("/static", static_files, name="static")
     _wrap(app, runtime.config)
     return app

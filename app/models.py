@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("oauth.store.signing_keys",)
+MODEL_MODULES = (
+    "oauth.store.signing_keys",
+    "oauth.login.store.users",
+    "oauth.login.store.login_sessions",
+)
 
 
 def import_all_models() -> None:

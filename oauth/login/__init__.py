@@ -4,5 +4,6 @@ This is the contract the authorization server uses; the sign-in providers implem
 """
 
 from oauth.login.api import SignedInUser, current_user, login_redirect, user_may_continue
+from oauth.login.users import disable_user
 
-__all__ = ["SignedInUser", "current_user", "login_redirect", "user_may_continue"]
+__all__ = ["SignedInUser", "current_user", "disable_user", "login_redirect", "user_may_continue"]

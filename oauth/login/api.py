@@ -14,12 +14,21 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
+from app.db import run_db
 from app.runtime import Runtime
+from oauth.login.current import admitted_user, read_login_session, session_user
+from oauth.login.deps import runtime_of
+from oauth.login.refresh import schedule_refresh
+from oauth.login.return_to import is_local_path
 
 
 @dataclass(frozen=True)
 class SignedInUser:
-    """A signed-in user. ``subject`` is stable and is the access token's ``sub``."""
+    """A signed-in user. ``subject`` is stable and is the access token's ``sub``.
+
+    ``subject`` is ``str(users.id)``; ``email`` is lower-cased; ``login_session_id`` identifies
+    this browser's login session (stable across cookie refreshes, new at every sign-in).
+    """
 
     subject: str
     email: str
@@ -28,17 +37,50 @@ class SignedInUser:
 
 
 async def current_user(request: Request) -> SignedInUser | None:
-    """The user of this request's login session cookie, or None when absent, invalid or expired."""
-    raise NotImplementedError("provided by the sign-in implementation (oauth/login)")
+    """The user of this request's login session cookie, or None when absent, invalid or expired.
+
+    None also when the session was ended (sign-out, user disabled), the user row is gone or
+    disabled, or the user no longer passes the access rules of the current configuration.
+    Reads the database once. Slides the idle timeout: at most once a minute the response gets a
+    re-issued cookie (see :mod:`oauth.login.refresh`).
+    """
+    runtime = runtime_of(request)
+    login_session = read_login_session(request, runtime)
+    if login_session is None:
+        return None
+    user = await run_db(runtime.db, lambda db: session_user(db, runtime, login_session))
+    if user is None:
+        return None
+    schedule_refresh(request, runtime, login_session)
+    return SignedInUser(
+        subject=str(user.id), email=user.email, name=user.name, login_session_id=login_session.login_session_id
+    )
 
 
 def login_redirect(return_to: str) -> RedirectResponse:
-    """303 to ``/login?return_to=…``; ``return_to`` must be a path on this origin (starts with ``/``)."""
-    if not return_to.startswith("/") or return_to.startswith("//"):
+    """303 to ``/login?return_to=…``; ``return_to`` must be a path on this origin (starts with ``/``).
+
+    Raises:
+        ValueError: ``return_to`` is not a local path (see :func:`oauth.login.return_to.is_local_path`).
+    """
+    if not is_local_path(return_to):
         raise ValueError("return_to must be a local path")
     return RedirectResponse(f"/login?{urlencode({'return_to': return_to})}", status_code=303)
 
 
 async def user_may_continue(runtime: Runtime, subject: str) -> bool:
-    """True when the user still exists, is not disabled and still passes the access rules."""
-    raise NotImplementedError("provided by the sign-in implementation (oauth/login)")
+    """True when the user still exists, is not disabled and still passes the access rules.
+
+    ``subject`` is :attr:`SignedInUser.subject`; anything that is not a user id gives False.
+    The rules are those of ``runtime.config`` now, not those in force at sign-in.
+    """
+    user_id, rules = _user_id(subject), runtime.config.login
+    if user_id is None:
+        return False
+    return await run_db(runtime.db, lambda db: admitted_user(db, rules, user_id)) is not None
+
+
+def _user_id(subject: str) -> int | None:
+    if not (subject.isascii() and subject.isdigit()) or len(subject) > 18:
+        return None
+    return int(subject)

@@ -1,0 +1,55 @@
+"""Table ``users``: one row per identity an upstream IdP vouched for.
+
+A user is keyed by ``(provider, provider_subject)``: the configured provider id and the subject
+that provider gives (for the ``dev`` provider, the email address). ``id`` is Portico's stable
+subject (the access token's ``sub``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.db import Base, UtcDateTime
+
+
+class UserRow(Base):
+    """A user. ``email`` is stored lower-cased; ``groups`` is a JSON list of group names."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("provider", "provider_subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(64))
+    provider_subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    groups: Mapped[list[str]] = mapped_column(JSON)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_sign_in_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_sign_in_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def find_user(db: Session, user_id: int) -> UserRow | None:
+    """The user with this id, or None."""
+    return db.get(UserRow, user_id)
+
+
+def find_by_provider_subject(db: Session, *, provider: str, provider_subject: str) -> UserRow | None:
+    """The user a provider knows as ``provider_subject``, or None."""
+    query = select(UserRow).where(UserRow.provider == provider, UserRow.provider_subject == provider_subject)
+    return db.scalars(query).first()
+
+
+def find_by_email(db: Session, email: str) -> list[UserRow]:
+    """Every user with this email (case-insensitive), oldest first; several providers may share one."""
+    query = select(UserRow).where(UserRow.email == email.lower()).order_by(UserRow.id)
+    return list(db.scalars(query).all())
+
+
+def all_users(db: Session) -> list[UserRow]:
+    """Every user, oldest first."""
+    return list(db.scalars(select(UserRow).order_by(UserRow.id)).all())

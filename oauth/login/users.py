@@ -1,0 +1,68 @@
+"""Administering users (``portico users …``): list them, disable one.
+
+:func:`disable_user` is the hook the authorization server extends with refresh-token revocation:
+it returns the id of the user it disabled.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from oauth.login.store.login_sessions import end_user_sessions
+from oauth.login.store.users import UserRow, all_users, find_by_email
+
+_TABLE_HEADER = ("ID", "EMAIL", "PROVIDER", "DISABLED", "LAST SIGN-IN")
+
+
+class AmbiguousEmailError(LookupError):
+    """Several users (from different providers) share the email; ``user_ids`` lists them."""
+
+    def __init__(self, email: str, user_ids: list[int]) -> None:
+        super().__init__(f"{len(user_ids)} users have the email {email} (ids {', '.join(map(str, user_ids))})")
+        self.user_ids = user_ids
+
+
+def list_users(db: Session) -> list[UserRow]:
+    """Every user, oldest first."""
+    return all_users(db)
+
+
+def users_table(users: list[UserRow]) -> str:
+    """A plain-text table: id, email, provider, disabled, last sign-in (UTC); a note when empty."""
+    if not users:
+        return "no users have signed in yet"
+    rows = [_TABLE_HEADER] + [
+        (
+            str(user.id),
+            user.email,
+            user.provider,
+            "yes" if user.disabled else "no",
+            user.last_sign_in_at.strftime("%Y-%m-%d %H:%M:%SZ"),
+        )
+        for user in users
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_TABLE_HEADER))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def disable_user(db: Session, email: str) -> int | None:
+    """Disable the user with ``email`` (case-insensitive) and end its login sessions.
+
+    Returns the user's id, or None when no user has that email. Idempotent. A disabled user is
+    refused at sign-in and by ``current_user`` / ``user_may_continue``.
+
+    Raises:
+        AmbiguousEmailError: more than one user has that email.
+    """
+    users = find_by_email(db, email.strip())
+    if not users:
+        return None
+    if len(users) > 1:
+        raise AmbiguousEmailError(email.strip().lower(), [user.id for user in users])
+    [user] = users
+    user.disabled = True
+    end_user_sessions(db, user.id)
+    db.flush()
+    return user.id
