@@ -3,59 +3,30 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from app.crypto import generate_secret
-from tests.conftest import require_all
-from tests.integration.app.test_serve_process import PORTICO, free_port, wait_until_up
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.portico import run_portico
+from tests.support.requirements import chromium_path, require_all
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-if not CHROMIUM.exists():
+CHROMIUM = chromium_path()
+if CHROMIUM is None:
     if require_all():
-        pytest.fail(f"required component missing: Chromium at {CHROMIUM}", pytrace=False)
-    pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
+        pytest.fail("required component missing: Chromium at /usr/bin/chromium", pytrace=False)
+    pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``portico serve`` on a free loopback port with the dev provider admitting example.com."""
-    directory = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    config = directory / "portico.yaml"
-    config.write_text(
-        f"public_url: http://127.0.0.1:{port}\nlisten: {{port: {port}}}\n"
-        f"secrets: {{secret_key: '{generate_secret()}'}}\n"
-        "login: {providers: [{type: dev}], allowed_domains: [example.com]}\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
-    with (directory / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(PORTICO), "serve", "--config", str(config)], cwd=directory, env=env, stdout=log, stderr=log
-        )
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    config = {"login": {"providers": [{"type": "dev"}], "allowed_domains": ["example.com"]}}
+    with run_portico(tmp_path_factory.mktemp("serve"), config) as portico:
+        yield portico.base_url
 
 
 @pytest.fixture(scope="module")
