@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("oauth.store.signing_keys",)
+MODEL_MODULES = (
+    "oauth.store.signing_keys",
+    "oauth.store.clients",
+    "oauth.store.authorization_codes",
+    "oauth.store.refresh_tokens",
+    "oauth.store.issued_access_tokens",
+    "oauth.store.consents",
+    "oauth.store.used_states",
+)
 
 
 def import_all_models() -> None:
