@@ -14,6 +14,7 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.web import static_files
+from oauth.router import router as oauth_router
 
 
 def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -34,6 +35,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(oauth_router)
     app.mount("/static", static_files, name="static")
     _wrap(app, runtime.config)
     return app
