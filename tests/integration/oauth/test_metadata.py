@@ -6,7 +6,7 @@ import httpx2
 import pytest
 
 from app.runtime import Runtime
-from tests.support.oauth import ISSUER
+from tests.support.oauth import ISSUER, Browser
 
 pytestmark = pytest.mark.anyio
 
@@ -94,3 +94,8 @@ async def test_cross_origin_responses_carry_the_allow_origin_header(http: httpx2
     token = await http.post("/token", data={}, headers={"origin": "https://inspector.example"})
     assert metadata.headers["access-control-allow-origin"] == "*"
     assert token.headers["access-control-allow-origin"] == "*"
+
+
+async def test_the_authorization_endpoint_has_no_cors(http: httpx2.AsyncClient, browser: Browser) -> None:
+    response = await http.get("/authorize", headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in response.headers
