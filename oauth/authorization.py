@@ -94,5 +94,5 @@ def _grant(server: PorticoAuthorizationServer, request: PorticoRequest, user: Gr
     try:
         return server.get_consent_grant(request=request, end_user=user)
     except OAuth2Error as error:
-        description = error.get_error_description()
+        description = error.description or error.get_error_description()
         raise AuthorizationFailure(error.error, description, error.redirect_uri, request.payload.state) from error

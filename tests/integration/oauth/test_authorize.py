@@ -91,9 +91,17 @@ async def test_any_method_but_s256_is_refused(flow: OAuthFlow, method: str | Non
 
 async def test_unsupported_response_type_is_redirected(flow: OAuthFlow) -> None:
     client = await flow.register()
-    assert_error_redirect(
-        await flow.authorize(client["client_id"], Pkce(), response_type="token"), "unsupported_response_type"
+    response = await flow.authorize(client["client_id"], Pkce(), response_type="token")
+    assert_error_redirect(response, "unsupported_response_type")
+    assert query_of(response.headers["location"])["error_description"] == "only response_type=code is supported"
+
+
+async def test_unsupported_response_type_with_an_unregistered_redirect_uri_gets_an_error_page(flow: OAuthFlow) -> None:
+    client = await flow.register()
+    response = await flow.authorize(
+        client["client_id"], Pkce(), response_type="token", redirect_uri="https://e.example/"
     )
+    assert_error_page(response)
 
 
 @pytest.mark.parametrize("resource", [f"{ISSUER}/nope/mcp", "https://evil.example/github/mcp", f"{ISSUER}/github"])
