@@ -13,6 +13,7 @@ See docs/adr/0001-authlib-boundary.md.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -44,6 +45,8 @@ from oauth.revocation import RevocationEndpoint
 from oauth.server_context import ServerContext
 
 T = TypeVar("T")
+# Authlib logs issued tokens at DEBUG ("Issue token %r to %r"); keep its records out whatever our level.
+logging.getLogger("authlib").setLevel(logging.INFO)
 NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 
 
@@ -112,12 +115,7 @@ class PorticoAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         quotes and backslashes in descriptions and would fail with a ValueError)."""
         if request.payload.response_type == "code":
             return super().get_authorization_grant(request)
-        client = self.query_client(request.payload.client_id)
-        redirect_uri = None
-        if client is not None:
-            requested = request.payload.redirect_uri
-            valid = requested and client.check_redirect_uri(requested)
-            redirect_uri = requested if valid else (None if requested else client.get_default_redirect_uri())
+        redirect_uri = _checked_redirect_uri(self.query_client(request.payload.client_id), request.payload.redirect_uri)
         raise UnsupportedResponseTypeError(
             "other", description="only response_type=code is supported", redirect_uri=redirect_uri
         )
@@ -147,6 +145,15 @@ class PorticoAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def handle_error_response(self, request: Any, error: OAuth2Error) -> Response:
         return oauth_error_response(error)
+
+
+def _checked_redirect_uri(client: OAuthClient | None, requested: str | None) -> str | None:
+    """Where an error may be redirected: a registered redirect URI, else nowhere (RFC 6749 §4.1.2.1)."""
+    if client is None:
+        return None
+    if not requested:
+        return client.get_default_redirect_uri()
+    return requested if client.check_redirect_uri(requested) else None
 
 
 def oauth_error_response(error: OAuth2Error) -> JSONResponse:

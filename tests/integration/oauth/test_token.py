@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import httpx2
 import pytest
@@ -273,3 +274,18 @@ async def test_errors_never_echo_the_code_or_verifier(flow: OAuthFlow) -> None:
     code = await flow.code(client["client_id"], pkce)
     response = await flow.exchange(client["client_id"], code, Pkce())
     assert code not in response.text and pkce.verifier not in response.text
+
+
+async def test_no_code_token_verifier_or_secret_reaches_the_logs(
+    flow: OAuthFlow, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Our rule: secrets never in logs, even at DEBUG and before redaction (replays logged by client id only)."""
+    caplog.set_level(logging.DEBUG)
+    client = await flow.register(token_endpoint_auth_method="client_secret_post")
+    pkce = Pkce()
+    code = await flow.code(client["client_id"], pkce)
+    tokens = (await flow.exchange(client["client_id"], code, pkce, client_secret=client["client_secret"])).json()
+    await flow.exchange(client["client_id"], code, pkce, client_secret=client["client_secret"])  # replay → warning
+    assert "replayed" in caplog.text
+    for secret in (code, pkce.verifier, client["client_secret"], tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in caplog.text
