@@ -16,6 +16,7 @@ from app.runtime import Runtime, build_runtime
 from app.web import static_files
 from oauth.endpoints import protected_resource_metadata
 from oauth.login.routes import install_login
+from oauth.router import router as oauth_router
 from proxy.resource_server import install_resource_server_errors
 
 
@@ -40,6 +41,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     app.include_router(health.router)
     app.include_router(protected_resource_metadata.router)
     install_login(app)
+    app.include_router(oauth_router)
     app.mount("/static", static_files, name="static")
     _wrap(app, runtime.config)
     return app

@@ -8,6 +8,12 @@ MODEL_MODULES = (
     "oauth.store.signing_keys",
     "oauth.login.store.users",
     "oauth.login.store.login_sessions",
+    "oauth.store.clients",
+    "oauth.store.authorization_codes",
+    "oauth.store.refresh_tokens",
+    "oauth.store.issued_access_tokens",
+    "oauth.store.consents",
+    "oauth.store.used_states",
 )
 
 

@@ -1,1 +1,1 @@
-"""The authorization server's HTTP endpoints, one per module; each module exposes an ``APIRouter`` named ``router``."""
+"""HTTP endpoints of the authorization and resource servers, one per module; thin: parse, delegate, respond."""

@@ -1,0 +1,55 @@
+"""Portico's own browser cookies: signed (itsdangerous), ``HttpOnly``, ``SameSite=Lax``, ``Path=/``.
+
+On an ``https`` public URL the name carries the ``__Host-`` prefix and the cookie is ``Secure``
+(the prefix requires it); on a loopback ``http`` URL (development) neither, since browsers refuse
+``Secure`` cookies there. Values are signed with the cookie-signing key (rotation-aware).
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.crypto import Purpose
+from app.runtime import Runtime
+
+
+def cookie_name(runtime: Runtime, name: str) -> str:
+    return f"__Host-{name}" if _secure(runtime) else name
+
+
+def set_signed_cookie(response: Response, runtime: Runtime, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        cookie_name(runtime, name),
+        _serializer(runtime, name).dumps(value),
+        max_age=max_age,
+        path="/",
+        secure=_secure(runtime),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def read_signed_cookie(request: Request, runtime: Runtime, name: str) -> str | None:
+    """The cookie's value when present and correctly signed, else None."""
+    raw = request.cookies.get(cookie_name(runtime, name))
+    if raw is None:
+        return None
+    try:
+        value = _serializer(runtime, name).loads(raw)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def delete_cookie(response: Response, runtime: Runtime, name: str) -> None:
+    response.delete_cookie(cookie_name(runtime, name), path="/", secure=_secure(runtime), httponly=True, samesite="lax")
+
+
+def _secure(runtime: Runtime) -> bool:
+    return runtime.config.public_url.startswith("https://")
+
+
+def _serializer(runtime: Runtime, name: str) -> URLSafeSerializer:
+    keys = list(reversed(runtime.keyring.all(Purpose.COOKIE_SIGNING)))  # itsdangerous signs with the last
+    return URLSafeSerializer(keys, salt=f"portico.cookie.{name}")

@@ -1,0 +1,45 @@
+"""``POST /register``: dynamic client registration (RFC 7591 §3), open, rate-limited per client IP.
+
+201 with the client information; 400 ``invalid_redirect_uri`` / ``invalid_client_metadata``;
+429 ``too_many_requests`` past ``oauth.registrations_per_minute`` from one address. CORS-enabled.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.runtime import Runtime
+from oauth.authlib_server import call_server, json_request, oauth_error_response
+from oauth.cors import add_preflight, allow_any_origin
+from oauth.endpoints._deps import RuntimeDep
+from oauth.errors import TooManyRequestsError
+from oauth.rate_limit import WINDOW_SECONDS, SlidingWindowLimiter
+
+router = APIRouter()
+
+
+@router.post("/register", status_code=201)
+async def register(request: Request, runtime: RuntimeDep) -> Response:
+    address = request.client.host if request.client is not None else "unknown"
+    if not _limiter(request, runtime).allow(address):
+        refusal = oauth_error_response(TooManyRequestsError("too many registrations from this address"))
+        refusal.headers["retry-after"] = str(int(WINDOW_SECONDS))
+        return allow_any_origin(refusal)
+    registration = await json_request(runtime, request)
+    response: Response = await call_server(
+        runtime, lambda server: server.create_endpoint_response("client_registration", registration)
+    )
+    return allow_any_origin(response)
+
+
+def _limiter(request: Request, runtime: Runtime) -> SlidingWindowLimiter:
+    """One limiter per application instance (kept on ``app.state``)."""
+    limiter: SlidingWindowLimiter | None = getattr(request.app.state, "registration_limiter", None)
+    if limiter is None:
+        limiter = SlidingWindowLimiter(runtime.config.oauth.registrations_per_minute, runtime.clock)
+        request.app.state.registration_limiter = limiter
+    return limiter
+
+
+add_preflight(router, "/register", ["POST"])

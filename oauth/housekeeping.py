@@ -1,0 +1,76 @@
+"""Periodic clean-up: idle clients, expired codes/tokens/states, and the revoked-token list.
+
+- Dynamically registered clients unused for ``oauth.client_idle_days`` are deleted with their
+  codes, refresh tokens and consents (Claude registers a new client per fresh connection); a
+  deleted client gets ``invalid_client`` at /token and registers again.
+- Expired rows are purged (authorization codes a day after expiry, to keep recognising replays).
+- Revoked access-token ``jti`` values are (re)loaded into ``runtime.revoked_tokens``, so a
+  revocation made by another Portico process takes effect here within one interval.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import anyio
+import anyio.to_thread
+
+from app.db import transaction
+from app.runtime import Runtime
+from oauth.store import authorization_codes, clients, consents, issued_access_tokens, refresh_tokens, used_states
+
+log = logging.getLogger("portico.oauth")
+CODE_REPLAY_MEMORY = timedelta(days=1)
+REVOCATION_SYNC_SECONDS = 60.0
+PURGE_EVERY = 60  # revocation syncs, i.e. hourly
+
+
+def delete_idle_clients(runtime: Runtime) -> list[str]:
+    """Delete clients unused for ``oauth.client_idle_days`` and everything issued to them."""
+    now = runtime.clock.now()
+    with transaction(runtime.db) as db:
+        idle = clients.delete_idle_clients(db, now - timedelta(days=runtime.config.oauth.client_idle_days))
+        if idle:
+            authorization_codes.delete_client_codes(db, idle)
+            refresh_tokens.delete_client_refresh_tokens(db, idle)
+            consents.delete_consents(db, client_ids=idle)
+    if idle:
+        log.info("deleted %d idle client registration(s)", len(idle))
+    return idle
+
+
+def purge_expired(runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    with transaction(runtime.db) as db:
+        authorization_codes.delete_codes_expired_before(db, now - CODE_REPLAY_MEMORY)
+        refresh_tokens.delete_refresh_tokens_expired_before(db, now)
+        issued_access_tokens.delete_access_tokens_expired_before(db, now)
+        used_states.delete_states_expired_before(db, now)
+
+
+def sync_revocations(runtime: Runtime) -> None:
+    now = runtime.clock.now()
+    with transaction(runtime.db) as db:
+        for row in issued_access_tokens.revoked_unexpired(db, now):
+            runtime.revoked_tokens.revoke(row.jti, int(row.expires_at.timestamp()))
+
+
+def housekeep(runtime: Runtime) -> None:
+    """One full pass (run at startup)."""
+    delete_idle_clients(runtime)
+    purge_expired(runtime)
+    sync_revocations(runtime)
+
+
+async def housekeep_forever(runtime: Runtime) -> None:
+    """Sync revocations every minute and purge every hour, until cancelled; failures are logged."""
+    rounds = 0
+    while True:
+        await anyio.sleep(REVOCATION_SYNC_SECONDS)
+        rounds += 1
+        try:
+            work = housekeep if rounds % PURGE_EVERY == 0 else sync_revocations
+            await anyio.to_thread.run_sync(work, runtime)
+        except Exception:
+            log.exception("housekeeping failed; retrying later")

@@ -1,0 +1,70 @@
+"""Token introspection (RFC 7662) on Authlib's ``IntrospectionEndpoint``.
+
+A client may introspect the tokens issued to it (the caller authenticates as that client). A
+token that is unknown, expired, spent, revoked, or belongs to another client is ``{"active":
+false}``. Portico's own resource server verifies access tokens locally and does not call this.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+
+from oauth.grants.authorization_code import CLIENT_AUTH_METHODS
+from oauth.server_context import ServerContext
+from oauth.token_lookup import AccessTokenRecord, RefreshTokenRecord, find_token
+
+
+class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    @property
+    def ctx(self) -> ServerContext:
+        context: ServerContext = self.server.ctx
+        return context
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return find_token(self.ctx, token_string, token_type_hint)
+
+    def check_permission(self, token: AccessTokenRecord | RefreshTokenRecord, client: Any, request: Any) -> bool:
+        return token.check_client(client)
+
+    def create_introspection_payload(self, token: AccessTokenRecord | RefreshTokenRecord | None) -> dict[str, Any]:
+        if token is None or token.is_revoked():
+            return {"active": False}
+        if isinstance(token, RefreshTokenRecord):
+            return self._refresh_payload(token) if not token.is_expired() else {"active": False}
+        return self._access_payload(token)
+
+    def _access_payload(self, token: AccessTokenRecord) -> dict[str, Any]:
+        claims = token.claims
+        payload: dict[str, Any] = {
+            "active": True,
+            "token_type": "Bearer",
+            "client_id": claims.client_id,
+            "scope": token.get_scope(),
+            "sub": claims.subject,
+            "aud": claims.audience,
+            "iss": claims.issuer,
+            "exp": claims.expires_at,
+            "iat": claims.issued_at,
+            "jti": claims.jwt_id,
+        }
+        if claims.email is not None:
+            payload["email"] = claims.email
+        return payload
+
+    def _refresh_payload(self, token: RefreshTokenRecord) -> dict[str, Any]:
+        row = token.row
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "client_id": row.client_id,
+            "scope": row.scope,
+            "sub": row.subject,
+            "aud": row.resource,
+            "iss": self.ctx.issuer,
+            "exp": int(row.expires_at.timestamp()),
+            "iat": int(row.created_at.timestamp()),
+        }

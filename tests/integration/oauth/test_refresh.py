@@ -1,0 +1,109 @@
+"""The refresh token grant: rotation, replay detection, user re-check, lifetime, binding."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from app.clock import FakeClock
+from tests.support.oauth import JIRA, Browser, OAuthFlow
+
+pytestmark = pytest.mark.anyio
+
+
+def assert_invalid_grant(response: httpx2.Response) -> None:
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant"), response.text
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_refresh_rotates_the_refresh_token(flow: OAuthFlow) -> None:
+    """Spec-mandated (OAuth 2.1 §4.3.1: rotate for public clients)."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    response = await flow.refresh(client["client_id"], first["refresh_token"])
+    assert response.status_code == 200
+    second = response.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    third = await flow.refresh(client["client_id"], second["refresh_token"])
+    assert third.status_code == 200
+
+
+async def test_refresh_tokens_are_issued_without_offline_access(flow: OAuthFlow) -> None:
+    """Our choice (issue rule): Claude rarely asks for offline_access."""
+    client = await flow.register()
+    assert (await flow.tokens(client["client_id"]))["refresh_token"]
+
+
+async def test_a_replayed_refresh_token_revokes_the_whole_family(flow: OAuthFlow) -> None:
+    """Spec-mandated (OAuth 2.1 §4.3.1 reuse detection): the newest token dies too."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    second = (await flow.refresh(client["client_id"], first["refresh_token"])).json()
+    assert_invalid_grant(await flow.refresh(client["client_id"], first["refresh_token"]))
+    assert_invalid_grant(await flow.refresh(client["client_id"], second["refresh_token"]))
+    assert (await flow.introspect(client["client_id"], second["access_token"]))["active"] is False
+    assert (await flow.introspect(client["client_id"], first["access_token"]))["active"] is False
+
+
+async def test_a_replay_does_not_touch_other_grants_of_the_same_client(flow: OAuthFlow) -> None:
+    client = await flow.register()
+    victim = await flow.tokens(client["client_id"])
+    other = await flow.tokens(client["client_id"])
+    await flow.refresh(client["client_id"], victim["refresh_token"])
+    await flow.refresh(client["client_id"], victim["refresh_token"])
+    assert (await flow.refresh(client["client_id"], other["refresh_token"])).status_code == 200
+
+
+async def test_refresh_is_refused_when_the_user_may_no_longer_sign_in(flow: OAuthFlow, browser: Browser) -> None:
+    """Our choice (issue rule): the user's access is re-checked at each refresh."""
+    client = await flow.register()
+    tokens = await flow.tokens(client["client_id"])
+    browser.may_continue = False
+    assert_invalid_grant(await flow.refresh(client["client_id"], tokens["refresh_token"]))
+    browser.may_continue = True
+    assert (await flow.refresh(client["client_id"], tokens["refresh_token"])).status_code == 200
+
+
+async def test_an_expired_refresh_token_is_invalid_grant(flow: OAuthFlow, clock: FakeClock) -> None:
+    """Our choice: 30 days by default."""
+    client = await flow.register()
+    tokens = await flow.tokens(client["client_id"])
+    clock.advance(30 * 86400 + 1)
+    assert_invalid_grant(await flow.refresh(client["client_id"], tokens["refresh_token"]))
+
+
+async def test_an_unknown_refresh_token_is_invalid_grant(flow: OAuthFlow) -> None:
+    client = await flow.register()
+    assert_invalid_grant(await flow.refresh(client["client_id"], "not-a-token"))
+
+
+async def test_another_clients_refresh_token_is_invalid_grant_and_stays_valid(flow: OAuthFlow) -> None:
+    owner, thief = await flow.register(), await flow.register()
+    tokens = await flow.tokens(owner["client_id"])
+    assert_invalid_grant(await flow.refresh(thief["client_id"], tokens["refresh_token"]))
+    assert (await flow.refresh(owner["client_id"], tokens["refresh_token"])).status_code == 200
+
+
+async def test_refresh_with_another_resource_is_invalid_target(flow: OAuthFlow) -> None:
+    client = await flow.register()
+    tokens = await flow.tokens(client["client_id"])
+    response = await flow.refresh(client["client_id"], tokens["refresh_token"], resource=JIRA)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_target")
+
+
+async def test_refresh_with_an_odd_scope_keeps_the_granted_scope(flow: OAuthFlow) -> None:
+    """Our choice: lenient scopes, never invalid_scope, never wider than the grant."""
+    client = await flow.register()
+    tokens = await flow.tokens(client["client_id"])
+    response = await flow.refresh(client["client_id"], tokens["refresh_token"], scope="claudeai offline_access")
+    assert (response.status_code, response.json()["scope"]) == (200, "mcp")
+
+
+async def test_confidential_clients_must_authenticate_to_refresh(flow: OAuthFlow) -> None:
+    client = await flow.register(token_endpoint_auth_method="client_secret_post")
+    tokens = await flow.tokens(client["client_id"], client_secret=client["client_secret"])
+    unauthenticated = await flow.refresh(client["client_id"], tokens["refresh_token"])
+    assert (unauthenticated.status_code, unauthenticated.json()["error"]) == (401, "invalid_client")
+    ok = await flow.refresh(client["client_id"], tokens["refresh_token"], client_secret=client["client_secret"])
+    assert ok.status_code == 200
