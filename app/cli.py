@@ -129,15 +129,22 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _users_disable(args: argparse.Namespace) -> int:
+    from oauth.consent import revoke_user_grants
     from oauth.login.users import AmbiguousEmailError, disable_user
 
+    def disable(db: Session) -> int | None:
+        user_id = disable_user(db, args.email)
+        if user_id is not None:
+            revoke_user_grants(db, str(user_id))
+        return user_id
+
     try:
-        user_id = _in_database(args.config, lambda db: disable_user(db, args.email))
+        user_id = _in_database(args.config, disable)
     except AmbiguousEmailError as error:
         raise CommandError(str(error)) from None
     if user_id is None:
         raise CommandError(f"no user has the email {args.email}")
-    print(f"disabled user {user_id} ({args.email}); their login sessions have ended")
+    print(f"disabled user {user_id} ({args.email}); their login sessions, consents and tokens are revoked")
     return 0
 
 

@@ -14,6 +14,7 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.web import static_files
+from oauth.client_metadata_documents import build_metadata_documents
 from oauth.endpoints import protected_resource_metadata
 from oauth.login.routes import install_login
 from oauth.router import router as oauth_router
@@ -29,13 +30,18 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     if runtime is None:
         runtime = build_runtime(config or load_config(resolve_config_path(None)))
 
+    metadata_documents = build_metadata_documents(runtime.config.oauth.client_metadata_documents)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if metadata_documents is not None:
+            await metadata_documents.aclose()
         runtime.close()
 
     app = FastAPI(title="Portico", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
+    app.state.metadata_documents = metadata_documents
     install_error_handlers(app)
     install_resource_server_errors(app)
     app.include_router(health.router)

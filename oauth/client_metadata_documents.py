@@ -1,20 +1,24 @@
 """Clients identified by a URL: Client ID Metadata Documents (MCP 2025-11-25 §Client ID Metadata Documents).
 
-The fetcher lives in ``oauth.cimd`` (built separately); the authorization server depends only on
-the two protocols below. Wiring point: ``app.state.metadata_documents`` (set it in ``create_app``
-to an ``oauth.cimd.ClientMetadataResolver``); while it is unset, URL client ids are unknown
-clients. Documents are resolved on the event loop *before* the authorization server runs, so no
-network I/O happens inside a database transaction.
+The fetcher lives in ``oauth.cimd``; the authorization server depends only on the two protocols
+below. ``create_app`` sets ``app.state.metadata_documents`` to an ``oauth.cimd.ClientMetadataResolver``
+(see :func:`build_metadata_documents`); without it, URL client ids are unknown clients. Documents
+are resolved on the event loop *before* the authorization server runs, so no network I/O happens
+inside a database transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterable
 from typing import Protocol
-from urllib.parse import urlsplit
 
+import httpx2
 from fastapi import Request
+
+from app.config.schema import ClientMetadataDocumentsConfig
+from oauth.cimd import ClientMetadataResolver, is_client_id_url
 
 log = logging.getLogger("portico.oauth")
 
@@ -42,12 +46,7 @@ class MetadataDocuments(Protocol):
 
 def is_metadata_document_client_id(client_id: str | None) -> bool:
     """An ``https`` URL with a path is a metadata document URL, not a registered client id."""
-    if not client_id or not client_id.startswith("https://"):
-        return False
-    try:
-        return urlsplit(client_id).path not in ("", "/")
-    except ValueError:
-        return False
+    return bool(client_id) and is_client_id_url(client_id or "")
 
 
 def metadata_documents(request: Request) -> MetadataDocuments | None:
@@ -72,3 +71,12 @@ async def resolve_documents(
         except Exception as error:  # noqa: BLE001 - oauth.cimd's ClientMetadataDocumentError, or any failure
             log.warning("client metadata document refused: %s", getattr(error, "reason", type(error).__name__))
     return documents
+
+
+def build_metadata_documents(config: ClientMetadataDocumentsConfig) -> ClientMetadataResolver | None:
+    """The resolver configured by ``oauth.client_metadata_documents`` (None when disabled)."""
+    if not config.enabled:
+        return None
+    verify = ssl.create_default_context(cafile=str(config.ca_file)) if config.ca_file else True
+    http = httpx2.AsyncClient(follow_redirects=False, trust_env=False, verify=verify)
+    return ClientMetadataResolver(http, allow_hosts=frozenset(config.allow_hosts))

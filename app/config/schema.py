@@ -92,6 +92,16 @@ class LoginConfig(Strict):
         return self
 
 
+class ClientMetadataDocumentsConfig(Strict):
+    """Fetching Client ID Metadata Documents (clients whose ``client_id`` is an https URL)."""
+
+    enabled: bool = True
+    # Hosts exempt from the SSRF address check (and allowed over http): internal or test hosts only.
+    allow_hosts: list[str] = Field(default_factory=list)
+    # Extra CA bundle for fetching documents from hosts with a private CA.
+    ca_file: Path | None = None
+
+
 class OAuthConfig(Strict):
     """The authorization server's lifetimes (seconds) and registration policy."""
 
@@ -101,6 +111,7 @@ class OAuthConfig(Strict):
     allowed_redirect_uris: list[str] = Field(default_factory=list)
     client_idle_days: int = Field(default=90, gt=0)
     registrations_per_minute: int = Field(default=20, gt=0)
+    client_metadata_documents: ClientMetadataDocumentsConfig = Field(default_factory=ClientMetadataDocumentsConfig)
 
 
 class _ServerBase(Strict):

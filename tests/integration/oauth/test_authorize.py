@@ -244,5 +244,14 @@ async def test_an_unfetchable_metadata_document_gets_an_error_page(flow: OAuthFl
     assert_error_page(await flow.authorize(CIMD_ID, Pkce()))
 
 
-async def test_without_a_resolver_metadata_document_clients_are_unknown(flow: OAuthFlow) -> None:
+async def test_with_metadata_documents_disabled_url_client_ids_are_unknown(flow: OAuthFlow, app: FastAPI) -> None:
+    """Our choice: ``oauth.client_metadata_documents.enabled: false`` turns CIMD clients away."""
+    app.state.metadata_documents = None
     assert_error_page(await flow.authorize(CIMD_ID, Pkce()))
+
+
+async def test_claude_metadata_document_client_is_known_by_default(flow: OAuthFlow) -> None:
+    """Claude's document resolves (fetched, or the pinned copy when unreachable), so no error page."""
+    response = await flow.authorize(CIMD_ID, Pkce(), redirect_uri="https://claude.ai/api/mcp/auth_callback")
+    assert response.status_code == 200, response.text
+    assert '<dd class="verified-domain">claude.ai</dd>' in response.text
