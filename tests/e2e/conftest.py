@@ -1,0 +1,3 @@
+"""End-to-end tests: Portico as a real process, real browsers, real clients."""
+
+from tests.support.browser import browser_fixture, page_fixture  # noqa: F401  (fixtures browser, page)
