@@ -19,7 +19,7 @@ from app.config import PorticoConfig
 from app.crypto import generate_secret
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
-from tests.support.databases import isolated_postgres_database
+from tests.support.databases import isolated_postgres_database, postgres_template, sqlite_copy, sqlite_template
 
 ConfigFactory = Callable[..., PorticoConfig]
 
@@ -29,11 +29,32 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str]:
+    with postgres_template() as name:
+        yield name
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database URL: a SQLite file, or a PostgreSQL database made for this test."""
+    """A fresh database at the newest migration: a SQLite file, or a PostgreSQL database for this test."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'portico.db'}"
+        yield sqlite_copy(request.getfixturevalue("_sqlite_template"), tmp_path)
+        return
+    with isolated_postgres_database(request.getfixturevalue("_postgres_template")) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database (no tables), for tests of the migrations themselves."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     with isolated_postgres_database() as url:
         yield url

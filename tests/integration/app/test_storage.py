@@ -5,25 +5,32 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from joserfc import jwt
 from sqlalchemy import select
 
 from app import migrate
 from app.clock import FakeClock
 from app.crypto import DecryptionError, Envelope, KeyRing
-from app.db import create_db_engine, session_factory, transaction
+from app.db import Base, create_db_engine, session_factory, transaction
 from app.runtime import Runtime
 from oauth.signing_keys import load_signing_keys, rotate_signing_key
 from oauth.store.signing_keys import SigningKeyRow
 
 
-def test_migrations_bring_an_empty_database_to_the_newest_revision(database_url: str) -> None:
-    engine = create_db_engine(database_url)
+def test_migrations_bring_an_empty_database_to_the_newest_revision(empty_database_url: str) -> None:
+    engine = create_db_engine(empty_database_url)
     assert not migrate.is_current(engine)
     migrate.upgrade(engine)
     migrate.upgrade(engine)  # idempotent
     assert migrate.is_current(engine)
     engine.dispose()
+
+
+def test_the_migrations_create_exactly_what_the_models_declare(runtime: Runtime) -> None:
+    with runtime.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
 
 def test_first_start_creates_one_encrypted_es256_signing_key(runtime: Runtime) -> None:
@@ -60,7 +67,6 @@ def test_rotation_keeps_the_old_public_key_published_until_its_tokens_expire(run
 
 def test_session_factory_commits_and_rolls_back_whole_units(database_url: str) -> None:
     engine = create_db_engine(database_url)
-    migrate.upgrade(engine)
     factory = session_factory(engine)
     envelope = Envelope(KeyRing((b"k" * 32,)))
     with pytest.raises(RuntimeError), transaction(factory) as db:

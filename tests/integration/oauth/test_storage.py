@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-
-from app.db import Base, transaction
+from app.db import transaction
 from app.runtime import Runtime
 from oauth.store.authorization_codes import AuthorizationCodeRow, add_code, claim_code, find_code
 from oauth.store.consents import delete_consents, find_consent, save_consent
 from oauth.store.refresh_tokens import RefreshTokenRow, add_refresh_token, claim_refresh_token, revoke_family
 from oauth.store.used_states import spend_state
 from oauth.token_hashing import token_hash, token_hashes
-
-
-def test_migration_0002_creates_exactly_the_model_tables(runtime: Runtime) -> None:
-    with runtime.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert differences == []
 
 
 def test_a_state_id_can_be_spent_once(runtime: Runtime) -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.db import Base, transaction
-from app.models import import_all_models
+from app.db import transaction
 from app.runtime import Runtime
 from oauth.login import disable_user
 from oauth.login.identity import UpstreamIdentity
@@ -25,12 +22,6 @@ pytestmark = pytest.mark.anyio
 
 def identity(email: str, provider: str = "dev") -> UpstreamIdentity:
     return UpstreamIdentity(provider=provider, provider_subject=email, email=email, email_verified=True)
-
-
-def test_the_migrations_create_exactly_what_the_models_declare(runtime: Runtime) -> None:
-    import_all_models()
-    with runtime.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
 
 async def test_sign_in_records_the_user_with_times_from_the_runtime_clock(runtime: Runtime) -> None:
