@@ -14,6 +14,7 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.web import static_files
+from proxy.routes import include_gateway
 
 
 def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -35,6 +36,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     install_error_handlers(app)
     app.include_router(health.router)
     app.mount("/static", static_files, name="static")
+    include_gateway(app, runtime)
     _wrap(app, runtime.config)
     return app
 
