@@ -85,10 +85,10 @@ async def send_empty(send: Send, status: int, headers: Mapping[str, str] | None 
 
 
 async def start_sse(send: Send, headers: Mapping[str, str] | None = None, status: int = 200) -> None:
-    """Commit a ``text/event-stream`` response; write frames with :func:`send_chunk`."""
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [*SSE_HEADERS, *_raw_headers(headers or {})]}
-    )
+    """Commit a ``text/event-stream`` response (its own framing headers win); write frames with :func:`send_chunk`."""
+    own = {name for name, _ in SSE_HEADERS}
+    extra = [(name, value) for name, value in _raw_headers(headers or {}) if name not in own]
+    await send({"type": "http.response.start", "status": status, "headers": [*SSE_HEADERS, *extra]})
 
 
 async def send_chunk(send: Send, data: bytes) -> None:

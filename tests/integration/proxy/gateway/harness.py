@@ -155,3 +155,28 @@ def modern_body(method: str, params: dict[str, Any] | None = None, request_id: i
 def initialize_body(version: str = "2025-11-25", request_id: int = 1) -> dict[str, Any]:
     params = {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
     return {"jsonrpc": "2.0", "id": request_id, "method": "initialize", "params": params}
+
+
+async def open_raw_session(http: httpx2.AsyncClient, portico: Portico, server: str, subject: str = "1") -> str:
+    """Initialize a handshake-era session by hand; returns Portico's ``Mcp-Session-Id``."""
+    response = await http.post(portico.url(server), json=initialize_body(), headers=portico.headers(server, subject))
+    assert response.status_code == 200, response.text
+    mcp_session_id = response.headers["mcp-session-id"]
+    initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    headers = portico.headers(server, subject, **{"mcp-session-id": mcp_session_id})
+    assert (await http.post(portico.url(server), json=initialized, headers=headers)).status_code == 202
+    return mcp_session_id
+
+
+def sse_messages(text: str) -> list[dict[str, Any]]:
+    """The JSON messages of every ``data:`` line in an SSE body."""
+    import json
+
+    return [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:") and line[5:].strip()]
+
+
+def leaf_error(error: BaseException) -> BaseException:
+    """The first non-group exception inside (possibly nested) exception groups."""
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
