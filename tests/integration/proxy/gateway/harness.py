@@ -27,7 +27,9 @@ from app.runtime import Runtime, build_runtime
 from oauth.access_tokens import issue_access_token
 from proxy.gateway import Gateway
 
-FIXTURE_SERVER = Path(__file__).resolve().parents[3] / "fixtures" / "mcp_fixture_server.py"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+FIXTURE_SERVER = FIXTURES / "mcp_fixture_server.py"
+LEGACY_SERVER = FIXTURES / "legacy_stdio_server.py"
 LEGACY_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 
 
@@ -41,6 +43,11 @@ def free_port() -> int:
 def fixture_stdio_server(**extra: Any) -> dict[str, Any]:
     """Config for the SDK fixture server as a stdio upstream."""
     return {"transport": "stdio", "command": sys.executable, "args": [str(FIXTURE_SERVER), "stdio"], **extra}
+
+
+def legacy_stdio_server(**extra: Any) -> dict[str, Any]:
+    """Config for the wire-level, handshake-only fixture server as a stdio upstream."""
+    return {"transport": "stdio", "command": sys.executable, "args": [str(LEGACY_SERVER)], **extra}
 
 
 @dataclass
@@ -82,7 +89,9 @@ class Portico:
 
 
 @asynccontextmanager
-async def serve_portico(tmp_path: Path, servers: dict[str, Any], **gateway: Any) -> AsyncIterator[Portico]:
+async def serve_portico(
+    tmp_path: Path, servers: dict[str, Any], *, limits: dict[str, Any] | None = None, **gateway: Any
+) -> AsyncIterator[Portico]:
     """Portico on a free loopback port with these ``servers`` (SQLite; the data plane never uses it)."""
     port = free_port()
     config = PorticoConfig.model_validate(
@@ -92,6 +101,7 @@ async def serve_portico(tmp_path: Path, servers: dict[str, Any], **gateway: Any)
             "secrets": {"secret_key": generate_secret(), "generated_key_file": str(tmp_path / "generated.key")},
             "servers": servers,
             "gateway": gateway,
+            "limits": limits or {},
         }
     )
     runtime = build_runtime(config, clock=SystemClock(), env={})

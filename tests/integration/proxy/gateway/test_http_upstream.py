@@ -10,6 +10,7 @@ import anyio
 import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
+from mcp_types import ElicitRequestParams, ElicitResult
 
 from tests.integration.proxy.gateway.fake_upstream import UPSTREAM_SESSION_ID, serve_fake_upstream
 from tests.integration.proxy.gateway.harness import (
@@ -205,3 +206,17 @@ async def test_idle_streams_get_keep_alive_comments(tmp_path: Path, upstream_url
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.text.count(": keep-alive") >= 2
     assert sse_messages(response.text)[-1]["result"]["content"][0]["text"] == "done after 1 steps"
+
+
+async def test_a_server_request_from_an_http_upstream_round_trips_through_portico(
+    tmp_path: Path, upstream_url: str
+) -> None:
+    """Spec (2025-11-25 transports): an elicitation request on the POST stream, its answer POSTed back."""
+
+    async def answer(_context: object, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"answer": f"re: {params.message}"})
+
+    async with serve_portico(tmp_path, {"up": http_server(upstream_url)}) as portico:
+        async with portico.client("up", mode="legacy", elicitation_callback=answer) as client:
+            result = await client.call_tool("ask", {"question": "size?"})
+    assert result.content[0].text == "accept:re: size?"  # type: ignore[union-attr]

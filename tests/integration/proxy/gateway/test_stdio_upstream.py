@@ -10,9 +10,12 @@ import anyio
 import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
+from mcp_types import ElicitRequestParams, ElicitResult
+from sqlalchemy import event
 
 from tests.integration.proxy.gateway.harness import (
     fixture_stdio_server,
+    legacy_stdio_server,
     modern_body,
     modern_headers,
     open_raw_session,
@@ -201,3 +204,74 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+async def test_a_server_request_during_a_call_reaches_the_client_and_its_answer_the_server(tmp_path: Path) -> None:
+    """Spec (2025-11-25 transports §Sending Messages): related requests may ride the POST's stream."""
+
+    async def answer(_context: object, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"answer": f"re: {params.message}"})
+
+    async with serve_portico(tmp_path, FIXTURE) as portico:
+        async with portico.client("fixture", mode="legacy", elicitation_callback=answer) as client:
+            result = await client.call_tool("ask", {"question": "colour?"})
+    assert result.content[0].text == "accept:re: colour?"  # type: ignore[union-attr]
+
+
+async def test_a_notification_outside_any_request_reaches_the_get_stream(tmp_path: Path) -> None:
+    """Spec (2025-11-25 transports §Listening for Messages): unsolicited messages use the GET stream."""
+    async with serve_portico(tmp_path, FIXTURE) as portico, httpx2.AsyncClient(timeout=30) as http:
+        mcp_session_id = await open_raw_session(http, portico, "fixture")
+        headers = portico.headers("fixture", **{"mcp-session-id": mcp_session_id, "mcp-protocol-version": "2025-11-25"})
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "announce_later", "arguments": {"delay": 0.5}},
+        }
+        async with http.stream("GET", portico.url("fixture"), headers=headers) as stream:
+            assert (await http.post(portico.url("fixture"), json=call, headers=headers)).status_code == 200
+            with anyio.fail_after(10):
+                async for line in stream.aiter_lines():
+                    if line.startswith("data:"):
+                        break
+    assert sse_messages(line)[0]["method"] == "notifications/tools/list_changed"
+
+
+async def test_an_auto_client_falls_back_to_the_handshake_for_a_handshake_only_server(tmp_path: Path) -> None:
+    """Spec (2026-07-28 versioning): dual-era clients fall back to initialize on a non-modern error."""
+    async with serve_portico(tmp_path, {"legacy": legacy_stdio_server()}) as portico:
+        async with portico.client("legacy", mode="auto") as client:
+            version = client.protocol_version
+    assert version == "2025-11-25"
+
+
+async def test_keep_alive_comments_flow_on_idle_stdio_streams(tmp_path: Path) -> None:
+    """Our choice (gateway.keepalive_interval) for stdio-backed streams too."""
+    async with (
+        serve_portico(tmp_path, FIXTURE, keepalive_interval=0.2) as portico,
+        httpx2.AsyncClient(timeout=30) as http,
+    ):
+        body = modern_body("tools/call", {"name": "progress", "arguments": {"steps": 1, "delay": 1.0}})
+        headers = {**modern_headers("tools/call", "progress"), "authorization": f"Bearer {portico.token('fixture')}"}
+        response = await http.post(portico.url("fixture"), json=body, headers=headers)
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text.count(": keep-alive") >= 2
+    assert sse_messages(response.text)[-1]["result"]["content"][0]["text"] == "done after 1 steps"
+
+
+async def test_a_warm_tool_call_touches_no_database(tmp_path: Path) -> None:
+    """Our choice (hot path): tokens verify locally, credentials come from memory."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async with serve_portico(tmp_path, FIXTURE) as portico, portico.client("fixture") as client:
+        await client.call_tool("echo", {"text": "warm-up"})
+        event.listen(portico.runtime.engine, "before_cursor_execute", record)
+        try:
+            await client.call_tool("echo", {"text": "warm"})
+        finally:
+            event.remove(portico.runtime.engine, "before_cursor_execute", record)
+    assert statements == []
