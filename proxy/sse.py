@@ -58,6 +58,7 @@ class SseDecoder:
 
     max_event_bytes: int
     _buffer: bytes = b""
+    _after_cr: bool = False
     _event: SseEvent = field(default_factory=SseEvent)
     _fields: int = 0
     _size: int = 0
@@ -65,12 +66,11 @@ class SseDecoder:
     def feed(self, chunk: bytes) -> list[SseEvent]:
         """Raises: SseEventTooLargeError when one event grows beyond ``max_event_bytes``."""
         data = self._buffer + chunk
-        # A trailing CR may be the first half of CRLF: keep it until the next chunk decides.
-        hold_cr = data.endswith(b"\r")
-        lines = (data[:-1] if hold_cr else data).splitlines(keepends=True)
-        self._buffer = b"\r" if hold_cr else b""
-        if lines and not lines[-1].endswith((b"\n", b"\r")):
-            self._buffer = lines.pop() + self._buffer
+        if self._after_cr and data.startswith(b"\n"):
+            data = data[1:]  # the LF of a CRLF split across chunks
+        lines = data.splitlines(keepends=True)
+        self._buffer = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
+        self._after_cr = bool(lines) and lines[-1].endswith(b"\r") and not self._buffer
         events: list[SseEvent] = []
         for line in lines:
             dispatched = self._line(line.rstrip(b"\r\n"))
