@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("portico.proxy")
 
 
+class NotAnEndpoint:
+    """Anything below ``/<name>/mcp``: 404 with a JSON-RPC body (no redirect to the exact path)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = UnknownServerError("Not Found: the MCP endpoint is /<name>/mcp, without a trailing slash")
+        await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
+
+
 class McpEndpoint:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway

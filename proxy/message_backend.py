@@ -95,7 +95,7 @@ class MessageBackend:
         if not requests:
             await send_empty(exchange.send, 202, _session_header(session))
             return
-        outbox = self._outbox(f"{self.server}/{session.mcp_session_id[:8]}", finals=len(requests))
+        outbox = self._outbox(f"{self.server}[{session.subject}]", finals=len(requests))
         for request in requests:
             await self._start_request(upstream, request.raw, outbox, session)
         await deliver(
@@ -147,7 +147,7 @@ class MessageBackend:
         current = session.attachments.get(GET_STREAM)
         if isinstance(current, Outbox) and not current.closed:
             raise StreamConflictError("Conflict: only one GET stream is allowed per session")
-        outbox = self._outbox(f"{self.server}/{session.mcp_session_id[:8]}/GET", finals=1)
+        outbox = self._outbox(f"{self.server}[{session.subject}]/GET", finals=1)
         session.attachments[GET_STREAM] = outbox
         try:
             await deliver(
@@ -176,7 +176,7 @@ class MessageBackend:
         key = self._key(exchange.subject, "modern")
         upstream = await self._pool.acquire(key, lambda: self._connect(key.subject), self._discover)
         await self._check_param_headers(upstream, exchange, request)
-        outbox = self._outbox(f"{self.server}/modern", finals=1)
+        outbox = self._outbox(f"{self.server}[{exchange.subject}]", finals=1)
         pending = await self._start_request(upstream, request.raw, outbox, None)
 
         async def cancel() -> None:

@@ -3,7 +3,9 @@
 :func:`include_gateway` is the single line ``create_app`` needs: it builds the
 :class:`~proxy.gateway.Gateway`, registers the route (a pure-ASGI endpoint: no FastAPI body
 parsing, no response buffering) and ties the gateway's lifetime to the app's lifespan. The
-gateway is reachable as ``app.state.gateway``.
+gateway is reachable as ``app.state.gateway``. ``/<name>/mcp/…`` (a trailing slash included) is
+answered 404 rather than redirected, because each route is an exact RFC 8707 resource
+identifier and a redirected POST would lose its body (reference §1.3).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import Route
 
 from app.runtime import Runtime
-from proxy.endpoint import McpEndpoint
+from proxy.endpoint import McpEndpoint, NotAnEndpoint
 from proxy.gateway import Gateway
 
 
@@ -29,6 +31,8 @@ def include_gateway(app: FastAPI, runtime: Runtime) -> Gateway:
 
     router = APIRouter(lifespan=lifespan)
     router.routes.append(Route("/{server}/mcp", endpoint=McpEndpoint(gateway), name="mcp"))
+    # Exact paths only: a trailing slash is a 404, never a redirect (a redirected POST loses its body).
+    router.routes.append(Route("/{server}/mcp/{rest:path}", endpoint=NotAnEndpoint(), name="mcp-below"))
     app.state.gateway = gateway
     app.include_router(router)
     return gateway

@@ -323,3 +323,13 @@ async def test_modern_notifications_are_accepted_with_202(portico: Portico, http
     note = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}}
     response = await post_modern(http, portico, note, modern_headers("notifications/cancelled"))
     assert (response.status_code, response.content) == (202, b"")
+
+
+@pytest.mark.parametrize("suffix", ["/", "/extra"])
+async def test_paths_below_the_endpoint_are_404_not_redirects(
+    portico: Portico, http: httpx2.AsyncClient, suffix: str
+) -> None:
+    """Our choice (reference §1.3): the route is an exact resource URI; a redirected POST loses its body."""
+    headers = {**modern_headers("tools/list"), **bearer(portico)}
+    response = await http.post(portico.url("fixture") + suffix, json=modern_body("tools/list"), headers=headers)
+    assert error_of(response) == (404, None, -32600)

@@ -275,3 +275,12 @@ async def test_a_warm_tool_call_touches_no_database(tmp_path: Path) -> None:
         finally:
             event.remove(portico.runtime.engine, "before_cursor_execute", record)
     assert statements == []
+
+
+async def test_a_shared_server_runs_one_process_for_everyone(tmp_path: Path) -> None:
+    """Our choice: isolation: shared only when set explicitly (and the server takes no per-user credential)."""
+    async with serve_portico(tmp_path, {"fixture": fixture_stdio_server(isolation="shared")}) as portico:
+        async with portico.client("fixture", subject="1") as first, portico.client("fixture", subject="2") as second:
+            pid_1 = (await first.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+            pid_2 = (await second.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+    assert pid_1 == pid_2
