@@ -69,7 +69,7 @@ class UpstreamPool:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Own the reader tasks; on exit every connection is closed."""
+        """Own the reader tasks; on exit every connection is closed (concurrently: each may take grace periods)."""
         async with anyio.create_task_group() as group:
             self._group = group
             try:
@@ -77,8 +77,9 @@ class UpstreamPool:
             finally:
                 self._group = None
                 with anyio.CancelScope(shield=True):
-                    for upstream in list(self._live.values()):
-                        await self.close(upstream)
+                    async with anyio.create_task_group() as closing:
+                        for upstream in list(self._live.values()):
+                            closing.start_soon(self.close, upstream)
                 group.cancel_scope.cancel()
 
     def spawn(self, task: Callable[[], Coroutine[Any, Any, None]]) -> None:

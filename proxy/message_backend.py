@@ -22,21 +22,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import anyio
-from mcp.shared.inbound import validate_mcp_param_headers
-from mcp_types.version import LATEST_MODERN_VERSION, MODERN_PROTOCOL_VERSIONS
-from starlette.datastructures import Headers
 
 from app.config.schema import GatewayConfig
 from proxy.asgi import send_empty, send_json
 from proxy.connection_pool import Upstream, UpstreamKey, UpstreamPool
 from proxy.delivery import deliver
-from proxy.errors import (
-    GatewayError,
-    HeaderMismatchError,
-    ProtocolEraNotSupportedError,
-    RelayedUpstreamError,
-    StreamConflictError,
-)
+from proxy.errors import ProtocolEraNotSupportedError, RelayedUpstreamError, StreamConflictError
 from proxy.exchange import Exchange
 from proxy.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, encode
 from proxy.mcp_sessions import McpSession, McpSessionRegistry
@@ -44,12 +35,12 @@ from proxy.multiplexer import Pending
 from proxy.outbox import Outbox, Outgoing
 from proxy.protocol import DEFAULT_HANDSHAKE_VERSION, SESSION_ID_HEADER
 from proxy.upstream import MessageConnection
+from proxy.upstream_calls import check_mcp_param_headers, internal_request, remember_tool_schemas, speaks_modern
 
 log = logging.getLogger("portico.proxy")
 Connect = Callable[[str | None], Awaitable[MessageConnection]]
 _PROBE_TIMEOUT: Final = 10.0
 _LEGACY_VERDICT_SECONDS: Final = 300.0
-_SCHEMA_PAGES: Final = 20
 GET_STREAM: Final = "get_stream"
 UPSTREAM_KEY: Final = "upstream_key"
 
@@ -175,7 +166,7 @@ class MessageBackend:
             raise _era_not_supported(self.server)
         key = self._key(exchange.subject, "modern")
         upstream = await self._pool.acquire(key, lambda: self._connect(key.subject), self._discover)
-        await self._check_param_headers(upstream, exchange, request)
+        await check_mcp_param_headers(upstream, exchange, request, capacity=self._settings.stream_buffer_messages)
         outbox = self._outbox(f"{self.server}[{exchange.subject}]", finals=1)
         pending = await self._start_request(upstream, request.raw, outbox, None)
 
@@ -194,49 +185,11 @@ class MessageBackend:
 
     async def _discover(self, upstream: Upstream) -> None:
         self._wire(upstream)
-        meta = {
-            "io.modelcontextprotocol/protocolVersion": LATEST_MODERN_VERSION,
-            "io.modelcontextprotocol/clientCapabilities": {},
-        }
-        probe = {"jsonrpc": "2.0", "id": 0, "method": "server/discover", "params": {"_meta": meta}}
         with anyio.move_on_after(_PROBE_TIMEOUT):
-            response = await self._internal_request(upstream, probe)
-            versions = (response.get("result") or {}).get("supportedVersions")
-            if isinstance(versions, list) and any(v in MODERN_PROTOCOL_VERSIONS for v in versions):
+            if await speaks_modern(upstream, capacity=self._settings.stream_buffer_messages):
                 return
         self._handshake_only_until = anyio.current_time() + _LEGACY_VERDICT_SECONDS
         raise _era_not_supported(self.server)
-
-    async def _check_param_headers(self, upstream: Upstream, exchange: Exchange, request: JsonRpcRequest) -> None:
-        """``Mcp-Param-*`` must mirror the arguments the tool's schema marks ``x-mcp-header`` (SEP-2243).
-
-        Nobody downstream of a stdio process sees the headers, so Portico checks them itself.
-        """
-        params = request.params or {}
-        name, arguments = params.get("name"), params.get("arguments") or {}
-        if request.method != "tools/call" or not isinstance(name, str) or not isinstance(arguments, dict):
-            return
-        if not arguments and not any(key.startswith("mcp-param-") for key, _ in exchange.headers):
-            return
-        if name not in upstream.tool_schemas:
-            await self._fetch_schemas(upstream, params.get("_meta") or {}, name)
-        schema = upstream.tool_schemas.get(name)
-        if schema is not None:
-            rejection = validate_mcp_param_headers(schema, arguments, Headers(scope=exchange.scope))
-            if rejection is not None:
-                raise HeaderMismatchError(rejection.message)
-
-    async def _fetch_schemas(self, upstream: Upstream, meta: dict[str, Any], name: str) -> None:
-        envelope = {k: v for k, v in meta.items() if k.startswith("io.modelcontextprotocol/")}
-        cursor: object = None
-        for _ in range(_SCHEMA_PAGES):
-            params: dict[str, Any] = {"_meta": envelope} | ({"cursor": cursor} if cursor else {})
-            response = await self._internal_request(
-                upstream, {"jsonrpc": "2.0", "id": 0, "method": "tools/list", "params": params}
-            )
-            cursor = (response.get("result") or {}).get("nextCursor")
-            if name in upstream.tool_schemas or not isinstance(cursor, str):
-                return
 
     # --- shared -------------------------------------------------------------------------------------
 
@@ -253,15 +206,7 @@ class MessageBackend:
         return await upstream.mux.request(message, outbox=outbox, session=session)
 
     async def _internal_request(self, upstream: Upstream, message: dict[str, Any]) -> dict[str, Any]:
-        """Portico's own request on the connection; returns the response (or raises the failure)."""
-        outbox = self._outbox(f"{self.server}/internal", finals=1)
-        await upstream.mux.request(message, outbox=outbox, session=None, internal=True)
-        while (item := await outbox.get()) is not None:
-            if item.final:
-                if item.http_status is not None:
-                    raise _as_gateway_error(item)
-                return item.message
-        return {}
+        return await internal_request(upstream, message, capacity=self._settings.stream_buffer_messages)
 
     def _wire(self, upstream: Upstream) -> None:
         """Connect the multiplexer's routing hooks to this server's sessions and schema cache."""
@@ -281,15 +226,9 @@ class MessageBackend:
             with_stream = [s for s in bound_sessions() if isinstance(s.attachments.get(GET_STREAM), Outbox)]
             return max(with_stream, key=lambda s: s.last_used, default=None)
 
-        def on_result(pending: Pending, result: dict[str, Any]) -> None:
-            if pending.method == "tools/list" and isinstance(tools := result.get("tools"), list):
-                for tool in tools:
-                    if isinstance(tool, dict) and isinstance(tool.get("name"), str):
-                        upstream.tool_schemas[tool["name"]] = tool.get("inputSchema")
-
         upstream.mux.fan_out = fan_out
         upstream.mux.pick_session = pick_session
-        upstream.mux.on_result = on_result
+        upstream.mux.on_result = lambda pending, result: remember_tool_schemas(upstream, pending, result)
 
 
 def _session_header(session: McpSession) -> Mapping[str, str]:
@@ -301,11 +240,3 @@ def _era_not_supported(server: str) -> ProtocolEraNotSupportedError:
         f"upstream server {server} speaks only the initialize handshake (2025-11-25 and earlier); "
         "connect with the handshake"
     )
-
-
-def _as_gateway_error(item: Outgoing) -> GatewayError:
-    error = item.message.get("error") or {}
-    failure = GatewayError(str(error.get("message", "upstream failure")), data=error.get("data"))
-    failure.code = error.get("code", failure.code)
-    failure.http_status = item.http_status or 502
-    return failure
