@@ -87,8 +87,14 @@ class MessageBackend:
             await send_empty(exchange.send, 202, _session_header(session))
             return
         outbox = self._outbox(f"{self.server}[{session.subject}]", finals=len(requests))
-        for request in requests:
-            await self._start_request(upstream, request.raw, outbox, session)
+        pendings = [await self._start_request(upstream, r.raw, outbox, session) for r in requests]
+
+        async def abandon() -> None:
+            # Not a cancellation (2025-11-25 transports: a disconnect is not one), but with no event
+            # ids on this stream the client cannot resume, so its requests stop pinning the process.
+            for pending in pendings:
+                upstream.mux.abandon(pending)
+
         await deliver(
             exchange,
             outbox,
@@ -96,6 +102,7 @@ class MessageBackend:
             keepalive=self._settings.keepalive_interval,
             headers=_session_header(session),
             allow_json=len(requests) == 1,
+            on_disconnect=abandon,
         )
 
     async def _initialize(self, exchange: Exchange, request: JsonRpcRequest) -> None:

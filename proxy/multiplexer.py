@@ -46,6 +46,7 @@ from proxy.outbox import Outbox, Outgoing
 
 log = logging.getLogger("portico.proxy")
 SUBSCRIPTION_ID_META_KEY: Final = "io.modelcontextprotocol/subscriptionId"
+REQUEST_CANCELLED: Final = -32800  # LSP's RequestCancelled; the SDK's 2025-era HTTP transport uses it too
 _LISTEN: Final = "subscriptions/listen"
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -119,7 +120,11 @@ class Multiplexer:
             await self._send_quietly({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params})
 
     async def notify(self, message: dict[str, Any], session: McpSession | None) -> None:
-        """Forward a client notification; a ``notifications/cancelled`` is mapped to the upstream id."""
+        """Forward a client notification; a ``notifications/cancelled`` is mapped to the upstream id.
+
+        A cancelled request gets no response from the upstream (cancellation.mdx), so its client
+        stream is ended here with -32800 "Request cancelled", as the SDK's 2025-era HTTP transport does.
+        """
         if message.get("method") == "notifications/cancelled":
             params = message.get("params") or {}
             request_id: RequestId = params.get("requestId", "")
@@ -128,7 +133,13 @@ class Multiplexer:
                 return
             self._forget(pending)
             message = {**message, "params": {**params, "requestId": pending.upstream_id}}
+            cancelled = error_message(pending.client_id, REQUEST_CANCELLED, "Request cancelled")
+            pending.outbox.put(Outgoing(cancelled, final=True))
         await self._send(message)
+
+    def abandon(self, pending: Pending) -> None:
+        """Stop tracking a request whose client has gone (its response, if any, is dropped)."""
+        self._forget(pending)
 
     async def respond(self, message: dict[str, Any]) -> None:
         """Forward a client's answer to a request the upstream sent (ids are the upstream's own)."""

@@ -284,3 +284,17 @@ async def test_a_shared_server_runs_one_process_for_everyone(tmp_path: Path) -> 
             pid_1 = (await first.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
             pid_2 = (await second.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
     assert pid_1 == pid_2
+
+
+async def test_a_handshake_era_cancellation_reaches_the_upstream_under_its_own_id(tmp_path: Path) -> None:
+    """Spec-mandated (basic/utilities/cancellation.mdx): notifications/cancelled names the request; ids are remapped."""
+    marker = tmp_path / "marker"
+    async with serve_portico(tmp_path, FIXTURE) as portico, portico.client("fixture", mode="legacy") as client:
+        await client.call_tool("echo", {"text": "shift the upstream ids away from the client's"})
+        with pytest.raises(MCPError):
+            await client.call_tool("sleep", {"seconds": 10, "marker": str(marker)}, read_timeout_seconds=0.5)
+        with anyio.fail_after(5):
+            while not marker.exists():  # noqa: ASYNC110 - the upstream process writes the marker
+                await anyio.sleep(0.05)
+        assert (await client.call_tool("echo", {"text": "still fine"})).content[0].text == "still fine"  # type: ignore[union-attr]
+    assert marker.read_text() == "cancelled"

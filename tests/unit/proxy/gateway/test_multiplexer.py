@@ -79,11 +79,15 @@ async def test_colliding_client_ids_get_distinct_upstream_ids_and_come_back_unch
     assert mux.in_flight == 0
 
 
-async def test_a_client_cancellation_names_the_upstream_id(sessions: McpSessionRegistry) -> None:
+async def test_a_client_cancellation_names_the_upstream_id_and_ends_the_clients_stream(
+    sessions: McpSessionRegistry,
+) -> None:
+    """Spec (cancellation.mdx): the upstream sends no response, so Portico ends the stream with -32800."""
     wire = Wire()
     mux = Multiplexer(wire.send, wire.spawn, label="t")
     session = sessions.create(subject="1", server="s", protocol_version="v")
-    await mux.request({"jsonrpc": "2.0", "id": "c-7", "method": "tools/call"}, outbox=outbox(), session=session)
+    box = outbox()
+    await mux.request({"jsonrpc": "2.0", "id": "c-7", "method": "tools/call"}, outbox=box, session=session)
     upstream_id = wire.sent[0]["id"]
     await mux.notify({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "c-7"}}, session)
     await mux.notify(
@@ -91,6 +95,7 @@ async def test_a_client_cancellation_names_the_upstream_id(sessions: McpSessionR
     )
     assert wire.sent[1]["params"]["requestId"] == upstream_id
     assert len(wire.sent) == 2 and mux.in_flight == 0
+    assert (await drained(box))[-1]["error"]["code"] == -32800
 
 
 async def test_listen_frames_are_routed_by_subscription_id() -> None:
