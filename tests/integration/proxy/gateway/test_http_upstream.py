@@ -71,11 +71,11 @@ async def test_progress_from_an_http_upstream_is_relayed_unbuffered(
     async with serve_portico(tmp_path, {"up": http_server(upstream_url)}) as portico:
         async with portico.client("up", mode=mode) as client:
             with anyio.fail_after(20):
-                await client.call_tool("progress", {"steps": 4, "delay": 0.4}, progress_callback=on_progress)
+                await client.call_tool("progress", {"steps": 4, "delay": 0.5}, progress_callback=on_progress)
             finished = time.time()
     assert [p for p, _, _ in received] == [1, 2, 3, 4]
-    assert all(arrived - sent < 0.3 for _, arrived, sent in received)
-    assert received[0][1] < finished - 1.0
+    assert all(arrived - sent < 0.45 for _, arrived, sent in received)
+    assert received[0][1] < finished - 1.2  # the first arrived long before the call ended
 
 
 async def test_the_upstream_session_id_stays_behind_portico_and_bound_to_the_user(tmp_path: Path) -> None:
