@@ -19,6 +19,7 @@ from oauth.endpoints import protected_resource_metadata
 from oauth.login.routes import install_login
 from oauth.router import router as oauth_router
 from proxy.resource_server import install_resource_server_errors
+from proxy.routes import include_gateway
 
 
 def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -49,6 +50,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     install_login(app)
     app.include_router(oauth_router)
     app.mount("/static", static_files, name="static")
+    include_gateway(app, runtime)
     _wrap(app, runtime.config)
     return app
 

@@ -56,6 +56,10 @@ def app(runtime: Runtime) -> FastAPI:
     built = create_app(runtime=runtime)
     built.add_api_route("/{server}/mcp", mcp_route, methods=["POST", "GET"])
     built.add_api_route("/{server}/sse", sse_route, methods=["GET"])
+    # Ahead of the gateway's own routes, so these probes see exactly what the bearer check returns.
+    probes = built.router.routes[-2:]
+    del built.router.routes[-2:]
+    built.router.routes[0:0] = probes
     return built
 
 

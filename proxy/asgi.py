@@ -1,0 +1,99 @@
+"""Pure-ASGI plumbing for the data plane: headers, bodies, JSON answers, SSE streams, disconnects.
+
+The MCP routes bypass FastAPI's request parsing and Starlette's response classes on purpose:
+each request is read once, and every response — a JSON body or an event stream — is written
+straight to the ASGI ``send`` so nothing is buffered between upstream and client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Final
+
+from starlette.types import Receive, Scope, Send
+
+JSON_CONTENT_TYPE: Final = "application/json"
+SSE_CONTENT_TYPE: Final = "text/event-stream"
+SSE_HEADERS: Final = (
+    (b"content-type", SSE_CONTENT_TYPE.encode()),
+    (b"cache-control", b"no-cache, no-transform"),
+    (b"x-accel-buffering", b"no"),
+)
+
+
+def request_headers(scope: Scope) -> list[tuple[str, str]]:
+    """The request's header lines, names lower-cased by the ASGI server, values latin-1 decoded."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+
+
+def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((value for key, value in headers if key == name), None)
+
+
+def accepts(headers: list[tuple[str, str]]) -> tuple[bool, bool]:
+    """``(json, sse)`` acceptability of the ``Accept`` header, with RFC 9110 wildcards (as the SDK)."""
+    accept = ",".join(value for key, value in headers if key == "accept")
+    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    wildcard = "*/*" in types
+    return (
+        wildcard or bool(types & {JSON_CONTENT_TYPE, "application/*"}),
+        wildcard or bool(types & {SSE_CONTENT_TYPE, "text/*"}),
+    )
+
+
+def is_json_content(headers: list[tuple[str, str]]) -> bool:
+    content_type = first_header(headers, "content-type") or ""
+    return content_type.split(";")[0].strip().lower() == JSON_CONTENT_TYPE
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (its size is bounded by ``BodyLimitMiddleware``: 413 beyond it)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def wait_for_disconnect(receive: Receive) -> None:
+    """Return once the client has gone (call only after the body has been read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+async def send_json(send: Send, status: int, body: object, headers: Mapping[str, str] | None = None) -> None:
+    """A complete ``application/json`` response; ``body`` is encoded unless already bytes."""
+    data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+    raw = [(b"content-type", JSON_CONTENT_TYPE.encode()), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw + _raw_headers(headers or {})})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def send_empty(send: Send, status: int, headers: Mapping[str, str] | None = None) -> None:
+    raw = [(b"content-length", b"0"), *_raw_headers(headers or {})]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def start_sse(send: Send, headers: Mapping[str, str] | None = None, status: int = 200) -> None:
+    """Commit a ``text/event-stream`` response (its own framing headers win); write frames with :func:`send_chunk`."""
+    own = {name for name, _ in SSE_HEADERS}
+    extra = [(name, value) for name, value in _raw_headers(headers or {}) if name not in own]
+    await send({"type": "http.response.start", "status": status, "headers": [*SSE_HEADERS, *extra]})
+
+
+async def send_chunk(send: Send, data: bytes) -> None:
+    await send({"type": "http.response.body", "body": data, "more_body": True})
+
+
+async def end_body(send: Send) -> None:
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

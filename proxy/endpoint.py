@@ -1,0 +1,76 @@
+"""The ASGI endpoint behind every ``/<name>/mcp`` route: server lookup, Origin, authentication, era.
+
+Order of checks: unknown server (404) → ``Origin`` (403) → bearer token (401, via
+``resource_server.authenticate``) → ``MCP-Protocol-Version`` (400) → the era's own handler. This is
+also the boundary where Portico's own MCP-plane errors become responses (style §3.3.5): a
+:class:`~proxy.errors.GatewayError` raised before the response started is answered as a JSON-RPC
+error with its status; after that point the handlers themselves end streams with an error event.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+
+from proxy.asgi import request_headers, send_json
+from proxy.errors import GatewayError, UnknownServerError
+from proxy.exchange import Exchange
+from proxy.handshake_era import serve_handshake_era
+from proxy.jsonrpc import encode
+from proxy.modern_era import serve_modern_era
+from proxy.protocol import PROTOCOL_VERSION_HEADER, Era, era_for
+from proxy.resource_server import authenticate
+
+if TYPE_CHECKING:
+    from proxy.gateway import Gateway
+
+log = logging.getLogger("portico.proxy")
+
+
+class NotAnEndpoint:
+    """Anything below ``/<name>/mcp``: 404 with a JSON-RPC body (no redirect to the exact path)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = UnknownServerError("Not Found: the MCP endpoint is /<name>/mcp, without a trailing slash")
+        await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
+
+
+class McpEndpoint:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        server = str(scope.get("path_params", {}).get("server", ""))
+        exchange = Exchange(scope, receive, tracking_send, request_headers(scope), server)
+        try:
+            await self._serve(exchange)
+        except GatewayError as error:
+            if started:
+                log.warning("%s: %s after the response started", server, error.message)
+                return
+            body = encode(error.to_message(exchange.request_id))
+            await send_json(send, error.http_status, body, error.headers)
+
+    async def _serve(self, exchange: Exchange) -> None:
+        gateway = self.gateway
+        backend = gateway.backends.get(exchange.server)
+        resource = gateway.resources.for_path(f"/{exchange.server}/mcp")
+        if backend is None or resource is None:
+            raise UnknownServerError(f"Not Found: no MCP server named {exchange.server!r}")
+        gateway.origins.check(exchange.header("origin"))
+        claims = await authenticate(Request(exchange.scope, exchange.receive), resource)
+        exchange.subject = claims.subject
+        if era_for(exchange.header(PROTOCOL_VERSION_HEADER)) is Era.MODERN:
+            await serve_modern_era(exchange, backend)
+        else:
+            await serve_handshake_era(exchange, backend, gateway.sessions)

@@ -1,0 +1,132 @@
+"""The data plane's state, built once per app: backends per server, sessions, connections, HTTP client.
+
+:class:`Gateway` wires configuration to the pieces (``backends.py``) and owns their lifetime:
+:meth:`Gateway.running` runs with the app's lifespan — it owns the stdio reader tasks and the
+reaper that expires idle client sessions and idle upstream connections — and closes every
+process and pooled connection on shutdown. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+
+from app.config.schema import (
+    AutoServerConfig,
+    ServerConfig,
+    SseServerConfig,
+    StdioServerConfig,
+    StreamableHttpServerConfig,
+)
+from app.runtime import Runtime
+from proxy.backends import Backend, UnsupportedBackend
+from proxy.connection_pool import UpstreamKey, UpstreamPool
+from proxy.http_backend import HttpBackend
+from proxy.http_client import create_upstream_client
+from proxy.mcp_sessions import McpSessionRegistry
+from proxy.message_backend import Connect, MessageBackend
+from proxy.origin import OriginPolicy
+from proxy.stdio.environment import child_environment
+from proxy.stdio.process import StdioConnection
+from proxy.upstream import MessageConnection
+from proxy.upstream_credentials import CachedCredentials, StaticCredentials
+
+log = logging.getLogger("portico.proxy")
+
+
+class Gateway:
+    def __init__(self, runtime: Runtime) -> None:
+        config = runtime.config
+        self.settings = settings = config.gateway
+        self.resources = runtime.resources
+        self.origins = OriginPolicy(config.public_url, settings.allowed_origins)
+        self.sessions = McpSessionRegistry(
+            idle_timeout=settings.session_idle_timeout,
+            max_sessions=settings.max_sessions,
+            max_sessions_per_user=settings.max_sessions_per_user,
+        )
+        self.pool = UpstreamPool(
+            max_total=settings.max_processes,
+            max_per_user=settings.max_processes_per_user,
+            start_timeout=settings.process_start_timeout,
+        )
+        self.credentials = CachedCredentials(StaticCredentials(config), settings.credential_cache_seconds)
+        self.http_client = create_upstream_client(settings)
+        self.servers = dict(config.servers)
+        self.backends: dict[str, Backend] = {name: self._backend(name, s) for name, s in config.servers.items()}
+
+    def _backend(self, name: str, server: ServerConfig) -> Backend:
+        if isinstance(server, SseServerConfig | AutoServerConfig):
+            return UnsupportedBackend(name, server.transport)
+        if isinstance(server, StreamableHttpServerConfig):
+            return HttpBackend(
+                name,
+                server,
+                client=self.http_client,
+                credentials=self.credentials,
+                sessions=self.sessions,
+                settings=self.settings,
+            )
+        if server.isolation == "shared" and self.credentials.is_per_user(name):
+            raise ValueError(
+                f"servers.{name}: isolation 'shared' is not allowed for a server with per-user credentials"
+            )
+        return MessageBackend(
+            name,
+            connect=self._stdio_connector(name, server),
+            shared=server.isolation == "shared",
+            pool=self.pool,
+            sessions=self.sessions,
+            settings=self.settings,
+        )
+
+    def _stdio_connector(self, name: str, server: StdioServerConfig) -> Connect:
+        async def connect(subject: str | None) -> MessageConnection:
+            configured = await self.credentials.stdio_env(subject, name)
+            return await StdioConnection.start(
+                command=server.command,
+                args=server.args,
+                env=child_environment(configured),
+                cwd=server.cwd,
+                label=f"{name}[{subject if subject is not None else 'shared'}]",
+                max_message_bytes=self.settings.max_message_bytes,
+                kill_grace=self.settings.process_kill_grace,
+            )
+
+        return connect
+
+    def idle_timeout(self, key: UpstreamKey) -> float:
+        server = self.servers.get(key.server)
+        return server.idle_timeout if isinstance(server, StdioServerConfig) else self.settings.session_idle_timeout
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Serve: own upstream connections and the reaper; close everything on exit."""
+        async with self.http_client, self.pool.running(), anyio.create_task_group() as group:
+            group.start_soon(self._reap_forever)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await anyio.sleep(self._reap_interval())
+            await self.reap()
+
+    async def reap(self) -> None:
+        """Expire idle client sessions (releasing their upstream sessions) and stop idle processes."""
+        now = anyio.current_time()
+        for session in self.sessions.expire_idle(now):
+            backend = self.backends.get(session.server)
+            if backend is not None:
+                await backend.handshake_delete(session)
+        await self.pool.reap_idle(now, self.idle_timeout)
+
+    def _reap_interval(self) -> float:
+        timeouts = [self.settings.session_idle_timeout]
+        timeouts += [s.idle_timeout for s in self.servers.values() if isinstance(s, StdioServerConfig)]
+        return min(max(min(timeouts) / 4, 0.05), 10.0)

@@ -1,0 +1,1 @@
+"""Upstream MCP servers run as child processes speaking MCP over stdio (one process per user by default)."""

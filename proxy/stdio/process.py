@@ -1,0 +1,155 @@
+"""One upstream MCP server process speaking MCP over stdio (2025-11-25 / 2026-07-28 transports/stdio).
+
+Framing: one JSON-RPC message per line, UTF-8, no embedded newlines. Lines on stdout that are not
+JSON are not forwarded (logged); stderr is free-form and drained line by line into Portico's log
+(redacted like every record). The child runs in its own session and process group, so stopping
+it reaches its children too: close stdin, wait, SIGTERM the group, wait, SIGKILL the group (stdio
+transport §Shutdown).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.abc import ByteReceiveStream, Process
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from proxy.errors import UpstreamFailedError, UpstreamUnavailableError
+from proxy.jsonrpc import encode
+from proxy.stdio.environment import resolve_command
+
+log = logging.getLogger("portico.proxy.stdio")
+_STDERR_LINE_BYTES = 8192
+
+
+class StdioConnection:
+    """A running child process; implements :class:`proxy.upstream.MessageConnection`."""
+
+    def __init__(self, process: Process, *, label: str, max_message_bytes: int, kill_grace: float) -> None:
+        self.label = label
+        self.process = process
+        self._max_message_bytes = max_message_bytes
+        self._kill_grace = kill_grace
+        self._write_lock = anyio.Lock()
+        self._closing = False
+
+    @classmethod
+    async def start(
+        cls,
+        *,
+        command: str,
+        args: list[str],
+        env: Mapping[str, str],
+        cwd: Path | None,
+        label: str,
+        max_message_bytes: int,
+        kill_grace: float,
+    ) -> StdioConnection:
+        """Spawn the child with exactly ``env`` as its environment.
+
+        Raises:
+            UpstreamUnavailableError: the command does not exist or cannot be started.
+        """
+        try:
+            argv = [resolve_command(command, env.get("PATH", "")), *args]
+            process = await anyio.open_process(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(env),
+                cwd=cwd,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise UpstreamUnavailableError(f"upstream server {label} could not be started: {error}") from error
+        log.info("%s: started pid %s", label, process.pid)
+        return cls(process, label=label, max_message_bytes=max_message_bytes, kill_grace=kill_grace)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def send(self, message: dict[str, Any]) -> None:
+        stdin = self.process.stdin
+        if stdin is None or self._closing:
+            raise UpstreamFailedError(f"upstream server {self.label} is not running")
+        try:
+            async with self._write_lock:
+                await stdin.send(encode(message) + b"\n")
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as error:
+            raise UpstreamFailedError(f"upstream server {self.label} stopped accepting input") from error
+
+    async def run(self, on_message: Callable[[object], None]) -> str:
+        """Read stdout until it closes; then make sure the process is gone and report its exit."""
+        async with anyio.create_task_group() as group:
+            if self.process.stderr is not None:
+                group.start_soon(self._drain_stderr, self.process.stderr)
+            if self.process.stdout is not None:
+                await self._read_stdout(self.process.stdout, on_message)
+            with anyio.move_on_after(self._kill_grace):
+                await self.process.wait()
+            if self.process.returncode is None:
+                await self.aclose()
+            group.cancel_scope.cancel()
+        return f"exited with code {self.process.returncode}"
+
+    async def _read_stdout(self, stdout: ByteReceiveStream, on_message: Callable[[object], None]) -> None:
+        reader = BufferedByteReceiveStream(stdout)
+        while True:
+            try:
+                line = await reader.receive_until(b"\n", self._max_message_bytes)
+            except (anyio.IncompleteRead, anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return
+            except anyio.DelimiterNotFound:
+                log.error("%s: a message exceeded %d bytes; stopping the process", self.label, self._max_message_bytes)
+                return
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError:
+                log.warning("%s: non-JSON line on stdout ignored", self.label)
+                continue
+            on_message(value)
+
+    async def _drain_stderr(self, stderr: ByteReceiveStream) -> None:
+        reader = BufferedByteReceiveStream(stderr)
+        with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            while True:
+                try:
+                    line = await reader.receive_until(b"\n", _STDERR_LINE_BYTES)
+                except anyio.DelimiterNotFound:
+                    line = await reader.receive_exactly(_STDERR_LINE_BYTES)
+                except anyio.IncompleteRead:
+                    return
+                log.info("%s stderr: %s", self.label, line.decode("utf-8", errors="replace").rstrip())
+
+    async def aclose(self) -> None:
+        """Close stdin, then SIGTERM and finally SIGKILL the process group, each after a grace period."""
+        self._closing = True
+        with anyio.CancelScope(shield=True):
+            if self.process.stdin is not None:
+                with contextlib.suppress(Exception):
+                    await self.process.stdin.aclose()
+            for sig in (None, signal.SIGTERM, signal.SIGKILL):
+                if sig is not None:
+                    self._signal_group(sig)
+                with anyio.move_on_after(self._kill_grace):
+                    await self.process.wait()
+                if self.process.returncode is not None:
+                    break
+            self._signal_group(signal.SIGKILL)  # whatever the leader left behind in its group
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)

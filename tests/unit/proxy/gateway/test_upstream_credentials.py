@@ -1,0 +1,77 @@
+"""The credentials seam: configured values, cached per user and server, registered for redaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from app.config import PorticoConfig
+from app.log import redact
+from proxy.upstream_credentials import CachedCredentials, StaticCredentials
+
+pytestmark = pytest.mark.anyio
+
+
+def config() -> PorticoConfig:
+    return PorticoConfig.model_validate(
+        {
+            "public_url": "https://gw.example.com",
+            "servers": {
+                "web": {
+                    "transport": "streamable-http",
+                    "url": "https://up.example.com/mcp",
+                    "headers": {"X-Key": "hdr-value-123456"},
+                },
+                "local": {"transport": "stdio", "command": "x", "env": {"TOKEN": "env-value-123456"}},
+            },
+        }
+    )
+
+
+async def test_configured_headers_and_env_are_resolved_and_redacted_from_logs() -> None:
+    credentials = StaticCredentials(config())
+    assert await credentials.http_headers("1", "web") == {"X-Key": "hdr-value-123456"}
+    assert await credentials.stdio_env("1", "local") == {"TOKEN": "env-value-123456"}
+    assert await credentials.stdio_env(None, "web") == {}
+    assert "hdr-value-123456" not in redact("sent hdr-value-123456 and env-value-123456")
+    assert "env-value-123456" not in redact("env-value-123456")
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def is_per_user(self, server: str) -> bool:
+        return True
+
+    async def http_headers(self, subject: str, server: str) -> Mapping[str, str]:
+        self.calls += 1
+        return {"X-User": subject}
+
+    async def stdio_env(self, subject: str | None, server: str) -> Mapping[str, str]:
+        self.calls += 1
+        return {"USER_TOKEN": str(subject)}
+
+
+async def test_resolutions_are_cached_per_user_and_server_until_forgotten() -> None:
+    """Our choice (hot path): no credential lookup on a warm request."""
+    source = Counting()
+    cached = CachedCredentials(source, ttl=60)
+    assert await cached.http_headers("1", "web") == {"X-User": "1"}
+    assert await cached.http_headers("1", "web") == {"X-User": "1"}
+    assert await cached.http_headers("2", "web") == {"X-User": "2"}
+    assert await cached.stdio_env("1", "local") == {"USER_TOKEN": "1"}
+    assert source.calls == 3
+    cached.forget("1")
+    await cached.http_headers("1", "web")
+    assert source.calls == 4
+    assert cached.is_per_user("web")
+
+
+async def test_cache_entries_expire() -> None:
+    source = Counting()
+    cached = CachedCredentials(source, ttl=0.0)
+    await cached.stdio_env("1", "local")
+    await cached.stdio_env("1", "local")
+    assert source.calls == 2
