@@ -5,13 +5,34 @@ Every model forbids unknown keys so that a misspelt key stops startup instead of
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from app.config.hosts import is_loopback_host
+from app.config.login_providers import (
+    DevProviderConfig,
+    GithubProviderConfig,
+    GoogleProviderConfig,
+    OidcProviderConfig,
+    ProviderConfig,
+    UpstreamProviderConfig,
+)
+
+__all__ = [
+    "DevProviderConfig",
+    "GithubProviderConfig",
+    "GoogleProviderConfig",
+    "LoginConfig",
+    "OidcProviderConfig",
+    "PorticoConfig",
+    "ProviderConfig",
+    "UpstreamProviderConfig",
+    "is_loopback_host",
+]
 
 SERVER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Names that would collide with Portico's own routes at the origin root.
@@ -57,17 +78,6 @@ class SecretsConfig(Strict):
     secret_key_file: Path | None = None
     previous_keys: list[SecretStr] = Field(default_factory=list)
     generated_key_file: Path = Path(".portico/secret.key")
-
-
-class DevProviderConfig(Strict):
-    """Local-only sign-in: a form on which any email is typed. Refused unless public_url is loopback."""
-
-    type: Literal["dev"]
-    id: str = "dev"
-    display_name: str = "Development sign-in"
-
-
-ProviderConfig = Annotated[DevProviderConfig, Field(discriminator="type")]
 
 
 class LoginConfig(Strict):
@@ -241,17 +251,6 @@ class PorticoConfig(Strict):
     @property
     def is_loopback(self) -> bool:
         return is_loopback_host(urlsplit(self.public_url).hostname or "")
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _require_http_url(value: str) -> str:

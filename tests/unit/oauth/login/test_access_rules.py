@@ -142,3 +142,14 @@ def test_allowed_orgs_admit_members_case_insensitively_and_name_the_rule_when_re
     assert decide_access(config, email="a@x.com", email_verified=True, orgs=["other", "acme-corp"]).admitted
     refused = decide_access(config, email="a@x.com", email_verified=True, orgs=["other"])
     assert (refused.admitted, refused.rules) == (False, ("login.allowed_orgs",))
+
+
+def test_an_unverified_email_passes_only_for_a_provider_that_allows_it_explicitly() -> None:
+    provider = {"type": "github", "id": "gh", "client_id": "c", "client_secret": "s"}
+    config = rules(
+        providers=[provider, {**provider, "id": "gh-lax", "insecure_allow_unverified_email": True}],
+        allowed_domains=["example.com"],
+    )
+    for provider_id, admitted in (("gh", False), ("gh-lax", True), ("gone", False), (None, False)):
+        decision = decide_access(config, email="a@example.com", email_verified=False, provider=provider_id)
+        assert decision.admitted is admitted, provider_id
