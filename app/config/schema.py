@@ -5,13 +5,34 @@ Every model forbids unknown keys so that a misspelt key stops startup instead of
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from app.config.hosts import is_loopback_host
+from app.config.login_providers import (
+    DevProviderConfig,
+    GithubProviderConfig,
+    GoogleProviderConfig,
+    OidcProviderConfig,
+    ProviderConfig,
+    UpstreamProviderConfig,
+)
+
+__all__ = [
+    "DevProviderConfig",
+    "GithubProviderConfig",
+    "GoogleProviderConfig",
+    "LoginConfig",
+    "OidcProviderConfig",
+    "PorticoConfig",
+    "ProviderConfig",
+    "UpstreamProviderConfig",
+    "is_loopback_host",
+]
 
 SERVER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Names that would collide with Portico's own routes at the origin root.
@@ -59,17 +80,6 @@ class SecretsConfig(Strict):
     generated_key_file: Path = Path(".portico/secret.key")
 
 
-class DevProviderConfig(Strict):
-    """Local-only sign-in: a form on which any email is typed. Refused unless public_url is loopback."""
-
-    type: Literal["dev"]
-    id: str = "dev"
-    display_name: str = "Development sign-in"
-
-
-ProviderConfig = Annotated[DevProviderConfig, Field(discriminator="type")]
-
-
 class LoginConfig(Strict):
     """Who may sign in: identity providers and access rules (any rule admitting a user suffices)."""
 
@@ -77,19 +87,34 @@ class LoginConfig(Strict):
     allowed_domains: list[str] = Field(default_factory=list)
     allowed_emails: list[str] = Field(default_factory=list)
     allowed_groups: list[str] = Field(default_factory=list)
+    allowed_orgs: list[str] = Field(default_factory=list)
     allow_any_user: bool = False
     session_idle_seconds: int = Field(default=8 * 3600, gt=0)
     session_absolute_seconds: int = Field(default=7 * 24 * 3600, gt=0)
 
+    @field_validator("providers")
+    @classmethod
+    def _unique_ids(cls, value: list[ProviderConfig]) -> list[ProviderConfig]:
+        seen: set[str] = set()
+        for provider in value:
+            if provider.id in seen:
+                raise ValueError(f"provider id {provider.id!r} is used twice: give each provider its own id")
+            seen.add(provider.id)
+        return value
+
     @model_validator(mode="after")
     def _rules_required(self) -> LoginConfig:
-        has_rules = self.allowed_domains or self.allowed_emails or self.allowed_groups
+        has_rules = self.allowed_domains or self.allowed_emails or self.allowed_groups or self.allowed_orgs
         if self.providers and not has_rules and not self.allow_any_user:
             raise ValueError(
-                "no access rule: set allowed_domains, allowed_emails or allowed_groups, "
+                "no access rule: set allowed_domains, allowed_emails, allowed_groups or allowed_orgs, "
                 "or allow_any_user: true to admit everyone the providers sign in"
             )
         return self
+
+    def provider(self, provider_id: str) -> ProviderConfig | None:
+        """The configured provider with this id, or None."""
+        return next((p for p in self.providers if p.id == provider_id), None)
 
 
 class ClientMetadataDocumentsConfig(Strict):
@@ -259,17 +284,6 @@ class PorticoConfig(Strict):
     @property
     def is_loopback(self) -> bool:
         return is_loopback_host(urlsplit(self.public_url).hostname or "")
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _require_http_url(value: str) -> str:

@@ -50,7 +50,20 @@ def admitted_user(db: Session, rules: LoginConfig, user_id: int) -> UserRow | No
 
 
 def is_admitted(user: UserRow, rules: LoginConfig) -> bool:
-    """Not disabled, and the access rules admit the user's email and groups."""
+    """Not disabled, and the access rules admit the user as recorded at the last sign-in.
+
+    Email, domain, groups and orgs are those the IdP vouched for at that sign-in (refreshed at
+    each sign-in); the rules are the current configuration's.
+    """
     if user.disabled:
         return False
-    return decide_access(rules, email=user.email, email_verified=user.email_verified, groups=user.groups).admitted
+    decision = decide_access(
+        rules,
+        email=user.email,
+        email_verified=user.email_verified,
+        groups=user.groups,
+        orgs=user.orgs or [],
+        domain=user.domain,
+        provider=user.provider,
+    )
+    return decision.admitted

@@ -30,9 +30,18 @@ def signed_in_redirect(runtime: Runtime, login_session: LoginSession, return_to:
     return response
 
 
-def refused_page(request: Request, runtime: Runtime, *, title: str, message: str, return_to: str) -> HTMLResponse:
-    """403 page with ``message`` and a link to start signing in again. Sets no session cookie."""
-    context = {"title": title, "message": message, "retry_url": login_url(return_to)}
-    response = render(request, "login/refused.html", context, status_code=403)
+def refused_page(
+    request: Request,
+    runtime: Runtime,
+    *,
+    title: str,
+    message: str,
+    return_to: str,
+    status_code: int = 403,
+    retry_label: str = "Sign in with another account",
+) -> HTMLResponse:
+    """A page (403 unless told) with ``message`` and a link to start signing in again. Sets no session cookie."""
+    context = {"title": title, "message": message, "retry_url": login_url(return_to), "retry_label": retry_label}
+    response = render(request, "login/refused.html", context, status_code=status_code)
     clear_cookie(response, runtime.config, LOGIN_NONCE_COOKIE)
     return response

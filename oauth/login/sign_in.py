@@ -38,7 +38,13 @@ async def sign_in(runtime: Runtime, identity: UpstreamIdentity, *, replacing: st
     ``replacing`` is the browser's previous ``login_session_id``, ended on success.
     """
     decision = decide_access(
-        runtime.config.login, email=identity.email, email_verified=identity.email_verified, groups=identity.groups
+        runtime.config.login,
+        email=identity.email,
+        email_verified=identity.email_verified,
+        groups=identity.groups,
+        orgs=identity.orgs,
+        domain=identity.domain,
+        provider=identity.provider,
     )
     if not decision.admitted:
         log.info("sign-in refused (provider %s, rules %s)", identity.provider, ", ".join(decision.rules))
@@ -77,6 +83,8 @@ def _upsert_user(db: Session, existing: UserRow | None, identity: UpstreamIdenti
     user.email_verified = identity.email_verified
     user.name = identity.name
     user.groups = list(identity.groups)
+    user.orgs = list(identity.orgs)
+    user.domain = identity.domain
     user.last_sign_in_at = now
     db.flush()
     return user
@@ -90,6 +98,8 @@ def _insert_user(db: Session, identity: UpstreamIdentity, now: datetime) -> User
         email_verified=identity.email_verified,
         name=identity.name,
         groups=list(identity.groups),
+        orgs=list(identity.orgs),
+        domain=identity.domain,
         disabled=False,
         first_sign_in_at=now,
         last_sign_in_at=now,

@@ -17,12 +17,17 @@ PORTICO = Path(sys.executable).parent / "portico"
 
 
 @contextlib.contextmanager
-def run_portico(tmp_path: Path, config: dict[str, Any], *, database_url: str | None = None) -> Iterator[Process]:
-    """Start ``portico serve`` on a free loopback port with ``config`` (public_url/listen filled in).
+def run_portico(
+    tmp_path: Path, config: dict[str, Any], *, database_url: str | None = None, port: int | None = None
+) -> Iterator[Process]:
+    """Start ``portico serve`` on a loopback port with ``config`` (public_url/listen filled in).
 
-    ``database_url`` defaults to a SQLite file in ``tmp_path``. Yields when ``/readyz`` answers.
+    ``port`` defaults to a free one (pass one chosen with ``free_port()`` when a redirect URI must be
+    known beforehand, e.g. to register Portico at an IdP). ``database_url`` defaults to a SQLite file
+    in ``tmp_path``. The configuration is written to ``tmp_path / "portico.yaml"`` (for ``portico users``).
+    Yields when ``/readyz`` answers.
     """
-    port = free_port()
+    port = port or free_port()
     full = {
         "public_url": f"http://127.0.0.1:{port}",
         "listen": {"host": "127.0.0.1", "port": port},

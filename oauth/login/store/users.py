@@ -16,7 +16,13 @@ from app.db import Base, UtcDateTime
 
 
 class UserRow(Base):
-    """A user. ``email`` is stored lower-cased; ``groups`` is a JSON list of group names."""
+    """A user. ``email`` is stored lower-cased; ``groups`` and ``orgs`` are JSON lists of names.
+
+    ``domain`` is the domain the IdP vouched for at the last sign-in, matched by
+    ``login.allowed_domains``: NULL means the email's domain, ``""`` none (a Google account outside
+    Workspace). ``groups`` (IdP groups claim) and ``orgs`` (GitHub organisations) are refreshed at
+    every sign-in and re-checked against the rules at every authorization and refresh.
+    """
 
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("provider", "provider_subject"),)
@@ -28,6 +34,8 @@ class UserRow(Base):
     email_verified: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     groups: Mapped[list[str]] = mapped_column(JSON)
+    domain: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    orgs: Mapped[list[str]] = mapped_column(JSON, default=list)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     first_sign_in_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_sign_in_at: Mapped[datetime] = mapped_column(UtcDateTime())

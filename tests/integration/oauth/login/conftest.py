@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated, Any
 
 import httpx2
@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from app.clock import FakeClock
+from app.main import create_app
 from app.runtime import Runtime, build_runtime
 from oauth.login import SignedInUser, current_user
 from tests.conftest import ConfigFactory
@@ -20,6 +21,7 @@ DEV_LOGIN: dict[str, Any] = {"providers": [{"type": "dev"}], "allowed_domains": 
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 SignIn = Callable[..., Awaitable[httpx2.Response]]
+PorticoFactory = Callable[..., Awaitable[tuple[Runtime, httpx2.AsyncClient]]]
 
 
 @pytest.fixture
@@ -61,3 +63,24 @@ def sign_in(http: httpx2.AsyncClient) -> SignIn:
         return await http.post("/login/dev", data=data)
 
     return submit
+
+
+@pytest.fixture
+async def portico_with(make_config: ConfigFactory, clock: FakeClock) -> AsyncIterator[PorticoFactory]:
+    """Build further Porticos, each with its own ``login`` configuration (and ``/whoami``), and a client for each."""
+    built: list[tuple[Runtime, httpx2.AsyncClient]] = []
+
+    async def build(
+        login: dict[str, Any], public_url: str = "http://127.0.0.1:8080"
+    ) -> tuple[Runtime, httpx2.AsyncClient]:
+        runtime = build_runtime(make_config(login=login, public_url=public_url), clock=clock, env={})
+        app = create_app(runtime=runtime)
+        app.add_api_route("/whoami", whoami, methods=["GET"])
+        client = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=public_url)
+        built.append((runtime, client))
+        return runtime, client
+
+    yield build
+    for runtime, client in built:
+        await client.aclose()
+        runtime.close()

@@ -125,3 +125,31 @@ def test_email_domain_is_the_lower_cased_part_after_the_last_at(email: str, doma
 @pytest.mark.parametrize("domain", ["", ".example.com", "a..example.com"])
 def test_malformed_domains_are_never_allowed(domain: str) -> None:
     assert not domain_allowed(domain, ["*.example.com", "example.com", ".example.com"])
+
+
+def test_the_domain_the_idp_vouches_for_wins_over_the_email_text() -> None:
+    """Issue rule: Google's domain is hd; a consumer account ("" domain) is never admitted by a domain rule."""
+    config = rules(allowed_domains=["example.com"])
+    consumer = decide_access(config, email="alice@example.com", email_verified=True, domain="")
+    assert (consumer.admitted, consumer.rules) == (False, ("login.allowed_domains",))
+    assert "no organisation domain" in consumer.reason
+    workspace = decide_access(config, email="alice@personal.example", email_verified=True, domain="Example.com")
+    assert workspace.admitted
+
+
+def test_allowed_orgs_admit_members_case_insensitively_and_name_the_rule_when_refusing() -> None:
+    config = rules(allowed_orgs=["Acme-Corp"])
+    assert decide_access(config, email="a@x.com", email_verified=True, orgs=["other", "acme-corp"]).admitted
+    refused = decide_access(config, email="a@x.com", email_verified=True, orgs=["other"])
+    assert (refused.admitted, refused.rules) == (False, ("login.allowed_orgs",))
+
+
+def test_an_unverified_email_passes_only_for_a_provider_that_allows_it_explicitly() -> None:
+    provider = {"type": "github", "id": "gh", "client_id": "c", "client_secret": "s"}
+    config = rules(
+        providers=[provider, {**provider, "id": "gh-lax", "insecure_allow_unverified_email": True}],
+        allowed_domains=["example.com"],
+    )
+    for provider_id, admitted in (("gh", False), ("gh-lax", True), ("gone", False), (None, False)):
+        decision = decide_access(config, email="a@example.com", email_verified=False, provider=provider_id)
+        assert decision.admitted is admitted, provider_id

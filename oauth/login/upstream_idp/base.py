@@ -1,0 +1,36 @@
+"""The interface every upstream IdP adapter implements (Google, any OpenID provider, GitHub)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from oauth.login.identity import UpstreamIdentity
+from oauth.login.upstream_idp.flow import UpstreamFlow
+
+
+class UpstreamIdentityProvider(Protocol):
+    """One configured provider. ``provider_id`` names its routes and its users."""
+
+    provider_id: str
+    display_name: str
+
+    def accepts_issuer(self, iss: str) -> bool:
+        """Whether an authorization response's ``iss`` parameter (RFC 9207 §2.4) names this IdP."""
+        ...
+
+    async def authorization_url(self, flow: UpstreamFlow, *, redirect_uri: str) -> str:
+        """Where to send the browser to sign in (RFC 6749 §4.1.1).
+
+        Raises:
+            UpstreamIdpError: the IdP's endpoints cannot be resolved.
+        """
+        ...
+
+    async def identity(self, *, code: str, flow: UpstreamFlow, redirect_uri: str, now: int) -> UpstreamIdentity:
+        """Redeem ``code`` and return whom the IdP vouches for (``now``: epoch seconds).
+
+        Raises:
+            UpstreamIdpError: the code was refused, a token failed validation, the IdP was
+                unreachable, or it vouched for no usable identity.
+        """
+        ...

@@ -1,0 +1,150 @@
+"""Signing in through an upstream IdP: ``GET /login/<id>`` starts, ``GET /login/callback/<id>`` finishes.
+
+Start: a new :class:`~.flow.UpstreamFlow` (``state``, PKCE verifier, ``nonce``), sealed into a
+cookie bound to this browser for 10 minutes, and a 303 to the IdP's authorization endpoint.
+
+Callback (the redirect URI registered at the IdP, ``<public_url>/login/callback/<id>``):
+
+1. ``state`` must open this browser's flow cookie for this provider, unexpired (RFC 6749 §10.12);
+   it is then spent in ``used_states``, so a replayed callback is refused. The cookie is cleared.
+2. An ``iss`` parameter (RFC 9207), when sent, must be the provider's issuer.
+3. An ``error`` (RFC 6749 §4.1.2.1) is shown with the IdP's error code, never swallowed.
+4. The code is redeemed with the PKCE verifier; the ID token (OpenID providers) or the API
+   (GitHub) gives the :class:`~oauth.login.identity.UpstreamIdentity`.
+5. :func:`~oauth.login.sign_in.sign_in` applies the access rules: refused → 403 naming the rule,
+   nothing stored; admitted → login session cookie and 303 to ``return_to``.
+
+Every failure is an error page (:mod:`.pages`), never a 500: network failures included.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import QueryParams
+
+from app.config import PorticoConfig
+from app.db import run_db
+from app.runtime import Runtime
+from oauth.login.cookies import clear_cookie, read_cookie, set_cookie
+from oauth.login.current import sealed_login_session
+from oauth.login.deps import runtime_of
+from oauth.login.login_session import epoch_seconds, from_epoch
+from oauth.login.pages import refused_page, signed_in_redirect
+from oauth.login.return_to import safe_return_to
+from oauth.login.sign_in import sign_in
+from oauth.login.upstream_idp.base import UpstreamIdentityProvider
+from oauth.login.upstream_idp.errors import (
+    AuthorizationResponseError,
+    FlowStateError,
+    IdpUnavailableError,
+    UpstreamIdpError,
+)
+from oauth.login.upstream_idp.flow import (
+    FLOW_LIFETIME,
+    MAX_FLOW_RETURN_TO,
+    UpstreamFlow,
+    flow_cookie_base,
+    new_flow,
+    open_flow,
+    seal_flow,
+)
+from oauth.login.upstream_idp.pages import failure_page
+from oauth.store.used_states import spend_state
+
+log = logging.getLogger("portico.login")
+
+
+def callback_url(config: PorticoConfig, provider_id: str) -> str:
+    """The redirect URI to register at the IdP: ``<public_url>/login/callback/<provider id>``."""
+    return f"{config.public_url}/login/callback/{quote(provider_id, safe='')}"
+
+
+def upstream_idp_router(idp: UpstreamIdentityProvider) -> APIRouter:
+    """The two routes of one provider."""
+    router = APIRouter()
+    quoted = quote(idp.provider_id, safe="")
+
+    async def upstream_sign_in(request: Request, return_to: str = "/") -> Response:
+        return await start_sign_in(request, idp, return_to)
+
+    async def upstream_callback(request: Request) -> Response:
+        return await finish_sign_in(request, idp)
+
+    router.add_api_route(f"/login/{quoted}", upstream_sign_in, methods=["GET"], response_class=Response)
+    router.add_api_route(f"/login/callback/{quoted}", upstream_callback, methods=["GET"], response_class=Response)
+    return router
+
+
+async def start_sign_in(request: Request, idp: UpstreamIdentityProvider, return_to: str) -> Response:
+    """303 to the IdP with a new flow cookie; an error page when the IdP cannot be reached."""
+    runtime = runtime_of(request)
+    target = safe_return_to(return_to)
+    flow = new_flow(idp.provider_id, target, epoch_seconds(runtime.clock.now()))
+    try:
+        if len(target) > MAX_FLOW_RETURN_TO:
+            raise IdpUnavailableError("the page to return to has too long an address")
+        url = await idp.authorization_url(flow, redirect_uri=callback_url(runtime.config, idp.provider_id))
+    except UpstreamIdpError as error:
+        log.warning("sign-in via %s could not start: %s", idp.provider_id, error)
+        return failure_page(request, runtime, error, display_name=idp.display_name, return_to=target)
+    response = RedirectResponse(url, status_code=303, headers={"cache-control": "no-store"})
+    value = seal_flow(runtime.envelope, flow)
+    set_cookie(response, runtime.config, flow_cookie_base(flow.state), value, FLOW_LIFETIME)
+    return response
+
+
+async def finish_sign_in(request: Request, idp: UpstreamIdentityProvider) -> Response:
+    """The redirect URI: check the flow, redeem the code, apply the rules; always clears the flow cookie."""
+    runtime = runtime_of(request)
+    params = request.query_params
+    cookie_base = flow_cookie_base(params.get("state", ""))
+    flow = _flow(request, runtime, idp, cookie_base)
+    try:
+        if flow is None or not await _spend(runtime, flow):
+            raise FlowStateError("no sign-in in flight for this state")
+        response = await _complete(request, runtime, idp, flow, params)
+    except UpstreamIdpError as error:
+        log.info("sign-in via %s failed: %s: %s", idp.provider_id, type(error).__name__, error)
+        return_to = flow.return_to if flow is not None else "/"
+        response = failure_page(request, runtime, error, display_name=idp.display_name, return_to=return_to)
+    clear_cookie(response, runtime.config, cookie_base)
+    return response
+
+
+async def _complete(
+    request: Request, runtime: Runtime, idp: UpstreamIdentityProvider, flow: UpstreamFlow, params: QueryParams
+) -> Response:
+    issuer = params.get("iss")
+    if issuer is not None and not idp.accepts_issuer(issuer):
+        raise AuthorizationResponseError("invalid_request", "the response names another issuer (iss)")
+    if "error" in params:
+        raise AuthorizationResponseError(params["error"], params.get("error_description"))
+    code = params.get("code")
+    if not code:
+        raise AuthorizationResponseError("invalid_request", "the response carries no code")
+    now = epoch_seconds(runtime.clock.now())
+    redirect_uri = callback_url(runtime.config, idp.provider_id)
+    identity = await idp.identity(code=code, flow=flow, redirect_uri=redirect_uri, now=now)
+    previous = sealed_login_session(request, runtime)
+    outcome = await sign_in(runtime, identity, replacing=previous.login_session_id if previous else None)
+    if outcome.login_session is None:
+        reason = outcome.decision.reason
+        return refused_page(request, runtime, title="Access denied", message=reason, return_to=flow.return_to)
+    return signed_in_redirect(runtime, outcome.login_session, flow.return_to)
+
+
+def _flow(request: Request, runtime: Runtime, idp: UpstreamIdentityProvider, cookie_base: str) -> UpstreamFlow | None:
+    value = read_cookie(request, runtime.config, cookie_base)
+    now = epoch_seconds(runtime.clock.now())
+    return open_flow(
+        runtime.envelope, value, provider=idp.provider_id, state=request.query_params.get("state", ""), now=now
+    )
+
+
+async def _spend(runtime: Runtime, flow: UpstreamFlow) -> bool:
+    expires_at = from_epoch(flow.expires_at)
+    return await run_db(runtime.db, lambda db: spend_state(db, flow.state_id, expires_at))
