@@ -1,9 +1,9 @@
 """What the client-facing handlers need from a server's upstream, whatever its transport.
 
-- :class:`~proxy.message_backend.MessageBackend` — ``stdio`` (and, next, legacy ``sse``);
+- :class:`~proxy.message_backend.MessageBackend` — ``stdio`` and legacy ``sse`` (``sse_upstream.py``);
 - :class:`~proxy.http_backend.HttpBackend` — ``streamable-http``;
-- :class:`UnsupportedBackend` — ``sse``/``auto`` until the legacy-SSE issue lands: every request
-  gets a clear JSON-RPC error instead of a crash.
+- :class:`UnsupportedBackend` — ``auto`` until its probe lands: every request gets a clear
+  JSON-RPC error instead of a crash.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from proxy.http_client import create_upstream_client
 from proxy.mcp_sessions import McpSessionRegistry
 from proxy.message_backend import Connect, MessageBackend
 from proxy.origin import OriginPolicy
+from proxy.sse_upstream import SseConnection
 from proxy.stdio.environment import child_environment
 from proxy.stdio.process import StdioConnection
 from proxy.upstream import MessageConnection
@@ -59,8 +60,17 @@ class Gateway:
         self.backends: dict[str, Backend] = {name: self._backend(name, s) for name, s in config.servers.items()}
 
     def _backend(self, name: str, server: ServerConfig) -> Backend:
-        if isinstance(server, SseServerConfig | AutoServerConfig):
+        if isinstance(server, AutoServerConfig):
             return UnsupportedBackend(name, server.transport)
+        if isinstance(server, SseServerConfig):
+            return MessageBackend(
+                name,
+                connect=self._sse_connector(name, server),
+                shared=False,
+                pool=self.pool,
+                sessions=self.sessions,
+                settings=self.settings,
+            )
         if isinstance(server, StreamableHttpServerConfig):
             return HttpBackend(
                 name,
@@ -94,6 +104,19 @@ class Gateway:
                 label=f"{name}[{subject if subject is not None else 'shared'}]",
                 max_message_bytes=self.settings.max_message_bytes,
                 kill_grace=self.settings.process_kill_grace,
+            )
+
+        return connect
+
+    def _sse_connector(self, name: str, server: SseServerConfig) -> Connect:
+        async def connect(subject: str | None) -> MessageConnection:
+            headers = await self.credentials.http_headers(subject or "", name)
+            return await SseConnection.open(
+                client=self.http_client,
+                config=server,
+                headers=headers,
+                label=f"{name}[{subject if subject is not None else 'shared'}]",
+                max_message_bytes=self.settings.max_message_bytes,
             )
 
         return connect
