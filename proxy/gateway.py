@@ -26,6 +26,7 @@ from proxy.backends import Backend, UnsupportedBackend
 from proxy.connection_pool import UpstreamKey, UpstreamPool
 from proxy.http_backend import HttpBackend
 from proxy.http_client import create_upstream_client
+from proxy.legacy_sse import LegacySseSession
 from proxy.mcp_sessions import McpSessionRegistry
 from proxy.message_backend import Connect, MessageBackend
 from proxy.origin import OriginPolicy
@@ -56,6 +57,8 @@ class Gateway:
         )
         self.credentials = CachedCredentials(StaticCredentials(config), settings.credential_cache_seconds)
         self.http_client = create_upstream_client(settings)
+        self.public_url = config.public_url
+        self.legacy_sse_sessions: dict[str, LegacySseSession] = {}
         self.servers = dict(config.servers)
         self.backends: dict[str, Backend] = {name: self._backend(name, s) for name, s in config.servers.items()}
 
