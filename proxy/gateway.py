@@ -22,7 +22,8 @@ from app.config.schema import (
     StreamableHttpServerConfig,
 )
 from app.runtime import Runtime
-from proxy.backends import Backend, UnsupportedBackend
+from proxy.auto_backend import AutoBackend
+from proxy.backends import Backend
 from proxy.connection_pool import UpstreamKey, UpstreamPool
 from proxy.http_backend import HttpBackend
 from proxy.http_client import create_upstream_client
@@ -64,25 +65,18 @@ class Gateway:
 
     def _backend(self, name: str, server: ServerConfig) -> Backend:
         if isinstance(server, AutoServerConfig):
-            return UnsupportedBackend(name, server.transport)
-        if isinstance(server, SseServerConfig):
-            return MessageBackend(
-                name,
-                connect=self._sse_connector(name, server),
-                shared=False,
-                pool=self.pool,
-                sessions=self.sessions,
-                settings=self.settings,
-            )
-        if isinstance(server, StreamableHttpServerConfig):
-            return HttpBackend(
+            return AutoBackend(
                 name,
                 server,
                 client=self.http_client,
                 credentials=self.credentials,
-                sessions=self.sessions,
-                settings=self.settings,
+                streamable=self._http_backend(name, server),
+                legacy=self._sse_backend(name, server),
             )
+        if isinstance(server, SseServerConfig):
+            return self._sse_backend(name, server)
+        if isinstance(server, StreamableHttpServerConfig):
+            return self._http_backend(name, server)
         if server.isolation == "shared" and self.credentials.is_per_user(name):
             raise ValueError(
                 f"servers.{name}: isolation 'shared' is not allowed for a server with per-user credentials"
@@ -91,6 +85,27 @@ class Gateway:
             name,
             connect=self._stdio_connector(name, server),
             shared=server.isolation == "shared",
+            pool=self.pool,
+            sessions=self.sessions,
+            settings=self.settings,
+        )
+
+    def _http_backend(self, name: str, server: StreamableHttpServerConfig) -> HttpBackend:
+        return HttpBackend(
+            name,
+            server,
+            client=self.http_client,
+            credentials=self.credentials,
+            sessions=self.sessions,
+            settings=self.settings,
+        )
+
+    def _sse_backend(self, name: str, server: StreamableHttpServerConfig) -> MessageBackend:
+        """A legacy HTTP+SSE upstream: message connections per (user, revision), like stdio (never shared)."""
+        return MessageBackend(
+            name,
+            connect=self._sse_connector(name, server),
+            shared=False,
             pool=self.pool,
             sessions=self.sessions,
             settings=self.settings,
@@ -111,7 +126,7 @@ class Gateway:
 
         return connect
 
-    def _sse_connector(self, name: str, server: SseServerConfig) -> Connect:
+    def _sse_connector(self, name: str, server: StreamableHttpServerConfig) -> Connect:
         async def connect(subject: str | None) -> MessageConnection:
             headers = await self.credentials.http_headers(subject or "", name)
             return await SseConnection.open(

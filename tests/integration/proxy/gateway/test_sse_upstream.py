@@ -18,10 +18,12 @@ import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from proxy.auto_backend import AutoBackend
 from proxy.errors import UPSTREAM_AUTH_FAILED, UPSTREAM_FAILED, UPSTREAM_UNAVAILABLE
 from proxy.sse_upstream import resolve_endpoint
 from tests.integration.proxy.gateway.harness import (
     FIXTURES,
+    fixture_http_server,
     free_port,
     initialize_body,
     leaf_error,
@@ -185,3 +187,34 @@ def sse_server_on(port: int) -> Iterator[subprocess.Popen[bytes]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- transport: auto --------------------------------------------------------------------------------
+
+
+async def test_auto_falls_back_to_sse_when_the_probe_gets_a_4xx(tmp_path: Path) -> None:
+    """Spec (2025-11-25 transports §Backwards Compatibility): a 4xx to POST initialize means legacy SSE."""
+    with sse_server("path") as (url, _process):
+        async with serve_portico(tmp_path, {"up": {"transport": "auto", "url": url}}) as portico:
+            async with portico.client("up", mode="legacy") as client:
+                echoed = await client.call_tool("echo", {"text": "auto"})
+            async with portico.client("up", mode="legacy") as client:
+                again = await client.call_tool("echo", {"text": "remembered"})
+            backend = portico.gateway.backends["up"]
+    assert echoed.content[0].text == "auto"  # type: ignore[union-attr]
+    assert again.content[0].text == "remembered"  # type: ignore[union-attr]
+    assert isinstance(backend, AutoBackend)
+    assert backend.chosen == "sse"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_auto_uses_streamable_http_when_the_probe_succeeds(tmp_path: Path, mode: str) -> None:
+    """Spec (same section): a 2xx to the initialize probe means Streamable HTTP."""
+    with fixture_http_server() as url:
+        async with serve_portico(tmp_path, {"up": {"transport": "auto", "url": url}}) as portico:
+            async with portico.client("up", mode=mode) as client:
+                echoed = await client.call_tool("echo", {"text": "auto"})
+            backend = portico.gateway.backends["up"]
+    assert echoed.content[0].text == "auto"  # type: ignore[union-attr]
+    assert isinstance(backend, AutoBackend)
+    assert backend.chosen == "streamable-http"
