@@ -230,9 +230,8 @@ class LegacySseEndpoint:
             await session.closed.wait()
             return {"type": "http.disconnect"}
 
-        exchange = Exchange(
-            scope, receive, _Unpacker(session, self._on_initialized(session)).send, headers, session.server
-        )
+        unpacker = _Unpacker(session, self._on_initialized(session), self.gateway.settings.max_message_bytes)
+        exchange = Exchange(scope, receive, unpacker.send, headers, session.server)
         exchange.subject = session.subject
         return exchange
 
@@ -249,8 +248,11 @@ class LegacySseEndpoint:
 class _Unpacker:
     """An ASGI ``send`` that turns one backend response (JSON or SSE) into messages on the legacy stream."""
 
-    def __init__(self, session: LegacySseSession, on_session: Callable[[str, dict[str, Any]], None]) -> None:
+    def __init__(
+        self, session: LegacySseSession, on_session: Callable[[str, dict[str, Any]], None], max_message_bytes: int
+    ) -> None:
         self._session = session
+        self._max_message_bytes = max_message_bytes
         self._on_session = on_session
         self._mcp_session_id: str | None = None
         self._sse: SseDecoder | None = None
@@ -261,7 +263,7 @@ class _Unpacker:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
             self._mcp_session_id = headers.get(SESSION_ID_HEADER.lower())
             if headers.get("content-type", "").startswith("text/event-stream"):
-                self._sse = SseDecoder(max_event_bytes=1 << 30)
+                self._sse = SseDecoder(max_event_bytes=self._max_message_bytes)
             return
         chunk: bytes = message.get("body", b"")
         if self._sse is not None:

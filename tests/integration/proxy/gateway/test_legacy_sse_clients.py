@@ -173,3 +173,52 @@ async def test_another_users_token_on_a_session_id_is_404(tmp_path: Path) -> Non
         await response.aclose()
     assert stolen.status_code == 404
     assert unknown.status_code == 404
+
+
+async def test_an_idle_stream_gets_keep_alive_comments(tmp_path: Path) -> None:
+    """Our choice: a comment after each idle gateway.keepalive_interval keeps proxies from closing the stream."""
+    servers = {"fx": fixture_stdio_server()}
+    async with serve_portico(tmp_path, servers, keepalive_interval=0.05) as portico, httpx2.AsyncClient() as http:
+        token = portico.token("fx", audience=portico.sse_url("fx"))
+        response, chunks, _endpoint = await open_stream(http, portico, "fx", token)
+        buffer = ""
+        with anyio.fail_after(10):
+            async for text in chunks:
+                buffer += text
+                if buffer.count(": keep-alive\n\n") >= 2:
+                    break
+        await response.aclose()
+    assert buffer.count(": keep-alive\n\n") >= 2
+
+
+async def test_a_request_before_initialize_is_answered_with_an_error_on_the_stream(tmp_path: Path) -> None:
+    """Our choice: the POST is accepted (202) and the request's error arrives as its reply (-32600)."""
+    async with serve_portico(tmp_path, {"fx": fixture_stdio_server()}) as portico, httpx2.AsyncClient() as http:
+        token = portico.token("fx", audience=portico.sse_url("fx"))
+        response, chunks, endpoint = await open_stream(http, portico, "fx", token)
+        ping = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
+        post = await http.post(f"{portico.base_url}{endpoint}", json=ping, headers={"authorization": f"Bearer {token}"})
+        buffer = ""
+        with anyio.fail_after(10):
+            async for text in chunks:
+                buffer += text
+                if "event: message" in buffer and buffer.endswith("\n\n"):
+                    break
+        await response.aclose()
+    assert post.status_code == 202
+    assert '"id":7' in buffer and '"code":-32600' in buffer
+
+
+async def test_a_session_id_on_another_servers_route_is_404(tmp_path: Path) -> None:
+    """Our choice: a session is bound to its server as well as its user."""
+    servers = {"fx": fixture_stdio_server(), "other": fixture_stdio_server()}
+    async with serve_portico(tmp_path, servers) as portico, httpx2.AsyncClient() as http:
+        token = portico.token("fx", audience=portico.sse_url("fx"))
+        response, _chunks, endpoint = await open_stream(http, portico, "fx", token)
+        other_token = portico.token("other", audience=portico.sse_url("other"))
+        moved = endpoint.replace("/fx/", "/other/")
+        post = await http.post(
+            f"{portico.base_url}{moved}", json=initialize_body(), headers={"authorization": f"Bearer {other_token}"}
+        )
+        await response.aclose()
+    assert post.status_code == 404
