@@ -1,16 +1,14 @@
 """What the client-facing handlers need from a server's upstream, whatever its transport.
 
-- :class:`~proxy.message_backend.MessageBackend` — ``stdio`` (and, next, legacy ``sse``);
+- :class:`~proxy.message_backend.MessageBackend` — ``stdio`` and legacy ``sse`` (``sse_upstream.py``);
 - :class:`~proxy.http_backend.HttpBackend` — ``streamable-http``;
-- :class:`UnsupportedBackend` — ``sse``/``auto`` until the legacy-SSE issue lands: every request
-  gets a clear JSON-RPC error instead of a crash.
+- :class:`~proxy.auto_backend.AutoBackend` — ``auto``: probes, then delegates to one of the two.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from proxy.errors import TransportNotSupportedError
 from proxy.exchange import Exchange
 from proxy.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest
 from proxy.mcp_sessions import McpSession
@@ -40,31 +38,3 @@ class Backend(Protocol):
     async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
         """Pass on a 2026-07-28 client notification (the caller answers 202)."""
         ...
-
-
-class UnsupportedBackend:
-    def __init__(self, server: str, transport: str) -> None:
-        self.server = server
-        self._transport = transport
-
-    def _error(self) -> TransportNotSupportedError:
-        return TransportNotSupportedError(
-            f"upstream transport {self._transport!r} of server {self.server} is not yet supported"
-        )
-
-    async def handshake_post(
-        self, exchange: Exchange, session: McpSession | None, messages: list[JsonRpcMessage], body: bytes
-    ) -> None:
-        raise self._error()
-
-    async def handshake_get(self, exchange: Exchange, session: McpSession) -> None:
-        raise self._error()
-
-    async def handshake_delete(self, session: McpSession) -> None:
-        return
-
-    async def modern_post(self, exchange: Exchange, request: JsonRpcRequest, body: bytes) -> None:
-        raise self._error()
-
-    async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
-        raise self._error()

@@ -7,7 +7,7 @@ unchanged (same ``id``). Everything here is Portico's own answer (style §3.3.5)
   and the status the MCP SDK uses (400, 403, 404, 405, 406, 409, 415);
 - 2026-07-28 validation failures use the spec's codes and its status table (streamable-http.mdx
   §Server Validation: -32602/-32020/-32021/-32022 → 400, -32601 → 404);
-- upstream faults use Portico's documented codes -32003…-32010 (docs/_gateway.md) with gateway
+- upstream faults use Portico's documented codes -32003…-32010 (docs/architecture.md) with gateway
   statuses 502/503/504 when the answer is still a plain JSON response; once an SSE stream is
   committed they travel as an event on it.
 """

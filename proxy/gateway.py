@@ -22,13 +22,16 @@ from app.config.schema import (
     StreamableHttpServerConfig,
 )
 from app.runtime import Runtime
-from proxy.backends import Backend, UnsupportedBackend
+from proxy.auto_backend import AutoBackend
+from proxy.backends import Backend
 from proxy.connection_pool import UpstreamKey, UpstreamPool
 from proxy.http_backend import HttpBackend
 from proxy.http_client import create_upstream_client
+from proxy.legacy_sse import LegacySseSession
 from proxy.mcp_sessions import McpSessionRegistry
 from proxy.message_backend import Connect, MessageBackend
 from proxy.origin import OriginPolicy
+from proxy.sse_upstream import SseConnection
 from proxy.stdio.environment import child_environment
 from proxy.stdio.process import StdioConnection
 from proxy.upstream import MessageConnection
@@ -55,21 +58,25 @@ class Gateway:
         )
         self.credentials = CachedCredentials(StaticCredentials(config), settings.credential_cache_seconds)
         self.http_client = create_upstream_client(settings)
+        self.public_url = config.public_url
+        self.legacy_sse_sessions: dict[str, LegacySseSession] = {}
         self.servers = dict(config.servers)
         self.backends: dict[str, Backend] = {name: self._backend(name, s) for name, s in config.servers.items()}
 
     def _backend(self, name: str, server: ServerConfig) -> Backend:
-        if isinstance(server, SseServerConfig | AutoServerConfig):
-            return UnsupportedBackend(name, server.transport)
-        if isinstance(server, StreamableHttpServerConfig):
-            return HttpBackend(
+        if isinstance(server, AutoServerConfig):
+            return AutoBackend(
                 name,
                 server,
                 client=self.http_client,
                 credentials=self.credentials,
-                sessions=self.sessions,
-                settings=self.settings,
+                streamable=self._http_backend(name, server),
+                legacy=self._sse_backend(name, server),
             )
+        if isinstance(server, SseServerConfig):
+            return self._sse_backend(name, server)
+        if isinstance(server, StreamableHttpServerConfig):
+            return self._http_backend(name, server)
         if server.isolation == "shared" and self.credentials.is_per_user(name):
             raise ValueError(
                 f"servers.{name}: isolation 'shared' is not allowed for a server with per-user credentials"
@@ -78,6 +85,27 @@ class Gateway:
             name,
             connect=self._stdio_connector(name, server),
             shared=server.isolation == "shared",
+            pool=self.pool,
+            sessions=self.sessions,
+            settings=self.settings,
+        )
+
+    def _http_backend(self, name: str, server: StreamableHttpServerConfig) -> HttpBackend:
+        return HttpBackend(
+            name,
+            server,
+            client=self.http_client,
+            credentials=self.credentials,
+            sessions=self.sessions,
+            settings=self.settings,
+        )
+
+    def _sse_backend(self, name: str, server: StreamableHttpServerConfig) -> MessageBackend:
+        """A legacy HTTP+SSE upstream: message connections per (user, revision), like stdio (never shared)."""
+        return MessageBackend(
+            name,
+            connect=self._sse_connector(name, server),
+            shared=False,
             pool=self.pool,
             sessions=self.sessions,
             settings=self.settings,
@@ -94,6 +122,19 @@ class Gateway:
                 label=f"{name}[{subject if subject is not None else 'shared'}]",
                 max_message_bytes=self.settings.max_message_bytes,
                 kill_grace=self.settings.process_kill_grace,
+            )
+
+        return connect
+
+    def _sse_connector(self, name: str, server: StreamableHttpServerConfig) -> Connect:
+        async def connect(subject: str | None) -> MessageConnection:
+            headers = await self.credentials.http_headers(subject or "", name)
+            return await SseConnection.open(
+                client=self.http_client,
+                config=server,
+                headers=headers,
+                label=f"{name}[{subject if subject is not None else 'shared'}]",
+                max_message_bytes=self.settings.max_message_bytes,
             )
 
         return connect

@@ -1,4 +1,5 @@
-"""The data plane's routes: ``/<name>/mcp`` (Streamable HTTP) for every configured server.
+"""The data plane's routes for every configured server: ``/<name>/mcp`` (Streamable HTTP) and
+``/<name>/sse`` + ``/<name>/sse/messages`` (legacy HTTP+SSE, ``legacy_sse.py``).
 
 :func:`include_gateway` is the single line ``create_app`` needs: it builds the
 :class:`~proxy.gateway.Gateway`, registers the route (a pure-ASGI endpoint: no FastAPI body
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from app.runtime import Runtime
 from proxy.endpoint import McpEndpoint, NotAnEndpoint
 from proxy.gateway import Gateway
+from proxy.legacy_sse import LegacySseEndpoint
 
 
 def include_gateway(app: FastAPI, runtime: Runtime) -> Gateway:
@@ -31,6 +33,10 @@ def include_gateway(app: FastAPI, runtime: Runtime) -> Gateway:
 
     router = APIRouter(lifespan=lifespan)
     router.routes.append(Route("/{server}/mcp", endpoint=McpEndpoint(gateway), name="mcp"))
+    router.routes.append(Route("/{server}/sse", endpoint=LegacySseEndpoint(gateway, messages=False), name="sse"))
+    router.routes.append(
+        Route("/{server}/sse/messages", endpoint=LegacySseEndpoint(gateway, messages=True), name="sse-messages")
+    )
     # Exact paths only: a trailing slash is a 404, never a redirect (a redirected POST loses its body).
     router.routes.append(Route("/{server}/mcp/{rest:path}", endpoint=NotAnEndpoint(), name="mcp-below"))
     app.state.gateway = gateway

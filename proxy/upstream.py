@@ -1,7 +1,7 @@
 """The transport-neutral seam between the gateway and an upstream that speaks JSON-RPC messages.
 
 A :class:`MessageConnection` is one live connection to one upstream server: a stdio process
-today (``proxy/stdio/process.py``), a legacy HTTP+SSE session in the next release. Everything
+(``proxy/stdio/process.py``) or a legacy HTTP+SSE session (``proxy/sse_upstream.py``). Everything
 above it — id remapping (``multiplexer.py``), pooling and caps (``connection_pool.py``), the
 handshake cache and both client eras (``message_backend.py``) — is written against this
 protocol only, so a new upstream transport is one new implementation of it.

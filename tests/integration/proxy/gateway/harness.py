@@ -59,12 +59,16 @@ class Portico:
     def url(self, server: str) -> str:
         return f"{self.base_url}/{server}/mcp"
 
-    def token(self, server: str, subject: str = "1") -> str:
+    def sse_url(self, server: str) -> str:
+        return f"{self.base_url}/{server}/sse"
+
+    def token(self, server: str, subject: str = "1", *, audience: str | None = None) -> str:
+        """A token for ``/<server>/mcp`` (or for ``audience``, e.g. :meth:`sse_url`)."""
         token, _claims = issue_access_token(
             self.runtime.signing_keys,
             issuer=self.base_url,
             subject=subject,
-            audience=self.url(server),
+            audience=audience or self.url(server),
             client_id="c",
             scopes={"mcp"},
             now=self.runtime.clock.now(),

@@ -152,13 +152,10 @@ async def test_a_non_json_content_type_is_415(portico: Portico, http: httpx2.Asy
     assert response.status_code == 415
 
 
-async def test_a_server_with_a_transport_not_yet_served_gets_a_clear_error(
-    portico: Portico, http: httpx2.AsyncClient
-) -> None:
-    """Our choice until legacy SSE upstreams land: -32007, 501."""
+async def test_an_unreachable_sse_upstream_gets_a_clear_error(portico: Portico, http: httpx2.AsyncClient) -> None:
+    """Our choice: a legacy SSE upstream that cannot be reached answers -32003 with 502, never a hang."""
     response = await post_modern(http, portico, modern_body("tools/list"), modern_headers("tools/list"), "old-sse")
-    assert error_of(response) == (501, 1, -32007)
-    assert "not yet supported" in response.json()["error"]["message"]
+    assert error_of(response) == (502, 1, -32003)
 
 
 # --- handshake era ----------------------------------------------------------------------------------

@@ -41,24 +41,35 @@ def stdio_config() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def everything_http() -> Iterator[str]:
+def run_everything(transport: str, path: str) -> Iterator[str]:
+    """server-everything in ``transport`` mode on a free loopback port; yields its URL ending in ``path``."""
     entry = everything_entry()
     port = free_port()
     env = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
     env["PORT"] = str(port)
     process = subprocess.Popen(
-        [node(), "--require", str(PRELOAD), str(entry), "streamableHttp"],
+        [node(), "--require", str(PRELOAD), str(entry), transport],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield f"http://127.0.0.1:{port}{path}"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def everything_http() -> Iterator[str]:
+    yield from run_everything("streamableHttp", "/mcp")
+
+
+@pytest.fixture(scope="module")
+def everything_sse() -> Iterator[str]:
+    """The legacy HTTP+SSE mode (2024-11-05): ``GET /sse``, endpoint event ``/message?sessionId=…``."""
+    yield from run_everything("sse", "/sse")
 
 
 def test_server_everything_listens_on_loopback_only(everything_http: str) -> None:
@@ -111,4 +122,11 @@ async def test_server_everything_over_streamable_http(tmp_path: Path, everything
     async with serve_portico(
         tmp_path, {"everything": {"transport": "streamable-http", "url": everything_http}}
     ) as portico:
+        check(await exercise(portico, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_server_everything_over_legacy_sse(tmp_path: Path, everything_sse: str, mode: str) -> None:
+    """``transport: sse``: Portico is the 2024-11-05 client of the TypeScript SDK's SSEServerTransport."""
+    async with serve_portico(tmp_path, {"everything": {"transport": "sse", "url": everything_sse}}) as portico:
         check(await exercise(portico, mode))
