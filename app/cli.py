@@ -1,4 +1,4 @@
-"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users."""
+"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials."""
 
 from __future__ import annotations
 
@@ -67,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     users_disable.add_argument("email", help="the user's email address (case-insensitive)")
     users_disable.add_argument("--config", help="configuration file")
     users_disable.set_defaults(handler=_users_disable)
+
+    credentials_parser = commands.add_parser("credentials", help="inspect users' upstream credentials (never values)")
+    credentials_parser.set_defaults(handler=lambda _args: _print_help(credentials_parser))
+    credentials = credentials_parser.add_subparsers(title="actions", metavar="ACTION")
+    explain = credentials.add_parser("explain", help="where each upstream header/env key of a user comes from")
+    explain.add_argument("email", help="the user's email address (case-insensitive)")
+    explain.add_argument("server", help="the server name")
+    explain.add_argument("--config", help="configuration file")
+    explain.set_defaults(handler=_credentials_explain)
     return parser
 
 
@@ -145,6 +154,34 @@ def _users_disable(args: argparse.Namespace) -> int:
     if user_id is None:
         raise CommandError(f"no user has the email {args.email}")
     print(f"disabled user {user_id} ({args.email}); their login sessions, consents and tokens are revoked")
+    return 0
+
+
+def _credentials_explain(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from app.crypto import Envelope, KeyRing, load_root_keys
+    from oauth.login.store.users import find_by_email
+    from proxy.credentials_explain import ExplainError, explain_credentials
+
+    config = _load(args.config)
+    envelope = Envelope(KeyRing(tuple(load_root_keys(config))))
+
+    def explain(db: Session) -> list[str]:
+        users = find_by_email(db, args.email.strip())
+        if not users:
+            raise CommandError(f"no user has the email {args.email}")
+        lines: list[str] = []
+        for user in users:
+            lines += explain_credentials(
+                db, config, envelope, subject=str(user.id), email=user.email, server=args.server, now=datetime.now(UTC)
+            )
+        return lines
+
+    try:
+        print("\n".join(_in_database(args.config, explain)))
+    except ExplainError as error:
+        raise CommandError(str(error)) from None
     return 0
 
 

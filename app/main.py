@@ -18,6 +18,7 @@ from oauth.client_metadata_documents import build_metadata_documents
 from oauth.endpoints import protected_resource_metadata
 from oauth.login.routes import install_login
 from oauth.router import router as oauth_router
+from proxy import connections
 from proxy.resource_server import install_resource_server_errors
 from proxy.routes import include_gateway
 
@@ -51,6 +52,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     app.include_router(oauth_router)
     app.mount("/static", static_files, name="static")
     include_gateway(app, runtime)
+    app.include_router(connections.router)
     _wrap(app, runtime.config)
     return app
 

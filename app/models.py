@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "oauth.store.issued_access_tokens",
     "oauth.store.consents",
     "oauth.store.used_states",
+    "proxy.store.upstream_credentials",
 )
 
 

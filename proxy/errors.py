@@ -33,6 +33,7 @@ TRANSPORT_NOT_SUPPORTED = -32007
 PROTOCOL_ERA_NOT_SUPPORTED = -32008
 UPSTREAM_AUTH_FAILED = -32009
 CLIENT_TOO_SLOW = -32010
+CREDENTIAL_REQUIRED = -32011
 
 
 class GatewayError(Exception):
@@ -185,3 +186,21 @@ class RelayedUpstreamError(GatewayError):
 class ClientTooSlowError(GatewayError):
     code = CLIENT_TOO_SLOW
     http_status = 503
+
+
+class CredentialRequiredError(GatewayError):
+    """``tools/call`` on a ``user_token`` server the user has not connected yet (Portico's own code).
+
+    Answered as a JSON-RPC error response (HTTP 200, like any tool-call error the client must show)
+    whose message and ``data.connect_url`` name the ``/connections`` page; ``data.server`` names
+    the server. No secret is ever part of it.
+    """
+
+    code = CREDENTIAL_REQUIRED
+    http_status = 200
+
+    def __init__(self, server: str, connect_url: str) -> None:
+        super().__init__(
+            f"Connect your account for server {server!r} first: open {connect_url}",
+            data={"server": server, "connect_url": connect_url, "reason": "credential_required"},
+        )

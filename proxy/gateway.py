@@ -3,7 +3,11 @@
 :class:`Gateway` wires configuration to the pieces (``backends.py``) and owns their lifetime:
 :meth:`Gateway.running` runs with the app's lifespan — it owns the stdio reader tasks and the
 reaper that expires idle client sessions and idle upstream connections — and closes every
-process and pooled connection on shutdown. Nothing here touches the database.
+process and pooled connection on shutdown. Nothing here touches the database on a warm request:
+per-user credentials come from :class:`~proxy.upstream_credentials.CachedCredentials` (a cold
+lookup reads the vault on a worker thread). :meth:`Gateway.credential_changed` is called when a
+user connects or removes a credential: it drops that user's cached resolution and stops their
+process for that server, so the next request starts it with the new environment.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from app.runtime import Runtime
 from proxy.auto_backend import AutoBackend
 from proxy.backends import Backend
 from proxy.connection_pool import UpstreamKey, UpstreamPool
+from proxy.credential_guard import CredentialGuard
 from proxy.http_backend import HttpBackend
 from proxy.http_client import create_upstream_client
 from proxy.legacy_sse import LegacySseSession
@@ -35,7 +40,7 @@ from proxy.sse_upstream import SseConnection
 from proxy.stdio.environment import child_environment
 from proxy.stdio.process import StdioConnection
 from proxy.upstream import MessageConnection
-from proxy.upstream_credentials import CachedCredentials, StaticCredentials
+from proxy.upstream_credentials import CachedCredentials, VaultCredentials
 
 log = logging.getLogger("portico.proxy")
 
@@ -56,12 +61,32 @@ class Gateway:
             max_per_user=settings.max_processes_per_user,
             start_timeout=settings.process_start_timeout,
         )
-        self.credentials = CachedCredentials(StaticCredentials(config), settings.credential_cache_seconds)
+        vault = VaultCredentials(config, db=runtime.db, envelope=runtime.envelope, clock=runtime.clock)
+        self.credentials = CachedCredentials(vault, settings.credential_cache_seconds)
+        self.public_url = config.public_url
         self.http_client = create_upstream_client(settings)
         self.public_url = config.public_url
         self.legacy_sse_sessions: dict[str, LegacySseSession] = {}
         self.servers = dict(config.servers)
-        self.backends: dict[str, Backend] = {name: self._backend(name, s) for name, s in config.servers.items()}
+        self.backends: dict[str, Backend] = {name: self._guarded(name, s) for name, s in config.servers.items()}
+
+    def _guarded(self, name: str, server: ServerConfig) -> Backend:
+        backend = self._backend(name, server)
+        if not self.credentials.is_per_user(name):
+            return backend
+        return CredentialGuard(backend, credentials=self.credentials, public_url=self.public_url)
+
+    async def credential_changed(self, subject: str, server: str) -> None:
+        """A user connected, replaced or removed their credential for ``server``.
+
+        Drops the cached resolution (the next request reads the vault) and stops the user's
+        stdio processes for that server (they were started with the old environment); their
+        sessions restart the process on the next request. Other users are untouched.
+        """
+        self.credentials.forget(subject, server)
+        for upstream in self.pool.live():
+            if upstream.key.subject == subject and upstream.key.server == server:
+                await self.pool.close(upstream)
 
     def _backend(self, name: str, server: ServerConfig) -> Backend:
         if isinstance(server, AutoServerConfig):

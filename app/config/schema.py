@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 SERVER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # Names that would collide with Portico's own routes at the origin root.
 RESERVED_SERVER_NAMES = frozenset(
     {
@@ -139,8 +141,95 @@ class OAuthConfig(Strict):
     client_metadata_documents: ClientMetadataDocumentsConfig = Field(default_factory=ClientMetadataDocumentsConfig)
 
 
+class NoCredentialsConfig(Strict):
+    """``credentials: none``: Portico presents nothing upstream (no ``headers``/``env`` allowed)."""
+
+    type: Literal["none"]
+
+
+class StaticCredentialsConfig(Strict):
+    """``credentials: static`` (the default): the server's configured ``headers``/``env``, same for every user."""
+
+    type: Literal["static"]
+
+
+class UserTokenConfig(Strict):
+    """``credentials: {type: user_token, ...}``: each user pastes their own token on ``/connections``.
+
+    The token is rendered through ``format`` (``{token}`` is replaced) and sent as the ``header``
+    of a Streamable HTTP upstream (default ``Authorization``) or put in the ``env`` variable of a
+    stdio upstream. ``pattern`` (a full-match regex) validates what the user pastes.
+    """
+
+    type: Literal["user_token"]
+    pattern: str | None = None
+    help_text: str | None = None
+    help_url: str | None = None
+    format: str = "{token}"
+    header: str | None = None
+    env: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"pattern is not a valid regular expression: {error}") from None
+        return value
+
+    @field_validator("format")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        rest = value.replace("{token}", "")
+        if value.count("{token}") != 1 or "{" in rest or "}" in rest:
+            raise ValueError("format must contain {token} exactly once and no other braces, e.g. 'Bearer {token}'")
+        return value
+
+    @field_validator("help_url")
+    @classmethod
+    def _help_url(cls, value: str | None) -> str | None:
+        return None if value is None else _require_http_url(value)
+
+    @field_validator("header")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        if value is not None and not HEADER_NAME.match(value):
+            raise ValueError(f"header {value!r} is not an HTTP header name")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_NAME.match(value):
+            raise ValueError(f"env {value!r} is not an environment variable name such as GITHUB_TOKEN")
+        return value
+
+    def render(self, token: str) -> str:
+        """The value presented upstream for ``token``."""
+        return self.format.replace("{token}", token)
+
+
+CredentialsConfig = Annotated[
+    NoCredentialsConfig | StaticCredentialsConfig | UserTokenConfig, Field(discriminator="type")
+]
+
+
 class _ServerBase(Strict):
     title: str | None = None
+    credentials: CredentialsConfig = Field(default_factory=lambda: StaticCredentialsConfig(type="static"))
+
+    @field_validator("credentials", mode="before")
+    @classmethod
+    def _kind_shorthand(cls, value: object) -> object:
+        # ``credentials: none`` / ``static`` / ``user_token`` as a bare string.
+        return {"type": value} if isinstance(value, str) else value
+
+    @property
+    def user_token(self) -> UserTokenConfig | None:
+        """The ``user_token`` settings when this server takes a per-user token."""
+        return self.credentials if isinstance(self.credentials, UserTokenConfig) else None
 
 
 class StreamableHttpServerConfig(_ServerBase):
@@ -156,6 +245,19 @@ class StreamableHttpServerConfig(_ServerBase):
     @classmethod
     def _http_url(cls, value: str) -> str:
         return _require_http_url(value)
+
+    @model_validator(mode="after")
+    def _credentials_fit(self) -> StreamableHttpServerConfig:
+        if isinstance(self.credentials, NoCredentialsConfig) and self.headers:
+            raise ValueError("credentials 'none' takes no headers; remove them or use credentials 'static'")
+        token = self.user_token
+        if token is not None:
+            if token.env is not None:
+                raise ValueError("credentials.env is for stdio servers; an HTTP upstream takes credentials.header")
+            header = (token.header or "Authorization").lower()
+            if header in {name.lower() for name in self.headers}:
+                raise ValueError(f"credentials.header {header!r} is also a configured header")
+        return self
 
 
 class SseServerConfig(StreamableHttpServerConfig):
@@ -180,6 +282,22 @@ class StdioServerConfig(_ServerBase):
     cwd: Path | None = None
     isolation: Literal["per_user", "shared"] = "per_user"
     idle_timeout: float = Field(default=600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _credentials_fit(self) -> StdioServerConfig:
+        if isinstance(self.credentials, NoCredentialsConfig) and self.env:
+            raise ValueError("credentials 'none' takes no env; remove it or use credentials 'static'")
+        token = self.user_token
+        if token is not None:
+            if token.header is not None:
+                raise ValueError("credentials.header is for HTTP upstreams; a stdio server takes credentials.env")
+            if token.env is None:
+                raise ValueError("credentials.env must name the variable that carries the user's token")
+            if token.env in self.env:
+                raise ValueError(f"credentials.env {token.env!r} is also a configured env key")
+            if self.isolation == "shared":
+                raise ValueError("isolation 'shared' is not allowed with per-user credentials (user_token)")
+        return self
 
 
 ServerConfig = Annotated[

@@ -26,3 +26,23 @@ async def authorize_in_browser(page: Page, authorization_url: str, email: str) -
     await sign_in_with_dev_form(page, email)
     await page.wait_for_url(lambda url: "/login" not in url)
     await decide_consent(page)
+
+
+async def connect_token(page: Page, server_title: str, token: str) -> None:
+    """On ``/connections``: paste ``token`` for the server and press Connect (or Replace)."""
+    await page.get_by_label(f"Token for {server_title}").fill(token)
+    await (
+        page.locator("form[action='/connections/connect']", has=page.get_by_label(f"Token for {server_title}"))
+        .get_by_role("button")
+        .click()
+    )
+
+
+async def disconnect_server(page: Page, server_title: str) -> None:
+    """On ``/connections``: press Disconnect for the server."""
+    await page.get_by_role("button", name=f"Disconnect {server_title}").click()
+
+
+async def connection_status(page: Page, server: str) -> str:
+    """On ``/connections``: the server's status (``connected``, ``missing`` or ``not_needed``)."""
+    return await page.locator(f"section[data-server='{server}']").get_attribute("data-status") or ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import anyio
 import pytest
 
 from app.config import PorticoConfig
@@ -53,6 +54,10 @@ class Counting:
         self.calls += 1
         return {"USER_TOKEN": str(subject)}
 
+    async def missing(self, subject: str, server: str) -> bool:
+        self.calls += 1
+        return subject != "1"
+
 
 async def test_resolutions_are_cached_per_user_and_server_until_forgotten() -> None:
     """Our choice (hot path): no credential lookup on a warm request."""
@@ -75,3 +80,43 @@ async def test_cache_entries_expire() -> None:
     await cached.stdio_env("1", "local")
     await cached.stdio_env("1", "local")
     assert source.calls == 2
+
+
+async def test_forgetting_one_server_keeps_the_users_other_servers_and_other_users() -> None:
+    source = Counting()
+    cached = CachedCredentials(source, ttl=60)
+    for subject, server in [("1", "a"), ("1", "b"), ("2", "a")]:
+        await cached.http_headers(subject, server)
+        assert await cached.missing(subject, server) is (subject != "1")
+    assert source.calls == 6
+    cached.forget("1", "a")
+    for subject, server in [("1", "a"), ("1", "b"), ("2", "a")]:
+        await cached.http_headers(subject, server)
+    assert source.calls == 7
+
+
+async def test_a_lookup_in_flight_when_the_credential_changes_is_not_cached() -> None:
+    """Our choice: a stale answer read before forget() must not outlive it in the cache."""
+    release = anyio.Event()
+    answers = iter([{"X-User": "old"}, {"X-User": "new"}])
+
+    class Slow(Counting):
+        async def http_headers(self, subject: str, server: str) -> Mapping[str, str]:
+            self.calls += 1
+            if self.calls == 1:
+                await release.wait()
+            return next(answers)
+
+    cached = CachedCredentials(Slow(), ttl=60)
+    results: list[Mapping[str, str]] = []
+
+    async def first() -> None:
+        results.append(await cached.http_headers("1", "web"))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(first)
+        await anyio.wait_all_tasks_blocked()
+        cached.forget("1", "web")
+        release.set()
+    assert results == [{"X-User": "old"}]
+    assert await cached.http_headers("1", "web") == {"X-User": "new"}

@@ -1,0 +1,1 @@
+"""The data plane's tables (read off the hot path only)."""
