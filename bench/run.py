@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -259,13 +260,17 @@ def portico_config(port: int, work: Path, echo_port: int, tools: int = 1) -> dic
 
 @contextmanager
 def portico(
-    work: Path, echo_port: int, workers: int, subjects: int = 1
+    work: Path, echo_port: int, workers: int, subjects: int = 1, fake_login: bool = False
 ) -> Iterator[tuple[subprocess.Popen[bytes], str, dict[str, dict[str, str]]]]:
     port = free_port()
     config = portico_config(port, work, echo_port)
+    if fake_login:
+        config["oauth"] = {"authorization_code_lifetime": 600}
     config_path, tokens_path = work / f"portico-{port}.json", work / f"tokens-{port}.json"
     config_path.write_text(json.dumps(config))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_SUBJECTS": str(subjects)}
+    if fake_login:
+        env["BENCH_FAKE_LOGIN"] = "1"
     args = [sys.executable, "-m", "bench.portico_server", str(config_path), str(tokens_path), str(workers)]
     with started(args, port, env) as process:
         yield process, config["public_url"], json.loads(tokens_path.read_text())
@@ -418,16 +423,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of discarded warm-up per cell")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32")
-    parser.add_argument("--cases", default="http,stdio,workers,memory", help="comma-separated subset")
+    parser.add_argument("--cases", help="comma-separated subset of http,stdio,workers,memory,token (default all)")
+    parser.add_argument("--token-calls", type=int, default=300, help="code exchanges (and refreshes) per concurrency")
     parser.add_argument("--quick", action="store_true", help="a tiny load for the smoke test (seconds)")
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.md)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     if args.quick:
         args.duration, args.warmup, args.reps, args.concurrency = 1.0, 1.0, 1, "1"
-        args.cases = "http,stdio,memory"
+        args.cases = args.cases or "http,stdio,memory,token"
+        args.token_calls = 20
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
+    args.cases = args.cases or "http,stdio,workers,memory,token"
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     cases = set(args.cases.split(","))
     today = datetime.now(UTC)
@@ -510,6 +519,23 @@ def main(argv: list[str] | None = None) -> int:
                         targets[name] = target
                         cells += measure([target], [max(concurrencies)], args.duration, args.warmup, args.reps, log)
 
+        if "token" in cases:
+            import asyncio
+
+            from bench.token_endpoint import measure_token_endpoint
+
+            log("Token endpoint: code exchanges and refreshes (asyncio httpx2 client)")
+            with portico(work, echo_port, 1, fake_login=True) as (server, base, tokens):
+                token_concurrency = [1] if args.quick else [1, 8]
+                extra["token"] = asyncio.run(
+                    measure_token_endpoint(base, f"{base}/echo-http/mcp", args.token_calls, token_concurrency)
+                )
+                for result in extra["token"]:
+                    log(
+                        f"  {result.name:<14} c={result.concurrency:<3} {result.rate:>7.1f}/s "
+                        f"p50 {result.percentile(50):.2f} ms errors {result.errors}"
+                    )
+
     elapsed = time.monotonic() - started_at
     lines += report(cells, targets, concurrencies, extra, args, commands, elapsed, today)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -573,7 +599,7 @@ def summary_line(cells: list[Cell], targets: dict[str, Target], concurrencies: l
             )
         high = max(concurrencies)
         dh, ph = _cell(cells, f"direct-http-{tag}", high), _cell(cells, f"portico-http-{tag}", high)
-        if dh and ph:
+        if dh and ph and high >= 32:
             parts.append(f"{ph.median('rps') / dh.median('rps') * 100:.0f} % of direct at c={high}")
     met = targets_met(cells, targets, concurrencies, extra)
     parts.append(f"targets met {sum(1 for *_, ok in met if ok)}/{len(met)}")
