@@ -25,11 +25,14 @@ from app.runtime import build_runtime
 from oauth.access_tokens import issue_access_token
 
 _queries = 0
+_statements: dict[str, int] = {}
 
 
-def _count(*_args: Any) -> None:
+def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     global _queries
     _queries += 1
+    key = " ".join(statement.split())[:90]
+    _statements[key] = _statements.get(key, 0) + 1
 
 
 def rss_bytes() -> int:
@@ -94,7 +97,9 @@ def factory() -> Any:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/__bench/stats":
-            body = json.dumps({"db_queries": _queries, "rss": rss_bytes(), "pid": os.getpid()}).encode()
+            body = json.dumps(
+                {"db_queries": _queries, "statements": _statements, "rss": rss_bytes(), "pid": os.getpid()}
+            ).encode()
             await send(
                 {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
             )

@@ -96,6 +96,12 @@ def cpu_seconds(root: int) -> float:
     return total / TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores; /proc/stat, idle and iowait excluded)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICKS
+
+
 def rss_bytes(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -168,12 +174,14 @@ def run_wrk(target: Target, concurrency: int, duration: float, method: str = "to
     }
     args = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(LUA)]
     cpu_before = sum(cpu_seconds(pid) for pid in target.server_pids)
+    busy_before = machine_busy_seconds()
     process = subprocess.Popen([*args, target.url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     out = process.stdout.read().decode() if process.stdout else ""
     err = process.stderr.read().decode() if process.stderr else ""
     cpu_after = sum(cpu_seconds(pid) for pid in target.server_pids)
+    busy_after = machine_busy_seconds()
     line = next((line for line in out.splitlines() if line.startswith("BENCH_JSON ")), None)
     if process.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({process.returncode}): {err or out}")
@@ -185,6 +193,9 @@ def run_wrk(target: Target, concurrency: int, duration: float, method: str = "to
     result["server_cpu_ms_per_call"] = (cpu_after - cpu_before) * 1000 / max(1, result["requests"])
     result["server_cpu_pct"] = (cpu_after - cpu_before) * 100 / seconds
     result["wrk_cpu_pct"] = (usage.ru_utime + usage.ru_stime) * 100 / seconds
+    result["other_cpu_pct"] = max(
+        0.0, (busy_after - busy_before) * 100 / seconds - result["server_cpu_pct"] - result["wrk_cpu_pct"]
+    )
     bad = next((line for line in out.splitlines() if line.startswith("BENCH_BAD ")), None)
     if bad:
         result["bad_sample"] = bad.removeprefix("BENCH_BAD ")
@@ -395,8 +406,8 @@ def table(cells: list[Cell], targets: dict[str, Target], concurrency: int) -> li
     by_name = {(cell.target, cell.concurrency): cell for cell in cells}
     rows = [
         "| target | calls/s | p50 ms | p95 ms | p99 ms | errors | added p50 ms | added p99 ms | throughput ÷ direct "
-        "| server CPU ms/call | server CPU % | wrk CPU % |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server CPU ms/call | server CPU % | wrk CPU % | other CPU % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for cell in cells:
         if cell.concurrency != concurrency:
@@ -412,7 +423,7 @@ def table(cells: list[Cell], targets: dict[str, Target], concurrency: int) -> li
             f"| {cell.target} | {cell.median('rps'):.1f} | {fmt(cell.median('p50'))} | {fmt(cell.median('p95'))} "
             f"| {fmt(cell.median('p99'))} | {cell.errors} | {added50} | {added99} | {ratio} "
             f"| {fmt(cell.median('server_cpu_ms_per_call'))} | {cell.median('server_cpu_pct'):.0f} "
-            f"| {cell.median('wrk_cpu_pct'):.0f} |"
+            f"| {cell.median('wrk_cpu_pct'):.0f} | {cell.median('other_cpu_pct'):.0f} |"
         )
     return rows
 
@@ -448,9 +459,9 @@ def main(argv: list[str] | None = None) -> int:
         print(message, flush=True)
 
     started_at = time.monotonic()
+    extra: dict[str, Any] = {"loadavg_start": " ".join(Path("/proc/loadavg").read_text().split()[:3])}
     cells: list[Cell] = []
     targets: dict[str, Target] = {}
-    extra: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="portico-bench-") as tmp:
         work = Path(tmp)
         echo_port = free_port()
@@ -489,9 +500,15 @@ def main(argv: list[str] | None = None) -> int:
                         )
                 targets.update({target.name: target for target in run})
                 log(f"Warm tools/call, {args.reps}× {args.duration:g} s per cell after {args.warmup:g} s warm-up")
-                queries_before = stats(base)["db_queries"]
+                stats_before = stats(base)
                 cells += measure(run, concurrencies, args.duration, args.warmup, args.reps, log)
-                extra["db_queries"] = stats(base)["db_queries"] - queries_before
+                stats_after = stats(base)
+                extra["db_queries"] = stats_after["db_queries"] - stats_before["db_queries"]
+                extra["db_statements"] = {
+                    statement: count - stats_before["statements"].get(statement, 0)
+                    for statement, count in stats_after["statements"].items()
+                    if count > stats_before["statements"].get(statement, 0)
+                }
                 extra["db_calls"] = sum(
                     run["requests"] for cell in cells if targets[cell.target].via_portico for run in cell.runs
                 )
@@ -536,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"p50 {result.percentile(50):.2f} ms errors {result.errors}"
                     )
 
+    extra["loadavg_end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     elapsed = time.monotonic() - started_at
     lines += report(cells, targets, concurrencies, extra, args, commands, elapsed, today)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -635,7 +653,8 @@ def report(
         "stateless with the routing headers. Tokens are minted before timing. stdio rows are compared with the "
         "direct HTTP echo (there is no direct stdio path over HTTP).",
         "- Server CPU = user+system time of the upstream and Portico processes (and Portico's children) during the "
-        "run.",
+        "run; other CPU = the rest of the machine's busy time (processes outside the benchmark; 100 % = one core). "
+        f"Load average at start {extra.get('loadavg_start', '?')}, at end {extra.get('loadavg_end', '?')}.",
         "",
         "## Targets",
         "",
@@ -664,10 +683,23 @@ def report(
                 f"child RSS {p['per_process_rss'] / 1024 / 1024:.1f} MiB; Portico's own growth "
                 f"{p['portico_per_user'] / 1024:.1f} KiB per user."
             )
-    lines += [
-        "",
-        "Not yet measured by this harness: the token endpoint, tools/list fan-out, the MCP SDK upstream, peers.",
-    ]
+    if "token" in extra:
+        from bench.token_endpoint import token_table
+
+        lines += [
+            "",
+            "## Token endpoint",
+            "",
+            "Real `POST /token` calls (PKCE, code consumed, ES256 JWT signed, refresh token stored / rotated), SQLite, "
+            "1 worker; codes minted through `/authorize` + consent before timing; asyncio httpx2 client at fixed "
+            "concurrency (the endpoint, not the client, is the limit).",
+            "",
+            *token_table(extra["token"]),
+        ]
+    if extra.get("db_statements"):
+        lines += ["", "## SQL statements during the warm tools/call cells", ""]
+        lines += [f"- {count}× `{statement}`" for statement, count in extra["db_statements"].items()]
+    lines += ["", "Not yet measured by this harness: tools/list fan-out, the MCP SDK upstream, peers."]
     return lines
 
 

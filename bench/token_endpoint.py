@@ -133,7 +133,7 @@ async def measure_token_endpoint(base: str, resource: str, calls: int, concurren
                 for code, verifier in codes
             ]
             refresh_tokens: list[str] = []
-            await _drive("warm-up", concurrency, exchanges[:warm], base, refresh_tokens)  # discarded
+            await _drive("warm-up", concurrency, exchanges[:warm], base, None)  # discarded
             results.append(await _drive("code exchange", concurrency, exchanges[warm:], base, refresh_tokens))
             refreshes = [
                 {"grant_type": "refresh_token", "refresh_token": token, "client_id": client_id}
