@@ -568,6 +568,10 @@ def _cell(cells: list[Cell], name: str, concurrency: int) -> Cell | None:
     return next((cell for cell in cells if cell.target == name and cell.concurrency == concurrency), None)
 
 
+# The housekeeping task's once-a-minute revocation sync (oauth/housekeeping.py), not a per-call query.
+_REVOCATION_SYNC = "SELECT issued_access_tokens."
+
+
 def targets_met(
     cells: list[Cell], targets: dict[str, Target], concurrencies: list[int], extra: dict[str, Any]
 ) -> list[tuple[str, str, bool | None]]:
@@ -593,11 +597,14 @@ def targets_met(
                 (f"throughput ≥ 50 % of direct at c={high} ({tag})", f"{ratio * 100:.0f} %", ratio >= THROUGHPUT_RATIO)
             )
     if "db_queries" in extra:
+        statements: dict[str, int] = extra.get("db_statements", {})
+        background = sum(count for text, count in statements.items() if text.startswith(_REVOCATION_SYNC))
+        per_call = extra["db_queries"] - background
         found.append(
             (
                 "zero DB queries on warm tools/call",
-                f"{extra['db_queries']} queries in {extra['db_calls']} calls",
-                extra["db_queries"] == 0,
+                f"{per_call} in {extra['db_calls']} calls (+{background} from the once-a-minute revocation sync)",
+                per_call == 0,
             )
         )
     if "stream" in extra:
@@ -612,8 +619,8 @@ def summary_line(cells: list[Cell], targets: dict[str, Target], concurrencies: l
         d1, p1 = _cell(cells, f"direct-http-{tag}", 1), _cell(cells, f"portico-http-{tag}", 1)
         if d1 and p1:
             parts.append(
-                f"{tag}: +{p1.median('p50') - d1.median('p50'):.2f} ms p50 / "
-                f"+{p1.median('p99') - d1.median('p99'):.2f} ms p99 at c=1"
+                f"{tag}: {p1.median('p50') - d1.median('p50'):+.2f} ms p50 / "
+                f"{p1.median('p99') - d1.median('p99'):+.2f} ms p99 added at c=1"
             )
         high = max(concurrencies)
         dh, ph = _cell(cells, f"direct-http-{tag}", high), _cell(cells, f"portico-http-{tag}", high)
