@@ -9,7 +9,7 @@ CONFIG ?= examples/quickstart.yaml
 # The PostgreSQL leg of the suite; skipped (or failed, with PORTICO_REQUIRE_ALL=1) when unreachable.
 export PORTICO_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint fmt install node-deps clean
+.PHONY: run test lint fmt install node-deps clean bench
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -42,6 +42,12 @@ lint: install
 fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Benchmarks (never part of `make test`): echo upstream direct vs through Portico, wrk load; see bench/run.py.
+# Writes bench/results/<date>.md. BENCH_ARGS=--quick for a seconds-long run.
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .uv
