@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.support.requirements import require
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench installs it)")
 def test_harness_runs_on_a_tiny_load_and_writes_results(tmp_path: Path) -> None:
+    require(shutil.which("wrk") is not None, "wrk is not installed (make bench and .ci/run install it)")
     out = tmp_path / "results.md"
     args = [sys.executable, "-m", "bench.run", "--quick", "--cases", "http,stdio", "--out", str(out)]
     completed = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
