@@ -10,7 +10,10 @@ from typing import Any
 
 import yaml
 
+from app.config.loader import load_config
 from app.crypto import generate_secret
+from app.runtime import build_runtime
+from oauth.access_tokens import issue_access_token
 from tests.support.processes import Process, free_port, start_process
 
 PORTICO = Path(sys.executable).parent / "portico"
@@ -45,3 +48,27 @@ def run_portico(
         name="portico",
     ) as process:
         yield process
+
+
+def mint_access_token(tmp_path: Path, audience: str, *, subject: str = "e2e-user", lifetime: int = 3600) -> str:
+    """An access token for ``audience`` signed with the keys of the Portico that ``run_portico(tmp_path, …)`` started.
+
+    For clients that cannot do OAuth themselves (the conformance suite's server mode): the keys are read from
+    that Portico's database with its secret key, exactly as Portico itself loads them.
+    """
+    config = load_config(tmp_path / "portico.yaml", env={})
+    runtime = build_runtime(config, env={}, apply_migrations=False)
+    try:
+        token, _claims = issue_access_token(
+            runtime.signing_keys,
+            issuer=config.public_url,
+            subject=subject,
+            audience=audience,
+            client_id="e2e-test",
+            scopes={"mcp"},
+            now=runtime.clock.now(),
+            lifetime=lifetime,
+        )
+    finally:
+        runtime.close()
+    return token
