@@ -118,3 +118,11 @@ def test_hosted_domain_must_be_a_domain_and_is_lower_cased(tmp_path: Path) -> No
         tmp_path, {"providers": [{**GOOGLE, "hosted_domain": "@x"}], "allow_any_user": True}
     )
     assert key_path == "login.providers.0.hosted_domain"
+
+
+def test_the_google_workspace_example_is_valid() -> None:
+    env = {"PORTICO_SECRET_KEY": "k" * 44, "GOOGLE_CLIENT_SECRET": "GOCSPX-example"}
+    config = load_config(Path("examples/google-workspace.yaml"), env=env)
+    [google] = config.login.providers
+    assert isinstance(google, GoogleProviderConfig)
+    assert (google.hosted_domain, config.login.allowed_domains) == ("yourcompany.com", ["yourcompany.com"])
