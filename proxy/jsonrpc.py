@@ -57,8 +57,25 @@ class InvalidMessageError(ValueError):
     """A decoded value that is not one JSON-RPC 2.0 message (JSON-RPC -32600)."""
 
 
+class _MethodCall:
+    """The parts requests and notifications share: ``method`` and an object ``params``."""
+
+    __slots__ = ()
+    raw: dict[str, Any]
+
+    @property
+    def method(self) -> str:
+        value: str = self.raw["method"]
+        return value
+
+    @property
+    def params(self) -> dict[str, Any] | None:
+        params = self.raw.get("params")
+        return params if isinstance(params, dict) else None
+
+
 @dataclass(frozen=True, slots=True)
-class JsonRpcRequest:
+class JsonRpcRequest(_MethodCall):
     """``{"jsonrpc": "2.0", "id": …, "method": …, "params"?: {…}}``: expects exactly one response."""
 
     raw: dict[str, Any]
@@ -68,32 +85,12 @@ class JsonRpcRequest:
         value: RequestId = self.raw["id"]
         return value
 
-    @property
-    def method(self) -> str:
-        value: str = self.raw["method"]
-        return value
-
-    @property
-    def params(self) -> dict[str, Any] | None:
-        params = self.raw.get("params")
-        return params if isinstance(params, dict) else None
-
 
 @dataclass(frozen=True, slots=True)
-class JsonRpcNotification:
+class JsonRpcNotification(_MethodCall):
     """``{"jsonrpc": "2.0", "method": …, "params"?: {…}}``: no ``id``, never answered."""
 
     raw: dict[str, Any]
-
-    @property
-    def method(self) -> str:
-        value: str = self.raw["method"]
-        return value
-
-    @property
-    def params(self) -> dict[str, Any] | None:
-        params = self.raw.get("params")
-        return params if isinstance(params, dict) else None
 
 
 @dataclass(frozen=True, slots=True)
