@@ -4,7 +4,9 @@ The probe is the one the spec gives clients for servers of unknown age (2025-11-
 basic/transports §Backwards Compatibility): POST an ``InitializeRequest`` to the URL with
 ``Accept: application/json, text/event-stream``. A 2xx means Streamable HTTP (the probe's upstream
 session is deleted again, best effort); any other 4xx — typically 404 or 405 — means the server
-predates it, and the legacy SSE client (``sse_upstream.py``) is used on the same URL. A 401/403 or
+predates it, and the legacy SSE client (``sse_upstream.py``) is used on the same URL — unless the
+server answers ``server/discover`` as a 2026-07-28 server (it refused ``initialize`` because it
+speaks only the stateless era): then Streamable HTTP. A 401/403 or
 an unreachable server is reported and not remembered, so the next request probes again.
 
 The verdict holds for the life of the process; both backends are built up front, and everything
@@ -21,6 +23,7 @@ import httpx2
 
 from app.config.schema import AutoServerConfig
 from proxy.backends import Backend
+from proxy.era_bridge.http_probe import speaks_modern_http
 from proxy.errors import UpstreamAuthFailedError, UpstreamUnavailableError
 from proxy.exchange import Exchange
 from proxy.http_client import upstream_timeouts
@@ -100,7 +103,9 @@ class AutoBackend:
             await self._end_probe_session(headers, response.headers.get(SESSION_ID_HEADER))
             return "streamable-http"
         if 400 <= status < 500:
-            return "sse"
+            # A 2026-07-28-only server refuses initialize too; it answers server/discover (era bridge).
+            modern = await speaks_modern_http(self._client, self._config, headers, self.server)
+            return "streamable-http" if modern else "sse"
         raise UpstreamUnavailableError(f"upstream server {self.server} answered the transport probe with {status}")
 
     async def _end_probe_session(self, headers: dict[str, str], upstream_session: str | None) -> None:

@@ -18,6 +18,8 @@ the stream is the cancellation signal; handshake era: nothing — a disconnect i
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 import anyio
@@ -29,6 +31,7 @@ from proxy.jsonrpc import encode
 from proxy.outbox import Outbox, Outgoing
 from proxy.sse import KEEPALIVE, message_event
 
+log = logging.getLogger("portico.proxy")
 OnDisconnect = Callable[[], Awaitable[None]]
 
 
@@ -54,21 +57,53 @@ async def deliver(
     """Relay ``outbox`` to the client until its final message(s), or until the client leaves."""
     finished = False
 
-    async def relay(cancel: anyio.CancelScope) -> None:
+    async def relay() -> None:
         nonlocal finished
         await _relay(exchange, outbox, modern=modern, keepalive=keepalive, headers=headers, allow_json=allow_json)
         finished = True
-        cancel.cancel()
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(relay, group.cancel_scope)
-        await wait_for_disconnect(exchange.receive)
-        group.cancel_scope.cancel()
+    await _until_disconnect(exchange, relay)
     if not finished:
         outbox.abandon()
         if on_disconnect is not None:
             with anyio.CancelScope(shield=True):
                 await on_disconnect()
+
+
+async def _until_disconnect(exchange: Exchange, body: Callable[[], Awaitable[None]]) -> None:
+    """Run ``body``, cancelled if the client disconnects first (a failing ``receive`` counts as that).
+
+    On asyncio (what uvicorn runs) the disconnect watcher is a bare task: an anyio task group per
+    request costs several times more (task info, weak references, a cancel scope per task).
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # another anyio backend
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                await wait_for_disconnect(exchange.receive)
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch)
+            await body()
+            group.cancel_scope.cancel()
+        return
+    with anyio.CancelScope() as scope:
+
+        def gone(task: asyncio.Task[None]) -> None:
+            if not task.cancelled():
+                if (error := task.exception()) is not None:
+                    log.debug("receive failed while relaying: %r", error)
+                scope.cancel()
+
+        watcher = loop.create_task(wait_for_disconnect(exchange.receive))
+        watcher.add_done_callback(gone)
+        try:
+            await body()
+        finally:
+            watcher.remove_done_callback(gone)
+            watcher.cancel()
 
 
 async def _relay(

@@ -163,8 +163,9 @@ class TransportNotSupportedError(GatewayError):
 class ProtocolEraNotSupportedError(GatewayError):
     """A 2026-07-28 request for an upstream that only speaks the initialize handshake.
 
-    400 with a code outside the spec's "modern evidence" set, so dual-era clients fall back to
-    ``initialize`` (streamable-http.mdx §Earlier revisions; SDK ``negotiate_auto``).
+    An internal verdict today: such requests are bridged (``proxy/era_bridge/``), not refused. Should
+    it reach a client, it is a 400 with a code outside the spec's "modern evidence" set, so dual-era
+    clients fall back to ``initialize`` (streamable-http.mdx §Earlier revisions; SDK ``negotiate_auto``).
     """
 
     code = PROTOCOL_ERA_NOT_SUPPORTED

@@ -10,9 +10,10 @@ Both client eras are served from per-user upstream connections (``connection_poo
   sessions share the connection under remapped ids (``multiplexer.py``). If the connection dies,
   the next request restarts it and replays the session's own ``initialize``.
 - **2026-07-28.** One connection per user in the modern era, opened by a ``server/discover``
-  probe; an upstream that does not answer it as a modern server is reported with
-  :class:`~proxy.errors.ProtocolEraNotSupportedError` (bridging eras comes with the next issue).
-  Closing the response stream cancels the upstream request (``notifications/cancelled``).
+  probe. Closing the response stream cancels the upstream request (``notifications/cancelled``).
+  An upstream that does not answer the probe as a modern server (verdict remembered for 300 s)
+  is bridged instead: :class:`~proxy.era_bridge.bridge.HandshakeBridge` serves the request from a
+  handshake-era session of the user's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from app.config.schema import GatewayConfig
 from proxy.asgi import send_empty, send_json
 from proxy.connection_pool import Upstream, UpstreamKey, UpstreamPool
 from proxy.delivery import deliver
-from proxy.errors import ProtocolEraNotSupportedError, RelayedUpstreamError, StreamConflictError
+from proxy.era_bridge.bridge import HandshakeBridge
+from proxy.era_bridge.modern_upstream import ModernUpstreamBridge
+from proxy.era_bridge.parking import ParkedRequests
+from proxy.errors import ProtocolEraNotSupportedError, RelayedUpstreamError, StreamConflictError, UpstreamFailedError
 from proxy.exchange import Exchange
 from proxy.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, encode
 from proxy.mcp_sessions import McpSession, McpSessionRegistry
@@ -35,7 +39,13 @@ from proxy.multiplexer import Pending
 from proxy.outbox import Outbox, Outgoing
 from proxy.protocol import DEFAULT_HANDSHAKE_VERSION, SESSION_ID_HEADER
 from proxy.upstream import MessageConnection
-from proxy.upstream_calls import check_mcp_param_headers, internal_request, remember_tool_schemas, speaks_modern
+from proxy.upstream_calls import (
+    check_mcp_param_headers,
+    gateway_error_of,
+    internal_request,
+    remember_tool_schemas,
+    speaks_modern,
+)
 
 log = logging.getLogger("portico.proxy")
 Connect = Callable[[str | None], Awaitable[MessageConnection]]
@@ -55,6 +65,7 @@ class MessageBackend:
         pool: UpstreamPool,
         sessions: McpSessionRegistry,
         settings: GatewayConfig,
+        parked: ParkedRequests,
     ) -> None:
         self.server = server
         self._connect = connect
@@ -63,6 +74,8 @@ class MessageBackend:
         self._sessions = sessions
         self._settings = settings
         self._handshake_only_until = 0.0
+        self._bridge = HandshakeBridge(server, connect=connect, pool=pool, settings=settings, parked=parked)
+        self._modern = ModernUpstreamBridge(server, send=self._modern_exchange, sessions=sessions, settings=settings)
 
     # --- handshake era -----------------------------------------------------------------------------
 
@@ -74,6 +87,9 @@ class MessageBackend:
             first = messages[0]
             assert isinstance(first, JsonRpcRequest)
             await self._initialize(exchange, first)
+            return
+        if self._modern.owns(session):
+            await self._modern.post(exchange, session, messages)
             return
         upstream = await self._upstream_for(session)
         requests = [m for m in messages if isinstance(m, JsonRpcRequest)]
@@ -109,7 +125,13 @@ class MessageBackend:
         params = request.params or {}
         requested = params.get("protocolVersion")
         key = self._key(exchange.subject, f"handshake/{requested if isinstance(requested, str) else '?'}")
-        upstream = await self._pool.acquire(key, lambda: self._connect(key.subject), self._handshake_with(params))
+        try:
+            upstream = await self._pool.acquire(key, lambda: self._connect(key.subject), self._handshake_with(params))
+        except RelayedUpstreamError:
+            if not await self._speaks_only_modern(exchange.subject):
+                raise
+            await self._modern.initialize(exchange, request)  # the reverse bridge (era_bridge/modern_upstream.py)
+            return
         result = upstream.initialize_result or {}
         negotiated = result.get("protocolVersion")
         session = self._sessions.create(
@@ -142,6 +164,9 @@ class MessageBackend:
 
     async def handshake_get(self, exchange: Exchange, session: McpSession) -> None:
         """The session's GET stream: server→client messages not tied to a request (SSE, keep-alives)."""
+        if self._modern.owns(session):
+            await self._modern.get(exchange, session)
+            return
         current = session.attachments.get(GET_STREAM)
         if isinstance(current, Outbox) and not current.closed:
             raise StreamConflictError("Conflict: only one GET stream is allowed per session")
@@ -161,6 +186,9 @@ class MessageBackend:
                 del session.attachments[GET_STREAM]
 
     async def handshake_delete(self, session: McpSession) -> None:
+        if self._modern.owns(session):
+            self._modern.delete(session)
+            return
         stream = session.attachments.pop(GET_STREAM, None)
         if isinstance(stream, Outbox):
             stream.close()
@@ -169,10 +197,15 @@ class MessageBackend:
 
     async def modern_post(self, exchange: Exchange, request: JsonRpcRequest, body: bytes) -> None:
         """Serve one 2026-07-28 request (already validated against its routing headers)."""
-        if anyio.current_time() < self._handshake_only_until:
-            raise _era_not_supported(self.server)
+        if self._handshake_only_until and anyio.current_time() < self._handshake_only_until:
+            await self._bridge.serve(exchange, request)
+            return
         key = self._key(exchange.subject, "modern")
-        upstream = await self._pool.acquire(key, lambda: self._connect(key.subject), self._discover)
+        try:
+            upstream = await self._pool.acquire(key, lambda: self._connect(key.subject), self._discover)
+        except ProtocolEraNotSupportedError:
+            await self._bridge.serve(exchange, request)
+            return
         await check_mcp_param_headers(upstream, exchange, request, capacity=self._settings.stream_buffer_messages)
         outbox = self._outbox(f"{self.server}[{exchange.subject}]", finals=1)
         pending = await self._start_request(upstream, request.raw, outbox, None)
@@ -186,6 +219,9 @@ class MessageBackend:
 
     async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
         """Forward a 2026-07-28 client notification to a live connection (never cancellations: no ids map)."""
+        if self._handshake_only_until and anyio.current_time() < self._handshake_only_until:
+            await self._bridge.notify(exchange, notification)
+            return
         upstream = self._pool.get(self._key(exchange.subject, "modern"))
         if upstream is not None and notification.method != "notifications/cancelled":
             await upstream.mux.notify(notification.raw, None)
@@ -198,6 +234,44 @@ class MessageBackend:
         self._handshake_only_until = anyio.current_time() + _LEGACY_VERDICT_SECONDS
         raise _era_not_supported(self.server)
 
+    async def _speaks_only_modern(self, subject: str) -> bool:
+        """After a refused ``initialize``: whether ``server/discover`` answers as a 2026-07-28 server."""
+        key = self._key(subject, "modern")
+        try:
+            await self._pool.acquire(key, lambda: self._connect(key.subject), self._discover)
+        except ProtocolEraNotSupportedError:
+            return False
+        return True
+
+    async def _modern_exchange(self, subject: str, message: dict[str, Any], outbox: Outbox | None) -> dict[str, Any]:
+        """One 2026-07-28 request on the user's modern-era connection, for the reverse bridge.
+
+        Notifications go to ``outbox``; the final message is returned; leaving early (cancelled)
+        sends ``notifications/cancelled`` upstream (2026-07-28 stdio transport).
+
+        Raises:
+            GatewayError: the connection failed, or ended without answering.
+        """
+        key = self._key(subject, "modern")
+        upstream = await self._pool.acquire(key, lambda: self._connect(key.subject), self._discover)
+        answers = self._outbox(f"{self.server}[{subject}]/bridged", finals=1)
+        pending = await upstream.mux.request(message, outbox=answers, session=None)
+        answered = False
+        try:
+            while (item := await answers.get()) is not None:
+                if item.final:
+                    answered = True
+                    if item.http_status is not None:
+                        raise gateway_error_of(item)
+                    return item.message
+                if outbox is not None and "method" in item.message and "id" not in item.message:
+                    outbox.put(Outgoing(item.message))
+        finally:
+            if not answered:
+                with anyio.CancelScope(shield=True):
+                    await upstream.mux.cancel(pending, "the client cancelled the request")
+        raise UpstreamFailedError(f"upstream server {self.server} ended without answering")
+
     # --- shared -------------------------------------------------------------------------------------
 
     def _key(self, subject: str, era: str) -> UpstreamKey:
@@ -209,7 +283,7 @@ class MessageBackend:
     async def _start_request(
         self, upstream: Upstream, message: dict[str, Any], outbox: Outbox, session: McpSession | None
     ) -> Pending:
-        upstream.touch()
+        # No touch(): the pool's acquire() just did, for this very request.
         return await upstream.mux.request(message, outbox=outbox, session=session)
 
     async def _internal_request(self, upstream: Upstream, message: dict[str, Any]) -> dict[str, Any]:
@@ -243,6 +317,7 @@ def _session_header(session: McpSession) -> Mapping[str, str]:
 
 
 def _era_not_supported(server: str) -> ProtocolEraNotSupportedError:
+    """The probe's verdict, caught by :meth:`MessageBackend.modern_post`, which then bridges."""
     return ProtocolEraNotSupportedError(
         f"upstream server {server} speaks only the initialize handshake (2025-11-25 and earlier); "
         "connect with the handshake"

@@ -14,7 +14,9 @@ table (2026-07-28 basic/transports/streamable-http.mdx §Server Validation):
 6. ``Mcp-Param-*`` against the tool's ``x-mcp-header`` schema (-32020) — by the upstream for
    Streamable HTTP servers (headers are forwarded), by Portico for stdio servers.
 
-Unknown methods are the upstream's to answer (-32601 → 404 via the same table).
+Unknown methods are the upstream's to answer (-32601 → 404 via the same table), except
+``initialize``, which the stateless era removed: Portico answers it -32601 (404) itself, as a
+2026-07-28 server does, whatever the upstream's era.
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ from proxy.errors import (
     UnsupportedMediaTypeError,
 )
 from proxy.exchange import Exchange
-from proxy.jsonrpc import InvalidMessageError, JsonRpcNotification, JsonRpcRequest, decode_json, parse_message
+from proxy.jsonrpc import (
+    METHOD_NOT_FOUND,
+    InvalidMessageError,
+    JsonRpcNotification,
+    JsonRpcRequest,
+    decode_json,
+    parse_message,
+)
 
 _SINGLE_MESSAGE = "Body must be a single JSON-RPC request or notification object"
 
@@ -63,6 +72,8 @@ async def serve_modern_era(exchange: Exchange, backend: Backend) -> None:
         return
     exchange.request_id = message.id
     _validate_routing_headers(exchange, message)
+    if message.method == "initialize":
+        raise _method_not_found(message.method)
     await backend.modern_post(exchange, message, body)
 
 
@@ -84,6 +95,13 @@ def _validate_routing_headers(exchange: Exchange, request: JsonRpcRequest) -> No
     verdict = classify_inbound_request(request.raw, headers=dict(exchange.headers))
     if isinstance(verdict, InboundLadderRejection):
         raise _rejection(verdict)
+
+
+def _method_not_found(method: str) -> GatewayError:
+    error = GatewayError("Method not found", data=method)
+    error.code = METHOD_NOT_FOUND
+    error.http_status = ERROR_CODE_HTTP_STATUS.get(METHOD_NOT_FOUND, 404)
+    return error
 
 
 def _rejection(verdict: InboundLadderRejection) -> GatewayError:

@@ -20,6 +20,12 @@ Routing of what the upstream sends (basic/utilities/progress.mdx, cancellation.m
 
 The stdio wire carries no "related request" marker, so the last two rules are heuristics; they
 only ever choose among one user's own streams (connections are per user).
+
+On a session bridged for 2026-07-28 clients (``proxy/era_bridge``) hooks apply first:
+``on_server_request`` may take a server request (roots, elicitation, sampling),
+``on_notification`` a notification (list_changed for ``subscriptions/listen`` streams),
+``shape_result`` reshapes each result into its 2026-07-28 form, and ``on_failure`` hears
+that the connection ended.
 """
 
 from __future__ import annotations
@@ -66,6 +72,8 @@ class Pending:
     session: McpSession | None
     progress_token: object | None = None
     internal: bool = False
+    # Set for a 2026-07-28 request bridged onto a handshake-era session (proxy/era_bridge).
+    client_capabilities: dict[str, Any] | None = None
 
     @property
     def is_listen(self) -> bool:
@@ -84,18 +92,30 @@ class Multiplexer:
         self.fan_out: FanOut = lambda _message: None
         self.pick_session: SessionPicker = lambda: None
         self.on_result: Callable[[Pending, dict[str, Any]], None] = lambda _pending, _result: None
+        # Era bridging (proxy/era_bridge): reshape results; take server→client requests first.
+        self.shape_result: Callable[[Pending, dict[str, Any]], dict[str, Any]] = lambda _pending, result: result
+        self.on_server_request: Callable[[JsonRpcRequest], bool] = lambda _request: False
+        self.on_notification: Callable[[JsonRpcNotification], bool] = lambda _notification: False
+        self.on_failure: Callable[[GatewayError], None] = lambda _error: None
 
     @property
     def in_flight(self) -> int:
         return len(self._pending)
 
     async def request(
-        self, message: dict[str, Any], *, outbox: Outbox, session: McpSession | None, internal: bool = False
+        self,
+        message: dict[str, Any],
+        *,
+        outbox: Outbox,
+        session: McpSession | None,
+        internal: bool = False,
+        client_capabilities: dict[str, Any] | None = None,
     ) -> Pending:
         """Send a request upstream under a fresh id; its messages arrive in ``outbox``.
 
         ``internal`` marks Portico's own requests (handshake, schema fetch): they never receive
-        messages routed by the "only request in flight" rule.
+        messages routed by the "only request in flight" rule. ``client_capabilities`` marks a
+        2026-07-28 request bridged onto a handshake-era session (``proxy/era_bridge``).
 
         Raises:
             UpstreamFailedError: the connection could not take the message.
@@ -103,6 +123,7 @@ class Multiplexer:
         upstream_id = next(self._ids)
         rewritten, token = _rewrite_request(message, upstream_id)
         pending = Pending(upstream_id, message["id"], message["method"], outbox, session, token, internal)
+        pending.client_capabilities = client_capabilities
         self._pending[upstream_id] = pending
         if session is not None:
             self._by_client[(id(session), pending.client_id)] = pending
@@ -137,6 +158,10 @@ class Multiplexer:
             pending.outbox.put(Outgoing(cancelled, final=True))
         await self._send(message)
 
+    async def answer(self, message: dict[str, Any]) -> None:
+        """Send Portico's own reply to a request the upstream sent (ids are the upstream's)."""
+        await self._send_quietly(message)
+
     def abandon(self, pending: Pending) -> None:
         """Stop tracking a request whose client has gone (its response, if any, is dropped)."""
         self._forget(pending)
@@ -149,6 +174,7 @@ class Multiplexer:
 
     def fail_all(self, error: GatewayError) -> None:
         """End every request in flight with ``error`` (e.g. the process exited)."""
+        self.on_failure(error)
         for pending in list(self._pending.values()):
             self._forget(pending)
             pending.outbox.put(Outgoing(error.to_message(pending.client_id), final=True, http_status=error.http_status))
@@ -169,7 +195,7 @@ class Multiplexer:
     # --- what the upstream sends -----------------------------------------------------------------
 
     def on_message(self, value: object) -> None:
-        """Route one message read from the upstream (called by the connection's reader)."""
+        """Route one message read from the upstream (called by the connection's reader, which hands the dict over)."""
         try:
             message = parse_message(value)
         except ValueError:
@@ -188,15 +214,20 @@ class Multiplexer:
             log.debug("%s: response for no pending request dropped", self._label)
             return
         self._forget(pending)
-        if isinstance(raw.get("result"), dict):
-            self.on_result(pending, raw["result"])
-        pending.outbox.put(Outgoing({**raw, "id": pending.client_id}, final=True))
+        # ``raw`` was decoded from the upstream's line for this call alone: rewritten in place.
+        if isinstance(result := raw.get("result"), dict):
+            self.on_result(pending, result)
+            raw["result"] = self.shape_result(pending, result)
+        raw["id"] = pending.client_id
+        pending.outbox.put(Outgoing(raw, final=True))
 
     def _on_request(self, request: JsonRpcRequest) -> None:
         if request.method == "ping":
             self._reply(request.id, {"jsonrpc": "2.0", "id": request.id, "result": {}})
             return
-        target = self._single_in_flight()
+        if self.on_server_request(request):
+            return
+        target = self.single_in_flight()
         if target is not None and target.session is None:
             target = None  # a 2026-07-28 request has no back-channel for server requests
         outbox = target.outbox if target is not None else self._session_outbox()
@@ -208,13 +239,15 @@ class Multiplexer:
     def _on_notification(self, notification: JsonRpcNotification) -> None:
         params = notification.params or {}
         method = notification.method
+        if self.on_notification(notification):
+            return
         if method == "notifications/progress":
             self._route_progress(notification.raw, params)
         elif isinstance(meta := params.get("_meta"), dict) and SUBSCRIPTION_ID_META_KEY in meta:
             self._route_listen_frame(notification.raw, params, meta)
         elif method == "notifications/cancelled" and params.get("requestId") in self._server_requests:
             self._server_requests.pop(params["requestId"]).put(Outgoing(notification.raw))
-        elif (target := self._single_in_flight()) is not None:
+        elif (target := self.single_in_flight()) is not None:
             target.outbox.put(Outgoing(notification.raw))
         else:
             self.fan_out(notification.raw)
@@ -234,7 +267,8 @@ class Multiplexer:
         restored = {**params, "_meta": {**meta, SUBSCRIPTION_ID_META_KEY: pending.client_id}}
         pending.outbox.put(Outgoing({**raw, "params": restored}))
 
-    def _single_in_flight(self) -> Pending | None:
+    def single_in_flight(self) -> Pending | None:
+        """The one client request in flight (listens and Portico's own excluded), if exactly one."""
         candidates = [p for p in self._pending.values() if not p.is_listen and not p.internal]
         return candidates[0] if len(candidates) == 1 else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from proxy.outbox import Outbox, Outgoing
@@ -46,3 +47,45 @@ async def test_an_abandoned_outbox_refuses_everything() -> None:
     assert not outbox.put(note(1))
     assert not outbox.put(Outgoing({"id": 1}, final=True))
     assert await outbox.get() is None
+
+
+async def test_a_waiting_consumer_wakes_for_the_next_message_and_for_the_end() -> None:
+    outbox = Outbox(4, "test")
+    received: list[Outgoing | None] = []
+
+    async def consume() -> None:
+        received.append(await outbox.get())
+        received.append(await outbox.get())
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(consume)
+        await anyio.wait_all_tasks_blocked()
+        outbox.put(note(1))
+        await anyio.wait_all_tasks_blocked()
+        outbox.close()
+    assert [None if i is None else i.message["params"]["progress"] for i in received] == [1, None]
+
+
+async def test_abandoning_wakes_a_waiting_consumer_with_the_end_and_drops_what_was_queued() -> None:
+    outbox = Outbox(4, "test")
+    outbox.put(note(1))
+    assert await outbox.get() is not None
+    result: list[Outgoing | None] = [note(0)]
+
+    async def consume() -> None:
+        result[0] = await outbox.get()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(consume)
+        await anyio.wait_all_tasks_blocked()
+        outbox.abandon()
+    assert result == [None]
+    assert not outbox.put(note(2))
+
+
+async def test_a_batch_response_beyond_capacity_keeps_its_place_after_earlier_messages() -> None:
+    outbox = Outbox(1, "test", finals=2)
+    assert outbox.put(Outgoing({"id": 1}, final=True))
+    assert not outbox.put(note(1))
+    assert outbox.put(Outgoing({"id": 2}, final=True))
+    assert [i.message["id"] for i in await drain(outbox)] == [1, 2]

@@ -17,11 +17,12 @@ def test_the_header_decides_the_era(header: str | None, era: Era) -> None:
     assert era_for(header) is era
 
 
-def test_an_unknown_version_is_refused_with_the_supported_list() -> None:
+def test_an_unknown_version_is_refused_with_the_versions_server_discover_names() -> None:
+    """SEP-2575: ``data.supported`` correlates with ``server/discover``'s ``supportedVersions`` (as the SDK server)."""
     with pytest.raises(UnsupportedProtocolVersionError) as refused:
         era_for("1999-01-01")
     assert refused.value.data == {
-        "supported": ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"],
+        "supported": ["2026-07-28"],
         "requested": "1999-01-01",
     }
     assert refused.value.http_status == 400
