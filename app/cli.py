@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="configuration file (default: $PORTICO_CONFIG or examples/quickstart.yaml)")
     serve.add_argument("--host", help="override listen.host")
     serve.add_argument("--port", type=int, help="override listen.port")
+    serve.add_argument(
+        "--mcp-access-log",
+        action="store_true",
+        help="also write access-log lines for /<name>/mcp and /<name>/sse traffic (off: ~7%% of a proxied call)",
+    )
     serve.set_defaults(handler=_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
@@ -91,11 +96,14 @@ def _load(path: str | None) -> PorticoConfig:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.access_log import quiet_data_plane_access_log
     from app.log import configure_logging
     from app.main import create_app
 
     config = _load(args.config)
     configure_logging(config.logging.level, config.logging.format)
+    if not args.mcp_access_log:
+        quiet_data_plane_access_log()
     app = create_app(config)
     uvicorn.run(
         app,

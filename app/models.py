@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "oauth.store.consents",
     "oauth.store.used_states",
     "proxy.store.upstream_credentials",
+    "proxy.store.upstream_oauth_clients",
 )
 
 

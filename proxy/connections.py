@@ -1,7 +1,10 @@
 """``GET /connections``: the servers a user may use and whether their own credential is connected.
 
 ``POST /connections/connect`` stores a pasted ``user_token`` (validated against the server's
-``pattern``) in the encrypted vault; ``POST /connections/disconnect`` deletes it. Both require
+``pattern``) in the encrypted vault; ``credentials: oauth`` servers connect through the
+authorization-code flow of :mod:`proxy.upstream_oauth.routes` (mounted here).
+``POST /connections/disconnect`` deletes the credential — for an OAuth grant after revoking its
+tokens at the upstream's revocation endpoint when one is known (RFC 7009). Both require
 the login session and a CSRF token bound to it (``runtime.csrf``, purpose ``connections``), and
 both tell the gateway (:meth:`~proxy.gateway.Gateway.credential_changed`) so the user's cached
 credential is dropped and their stdio process for that server restarts. No stored value is ever
@@ -24,16 +27,28 @@ from app.runtime import Runtime
 from app.web import add_template_dir, error_page, render
 from oauth.login.api import SignedInUser, current_user, login_redirect
 from oauth.login.deps import runtime_of
+from oauth.login.return_to import safe_return_to
+from proxy.credential_groups import token_fallback, user_groups
 from proxy.credential_vault import USER_TOKEN, connected_servers, forget_secret, store_secret
 from proxy.gateway import Gateway
+from proxy.upstream_oauth.revoke import revoke_grant
+from proxy.upstream_oauth.routes import oauth_grants
+from proxy.upstream_oauth.routes import router as oauth_router
 
 add_template_dir(Path(__file__).resolve().parent / "templates")
 router = APIRouter()
+router.include_router(oauth_router)
 CSRF_PURPOSE: Final = "connections"
 MAX_TOKEN_LENGTH: Final = 8192
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 UserDep = Annotated[SignedInUser | None, Depends(current_user)]
-_STATUS_LABELS: Final = {"connected": "Connected", "missing": "Not connected", "not_needed": "No account needed"}
+_STATUS_LABELS: Final = {
+    "connected": "Connected",
+    "missing": "Not connected",
+    "expired": "Expired: connect again",
+    "provided": "Provided for you (a shared token; you may connect your own)",
+    "not_needed": "No account needed",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,7 @@ class ServerView:
     title: str
     status: str
     user_token: bool
+    oauth: bool
     help_text: str | None
     help_url: str | None
 
@@ -84,7 +100,7 @@ async def connect(request: Request, runtime: RuntimeDep, user: UserDep) -> Respo
         ),
     )
     await _gateway(request).credential_changed(user.subject, server)
-    return RedirectResponse("/connections", status_code=303)
+    return RedirectResponse(safe_return_to(str(form.get("return_to", "")) or "/connections"), status_code=303)
 
 
 @router.post("/connections/disconnect")
@@ -94,6 +110,8 @@ async def disconnect(request: Request, runtime: RuntimeDep, user: UserDep) -> Re
     refusal = _refusal(request, runtime, user, str(form.get("csrf", "")))
     if refusal is not None or user is None:
         return refusal or error_page(request, "Signed out", "Sign in again to manage your connections.", 403)
+    if server in runtime.config.servers and runtime.config.servers[server].oauth is not None:
+        await revoke_grant(oauth_grants(request), user.subject, server)
     await run_db(runtime.db, lambda db: forget_secret(db, subject=user.subject, server=server))
     await _gateway(request).credential_changed(user.subject, server)
     return RedirectResponse("/connections", status_code=303)
@@ -122,9 +140,19 @@ async def _page(
     views = []
     for name, server in runtime.config.servers.items():
         spec = server.user_token
-        status_name = "not_needed" if spec is None else ("connected" if name in connected else "missing")
+        if server.oauth is not None:
+            status_name = await _oauth_status(request, user.subject, name, connected)
+        else:
+            status_name = "not_needed" if spec is None else ("connected" if name in connected else "missing")
+            if status_name == "missing" and spec is not None and (spec.groups or spec.default is not None):
+                groups = await run_db(runtime.db, lambda db: user_groups(db, user.subject))
+                status_name = "provided" if token_fallback(spec, groups) is not None else "missing"
         help_text, help_url = (spec.help_text, spec.help_url) if spec is not None else (None, None)
-        views.append(ServerView(name, server.title or name, status_name, spec is not None, help_text, help_url))
+        views.append(
+            ServerView(
+                name, server.title or name, status_name, spec is not None, server.oauth is not None, help_text, help_url
+            )
+        )
     csrf = runtime.csrf.issue(binding=user.login_session_id, purpose=CSRF_PURPOSE, now=now.timestamp())
     context = {
         "servers": views,
@@ -136,6 +164,18 @@ async def _page(
     response = render(request, "connections.html", context, status)
     response.headers["x-frame-options"] = "DENY"
     return response
+
+
+async def _oauth_status(request: Request, subject: str, server: str, connected: set[str]) -> str:
+    """``connected``, ``expired`` (the access token is past its expiry and cannot be refreshed) or ``missing``."""
+    if server not in connected:
+        return "missing"
+    grants = oauth_grants(request)
+    grant = await grants.load(subject, server)
+    if grant is None:
+        return "missing"
+    now = int(grants.clock.now().timestamp())
+    return "expired" if grant.expired(now) and grant.refresh_token is None else "connected"
 
 
 def _gateway(request: Request) -> Gateway:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -20,6 +20,7 @@ from app.config.login_providers import (
     OidcProviderConfig,
     ProviderConfig,
     UpstreamProviderConfig,
+    endpoint_url,
 )
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
 SERVER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_GroupMap = TypeVar("_GroupMap", bound=dict[str, Any])
+SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 # Names that would collide with Portico's own routes at the origin root.
 RESERVED_SERVER_NAMES = frozenset(
     {
@@ -148,13 +151,80 @@ class NoCredentialsConfig(Strict):
 
 
 class StaticCredentialsConfig(Strict):
-    """``credentials: static`` (the default): the server's configured ``headers``/``env``, same for every user."""
+    """``credentials: static`` (the default): the server's configured ``headers``/``env``, same for every user.
+
+    ``groups`` maps an IdP group to key values that replace (or add to) ``headers``/``env`` for
+    its members: per key, the first listed group the user belongs to wins over the configured value.
+    """
 
     type: Literal["static"]
+    groups: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)
+
+    @field_validator("groups")
+    @classmethod
+    def _group_names(cls, value: dict[str, dict[str, SecretStr]]) -> dict[str, dict[str, SecretStr]]:
+        return _check_group_names(value)
 
 
-class UserTokenConfig(Strict):
+def _check_group_names(value: _GroupMap) -> _GroupMap:
+    for name in value:
+        if not name.strip():
+            raise ValueError("a group name must not be empty")
+    return value
+
+
+def _token_template(value: str) -> str:
+    rest = value.replace("{token}", "")
+    if value.count("{token}") != 1 or "{" in rest or "}" in rest:
+        raise ValueError("format must contain {token} exactly once and no other braces, e.g. 'Bearer {token}'")
+    return value
+
+
+def _header_name(value: str | None) -> str | None:
+    if value is not None and not HEADER_NAME.match(value):
+        raise ValueError(f"header {value!r} is not an HTTP header name")
+    return value
+
+
+def _env_name(value: str | None) -> str | None:
+    if value is not None and not ENV_NAME.match(value):
+        raise ValueError(f"env {value!r} is not an environment variable name such as GITHUB_TOKEN")
+    return value
+
+
+class _InjectedCredential(Strict):
+    """What user_token and oauth share: how the user's value is rendered (``format``) and where it goes
+    (``header`` for HTTP upstreams, ``env`` for stdio)."""
+
+    format: str = "{token}"
+    header: str | None = None
+    env: str | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        return _token_template(value)
+
+    @field_validator("header")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        return _header_name(value)
+
+    @field_validator("env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+    def render(self, token: str) -> str:
+        """The value presented upstream for ``token``."""
+        return self.format.replace("{token}", token)
+
+
+class UserTokenConfig(_InjectedCredential):
     """``credentials: {type: user_token, ...}``: each user pastes their own token on ``/connections``.
+
+    Per key the user's own token wins over ``groups`` (IdP group → token, the first listed group
+    the user belongs to) over ``default``; a user with none of them has not connected.
 
     The token is rendered through ``format`` (``{token}`` is replaced) and sent as the ``header``
     of a Streamable HTTP upstream (default ``Authorization``) or put in the ``env`` variable of a
@@ -166,8 +236,13 @@ class UserTokenConfig(Strict):
     help_text: str | None = None
     help_url: str | None = None
     format: str = "{token}"
-    header: str | None = None
-    env: str | None = None
+    default: SecretStr | None = None
+    groups: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @field_validator("groups")
+    @classmethod
+    def _group_names(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        return _check_group_names(value)
 
     @field_validator("pattern")
     @classmethod
@@ -179,40 +254,92 @@ class UserTokenConfig(Strict):
                 raise ValueError(f"pattern is not a valid regular expression: {error}") from None
         return value
 
-    @field_validator("format")
-    @classmethod
-    def _template(cls, value: str) -> str:
-        rest = value.replace("{token}", "")
-        if value.count("{token}") != 1 or "{" in rest or "}" in rest:
-            raise ValueError("format must contain {token} exactly once and no other braces, e.g. 'Bearer {token}'")
-        return value
-
     @field_validator("help_url")
     @classmethod
     def _help_url(cls, value: str | None) -> str | None:
         return None if value is None else _require_http_url(value)
 
-    @field_validator("header")
+
+class OAuthCredentialsConfig(_InjectedCredential):
+    """``credentials: {type: oauth, ...}``: Portico is the user's OAuth client towards the upstream.
+
+    Each user connects on ``/connections``: the authorization-code grant with PKCE S256
+    (RFC 6749 §4.1, RFC 7636) at ``authorization_endpoint``, the code redeemed at
+    ``token_endpoint`` with ``client_id``/``client_secret`` (``token_endpoint_auth_method``,
+    RFC 7591 §2). The endpoints come from the configuration or, with ``issuer``, from the issuer's
+    metadata (RFC 8414 ``/.well-known/oauth-authorization-server``, else OpenID Connect Discovery);
+    a configured endpoint wins over a discovered one. The access token is rendered through
+    ``format`` and sent as ``header`` (HTTP upstreams, default ``Authorization``) or put in ``env``
+    (stdio); it is refreshed ``refresh_margin`` seconds before it expires. ``resource`` is sent as
+    the RFC 8707 resource indicator when set.
+
+    ``discover: true`` (an upstream MCP server with its own OAuth, HTTP upstreams only): no client
+    or endpoints are configured; Portico reads the server's protected resource metadata (RFC 9728),
+    its authorization server's metadata (RFC 8414), registers itself by RFC 7591 and sends the
+    server's ``resource``. ``discovery_allow_hosts`` exempts hosts from the SSRF address check of
+    those fetches (internal or test hosts only).
+    """
+
+    type: Literal["oauth"]
+    discover: bool = False
+    discovery_allow_hosts: list[str] = Field(default_factory=list)
+    client_id: str | None = Field(default=None, min_length=1)
+    client_secret: SecretStr | None = None
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] | None = None
+    issuer: str | None = None
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    revocation_endpoint: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    resource: str | None = None
+    format: str = "Bearer {token}"
+    refresh_margin: int = Field(default=60, ge=0, le=3600)
+
+    @field_validator("issuer", "authorization_endpoint", "token_endpoint", "revocation_endpoint", "resource")
     @classmethod
-    def _header_name(cls, value: str | None) -> str | None:
-        if value is not None and not HEADER_NAME.match(value):
-            raise ValueError(f"header {value!r} is not an HTTP header name")
+    def _endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else endpoint_url(value)
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        for scope in value:
+            if not scope or not SCOPE_TOKEN.match(scope):
+                raise ValueError(f"scope {scope!r} is not an RFC 6749 §3.3 scope token (no spaces or quotes)")
         return value
 
-    @field_validator("env")
-    @classmethod
-    def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not ENV_NAME.match(value):
-            raise ValueError(f"env {value!r} is not an environment variable name such as GITHUB_TOKEN")
-        return value
+    @model_validator(mode="after")
+    def _endpoints_known(self) -> OAuthCredentialsConfig:
+        if self.discover:
+            configured = [
+                name
+                for name in ("client_id", "client_secret", "issuer", "authorization_endpoint", "token_endpoint")
+                if getattr(self, name) is not None
+            ]
+            if configured:
+                raise ValueError(f"discover: true registers its own client; remove {', '.join(configured)}")
+            return self
+        if self.client_id is None:
+            raise ValueError("client_id is required (or discover: true for an MCP server with its own OAuth)")
+        if self.issuer is None and (self.authorization_endpoint is None or self.token_endpoint is None):
+            raise ValueError("set issuer (endpoints by discovery) or both authorization_endpoint and token_endpoint")
+        if self.auth_method == "none" and self.client_secret is not None:
+            raise ValueError("token_endpoint_auth_method 'none' takes no client_secret")
+        if self.auth_method != "none" and self.client_secret is None:
+            raise ValueError(f"token_endpoint_auth_method {self.auth_method!r} needs client_secret, e.g. '${{VAR}}'")
+        return self
 
-    def render(self, token: str) -> str:
-        """The value presented upstream for ``token``."""
-        return self.format.replace("{token}", token)
+    @property
+    def auth_method(self) -> str:
+        """The client authentication: as configured, else ``client_secret_basic`` with a secret, ``none`` without."""
+        if self.token_endpoint_auth_method is not None:
+            return self.token_endpoint_auth_method
+        return "none" if self.client_secret is None else "client_secret_basic"
 
 
 CredentialsConfig = Annotated[
-    NoCredentialsConfig | StaticCredentialsConfig | UserTokenConfig, Field(discriminator="type")
+    NoCredentialsConfig | StaticCredentialsConfig | UserTokenConfig | OAuthCredentialsConfig,
+    Field(discriminator="type"),
 ]
 
 
@@ -230,6 +357,16 @@ class _ServerBase(Strict):
     def user_token(self) -> UserTokenConfig | None:
         """The ``user_token`` settings when this server takes a per-user token."""
         return self.credentials if isinstance(self.credentials, UserTokenConfig) else None
+
+    @property
+    def oauth(self) -> OAuthCredentialsConfig | None:
+        """The ``oauth`` settings when Portico connects each user's account by OAuth."""
+        return self.credentials if isinstance(self.credentials, OAuthCredentialsConfig) else None
+
+    @property
+    def per_user(self) -> UserTokenConfig | OAuthCredentialsConfig | None:
+        """The per-user credential settings (``user_token`` or ``oauth``), or None."""
+        return self.credentials if isinstance(self.credentials, UserTokenConfig | OAuthCredentialsConfig) else None
 
 
 class StreamableHttpServerConfig(_ServerBase):
@@ -250,7 +387,12 @@ class StreamableHttpServerConfig(_ServerBase):
     def _credentials_fit(self) -> StreamableHttpServerConfig:
         if isinstance(self.credentials, NoCredentialsConfig) and self.headers:
             raise ValueError("credentials 'none' takes no headers; remove them or use credentials 'static'")
-        token = self.user_token
+        if isinstance(self.credentials, StaticCredentialsConfig):
+            for group, values in self.credentials.groups.items():
+                for key in values:
+                    if not HEADER_NAME.match(key):
+                        raise ValueError(f"credentials.groups.{group}: {key!r} is not an HTTP header name")
+        token = self.per_user
         if token is not None:
             if token.env is not None:
                 raise ValueError("credentials.env is for stdio servers; an HTTP upstream takes credentials.header")
@@ -272,6 +414,10 @@ class AutoServerConfig(StreamableHttpServerConfig):
     transport: Literal["auto"]  # type: ignore[assignment]
 
 
+TOKEN_PLACEHOLDER = "{token}"  # noqa: S105 - a template marker, not a secret
+"""In a stdio server's ``args``: replaced by the user's rendered credential when their process starts."""
+
+
 class StdioServerConfig(_ServerBase):
     """An upstream MCP server run as a child process speaking MCP over stdio."""
 
@@ -287,16 +433,33 @@ class StdioServerConfig(_ServerBase):
     def _credentials_fit(self) -> StdioServerConfig:
         if isinstance(self.credentials, NoCredentialsConfig) and self.env:
             raise ValueError("credentials 'none' takes no env; remove it or use credentials 'static'")
-        token = self.user_token
+        if isinstance(self.credentials, StaticCredentialsConfig) and self.credentials.groups:
+            if self.isolation == "shared":
+                raise ValueError("isolation 'shared' is not allowed with per-group values (credentials.groups)")
+            for group, values in self.credentials.groups.items():
+                for key in values:
+                    if not ENV_NAME.match(key):
+                        raise ValueError(f"credentials.groups.{group}: {key!r} is not an environment variable name")
+        token = self.per_user
+        templated = any(TOKEN_PLACEHOLDER in arg for arg in self.args)
+        if token is None and templated:
+            raise ValueError(
+                "args contain {token}, but only a server with credentials user_token or oauth has a token to put there"
+            )
         if token is not None:
             if token.header is not None:
                 raise ValueError("credentials.header is for HTTP upstreams; a stdio server takes credentials.env")
-            if token.env is None:
-                raise ValueError("credentials.env must name the variable that carries the user's token")
-            if token.env in self.env:
+            if token.env is None and not templated:
+                raise ValueError(
+                    "credentials.env must name the variable that carries the user's token "
+                    "(or an entry of args must contain {token})"
+                )
+            if token.env is not None and token.env in self.env:
                 raise ValueError(f"credentials.env {token.env!r} is also a configured env key")
             if self.isolation == "shared":
-                raise ValueError("isolation 'shared' is not allowed with per-user credentials (user_token)")
+                raise ValueError(f"isolation 'shared' is not allowed with per-user credentials ({token.type})")
+            if isinstance(token, OAuthCredentialsConfig) and token.discover:
+                raise ValueError("credentials.discover is for HTTP upstreams (an MCP server with its own OAuth)")
         return self
 
 

@@ -3,7 +3,9 @@
 Refused with a page (no redirect, no code) unless all hold: a signed-in user; a CSRF token bound
 to their login session; a signed, unexpired pending request issued to that user; the browser's
 consent cookie naming that request; and the request not already answered (single use).
-Deny → ``access_denied`` redirect; Approve → consent remembered, code issued, redirect.
+Deny → ``access_denied`` redirect; Approve → consent remembered, code issued, redirect — or, when
+the server needs an upstream account the user has not connected, the connect step first
+(:mod:`oauth.consent_connect`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from oauth.authlib_server import PorticoRequest
 from oauth.authorization_responses import access_denied, failure_response
 from oauth.browser_cookies import delete_cookie, read_signed_cookie
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
+from oauth.consent_connect import connect_step
 from oauth.consent_page import CSRF_PURPOSE, consent_cookie
 from oauth.consent_state import PendingConsent, unseal
 from oauth.endpoints._authorization import issue_and_redirect
@@ -71,6 +74,9 @@ async def _decide(
     if not await login_api.user_may_continue(runtime, user.subject):
         denied = access_denied(pending.redirect_uri, pending.state, "this account may not use this gateway")
         return failure_response(request, issuer, denied)
+    step = await connect_step(request, runtime, user, pending)  # the server needs an account the user lacks
+    if step is not None:
+        return step
     documents = await resolve_documents(metadata_documents(request), [pending.client_id])
     uri = f"{issuer}/authorize?{urlencode(pending.params)}"
     oauth_request = PorticoRequest("GET", uri, request.headers, pending.params)

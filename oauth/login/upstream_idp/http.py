@@ -16,15 +16,16 @@ TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
 MAX_DOCUMENT_BYTES = 512 * 1024
 
 
-async def get_json_object(url: str, what: str) -> dict[str, Any]:
-    """GET ``url`` and return its JSON object. ``what`` names the document in errors.
+async def get_json_object(url: str, what: str, *, transport: httpx2.AsyncBaseTransport | None = None) -> dict[str, Any]:
+    """GET ``url`` and return its JSON object. ``what`` names the document in errors; ``transport``
+    replaces httpx2's default (e.g. an SSRF-guarded one).
 
     Raises:
         IdpUnavailableError: network failure, a status other than 200, a body over 512 KiB, or
             a body that is not a JSON object.
     """
     try:
-        async with httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+        async with httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=False, transport=transport) as client:
             response = await client.get(url, headers={"accept": "application/json"})
     except httpx2.HTTPError as error:
         raise IdpUnavailableError(f"could not fetch the {what} ({type(error).__name__})") from None

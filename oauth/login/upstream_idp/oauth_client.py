@@ -13,7 +13,7 @@ Failures become :mod:`.errors` exceptions: an OAuth error body from the token en
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,26 +73,22 @@ class IdpOAuthClient:
         url: str = created["url"]
         return url
 
-    async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> dict[str, Any]:
+    async def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str, extra: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """Redeem ``code`` at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5); the token response.
+
+        ``extra`` adds form parameters to the token request, e.g. RFC 8707 ``resource``.
 
         Raises:
             TokenRequestError: the IdP answered with an OAuth error (e.g. ``invalid_grant``).
             IdpUnavailableError: network failure, 5xx, or a body that is not a JSON object.
         """
-        try:
-            token = await self._app.fetch_access_token(
-                redirect_uri=redirect_uri, code=code, code_verifier=code_verifier
+        return await token_request(
+            self._app.fetch_access_token(
+                redirect_uri=redirect_uri, code=code, code_verifier=code_verifier, **(extra or {})
             )
-        except AuthlibBaseError as error:
-            raise TokenRequestError(str(error.error or "unknown_error"), error.description) from None
-        except httpx2.HTTPError as error:
-            raise IdpUnavailableError(f"the token endpoint could not be used ({type(error).__name__})") from None
-        except ValueError:
-            raise IdpUnavailableError("the token endpoint did not answer with a JSON object") from None
-        if not isinstance(token.get("access_token"), str):
-            raise IdpUnavailableError("the token response has no access_token")
-        return dict(token)
+        )
 
     async def get(
         self, url: str, token: Mapping[str, Any], headers: Mapping[str, str] | None = None
@@ -109,3 +105,23 @@ class IdpOAuthClient:
         except AuthlibBaseError:
             raise IdpUnavailableError("the access token could not be used") from None
         return response
+
+
+async def token_request(call: Awaitable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Await a token endpoint call made through Authlib (code, refresh); the token response.
+
+    Raises:
+        TokenRequestError: the endpoint answered with an OAuth error (e.g. ``invalid_grant``).
+        IdpUnavailableError: network failure, 5xx, a body that is not a JSON object, or no ``access_token``.
+    """
+    try:
+        token = await call
+    except AuthlibBaseError as error:
+        raise TokenRequestError(str(error.error or "unknown_error"), error.description) from None
+    except httpx2.HTTPError as error:
+        raise IdpUnavailableError(f"the token endpoint could not be used ({type(error).__name__})") from None
+    except ValueError:
+        raise IdpUnavailableError("the token endpoint did not answer with a JSON object") from None
+    if not isinstance(token.get("access_token"), str):
+        raise IdpUnavailableError("the token response has no access_token")
+    return dict(token)

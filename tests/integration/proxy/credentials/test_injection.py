@@ -75,6 +75,23 @@ async def test_stdio_user_sees_own_token_and_unconnected_user_gets_connect_url(t
     assert expected_url in raised.value.error.message
 
 
+async def test_a_stdio_args_template_carries_each_users_own_token(tmp_path: Path) -> None:
+    """Our design (docs/credentials.md): ``{token}`` in ``args`` is rendered per user's process; '' until connected."""
+    server = fixture_stdio_server(credentials={"type": "user_token", "format": "token={token}"})
+    server["args"] = [*server["args"], "--api-key", "{token}"]
+    async with serve_portico(tmp_path, {"gh": server}) as portico:
+        await connect(portico, "1", TOKEN_A)
+        await connect(portico, "2", TOKEN_B)
+        async with portico.client("gh", subject="1") as alice, portico.client("gh", subject="2") as bob:
+            seen_a = (await alice.call_tool("argv", {})).structured_content
+            seen_b = (await bob.call_tool("argv", {})).structured_content
+        async with portico.client("gh", subject="3") as carol:
+            tools = {tool.name for tool in (await carol.list_tools()).tools}  # starts carol's process, no token
+    assert seen_a == {"result": ["--api-key", f"token={TOKEN_A}"]}
+    assert seen_b == {"result": ["--api-key", f"token={TOKEN_B}"]}
+    assert "argv" in tools
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_http_user_token_is_sent_as_authorization_for_its_owner_only(tmp_path: Path, mode: str) -> None:
     async with http_portico(tmp_path) as portico:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 import anyio
 import pytest
 
+from app.clock import FakeClock
 from app.config import PorticoConfig
 from app.log import redact
 from proxy.upstream_credentials import CachedCredentials, StaticCredentials
@@ -40,8 +42,12 @@ async def test_configured_headers_and_env_are_resolved_and_redacted_from_logs() 
 
 
 class Counting:
-    def __init__(self) -> None:
+    def __init__(self, fresh_until: datetime | None = None) -> None:
         self.calls = 0
+        self._fresh_until = fresh_until
+
+    def fresh_until(self, subject: str, server: str) -> datetime | None:
+        return self._fresh_until
 
     def is_per_user(self, server: str) -> bool:
         return True
@@ -53,6 +59,10 @@ class Counting:
     async def stdio_env(self, subject: str | None, server: str) -> Mapping[str, str]:
         self.calls += 1
         return {"USER_TOKEN": str(subject)}
+
+    async def stdio_token(self, subject: str | None, server: str) -> str | None:
+        self.calls += 1
+        return str(subject)
 
     async def missing(self, subject: str, server: str) -> bool:
         self.calls += 1
@@ -72,6 +82,20 @@ async def test_resolutions_are_cached_per_user_and_server_until_forgotten() -> N
     await cached.http_headers("1", "web")
     assert source.calls == 4
     assert cached.is_per_user("web")
+
+
+async def test_an_entry_is_not_reused_past_the_sources_fresh_until() -> None:
+    """Our choice: an OAuth access token is re-resolved (and refreshed) once it enters its refresh margin."""
+    clock = FakeClock()
+    source = Counting(fresh_until=clock.now() + timedelta(seconds=10))
+    cached = CachedCredentials(source, ttl=60, clock=clock)
+    await cached.http_headers("1", "web")
+    clock.advance(9)
+    await cached.http_headers("1", "web")
+    assert source.calls == 1
+    clock.advance(1)
+    await cached.http_headers("1", "web")
+    assert source.calls == 2
 
 
 async def test_cache_entries_expire() -> None:
