@@ -19,6 +19,7 @@ from oauth.endpoints import protected_resource_metadata
 from oauth.login.routes import install_login
 from oauth.router import router as oauth_router
 from proxy import connections
+from proxy.fast_dispatch import McpFastPath
 from proxy.resource_server import install_resource_server_errors
 from proxy.routes import include_gateway
 
@@ -58,5 +59,9 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
 
 
 def _wrap(app: FastAPI, config: PorticoConfig) -> None:
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=config.limits.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware, https=config.public_url.startswith("https://"))
+    https = config.public_url.startswith("https://")
+    limit = config.limits.max_body_bytes
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=limit)
+    app.add_middleware(SecurityHeadersMiddleware, https=https)
+    # Outermost: MCP paths skip the router and the two layers above, keeping their guarantees.
+    app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +24,24 @@ HTML_CSP = (
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+_BASELINE = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
+
+
+def add_security_headers(message: Message, *, https: bool) -> None:
+    """Give an ``http.response.start`` message the baseline headers it does not set itself (in place)."""
+    headers: list[tuple[bytes, bytes]] = list(message.get("headers") or ())
+    present = {name.lower() for name, _ in headers}
+    content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
+    headers += [(name, value) for name, value in _BASELINE if name not in present]
+    if b"content-security-policy" not in present:
+        csp = HTML_CSP if content_type.startswith(b"text/html") else API_CSP
+        headers.append((b"content-security-policy", csp.encode()))
+    if https and _HSTS[0] not in present:
+        headers.append(_HSTS)
+    message["headers"] = headers
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
@@ -37,13 +54,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                is_html = headers.get("content-type", "").startswith("text/html")
-                headers.setdefault("content-security-policy", HTML_CSP if is_html else API_CSP)
-                if self.https:
-                    headers.setdefault("strict-transport-security", "max-age=63072000; includeSubDomains")
+                add_security_headers(message, https=self.https)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -67,21 +78,11 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _reject(send, self.max_body_bytes)
+        if declared_too_large(scope, self.max_body_bytes):
+            await reject_too_large(send, self.max_body_bytes)
             return
-        received = 0
+        limited_receive = limited(receive, self.max_body_bytes)
         started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLargeError(self.max_body_bytes)
-            return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -92,10 +93,33 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLargeError:
             if not started:
-                await _reject(send, self.max_body_bytes)
+                await reject_too_large(send, self.max_body_bytes)
 
 
-async def _reject(send: Send, limit: int) -> None:
+def declared_too_large(scope: Scope, limit: int) -> bool:
+    """Whether the request's ``Content-Length`` already exceeds ``limit`` bytes."""
+    declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+    return declared is not None and declared.isdigit() and int(declared) > limit
+
+
+def limited(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises :class:`BodyTooLargeError` once the streamed body passes ``limit`` bytes."""
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLargeError(limit)
+        return message
+
+    return limited_receive
+
+
+async def reject_too_large(send: Send, limit: int) -> None:
+    """The 413 answer (RFC 9110 §15.5.14) with Portico's ``{"error", "error_description"}`` body."""
     body = json.dumps(
         {"error": "request_too_large", "error_description": f"request body exceeds {limit} bytes"}
     ).encode()

@@ -1,10 +1,12 @@
 -- wrk script: one MCP request per call, distinct arguments and id per call, answers checked.
 -- Environment: BENCH_REV (client revision), BENCH_AUTH (bearer token, optional),
--- BENCH_SESSION (Mcp-Session-Id, optional), BENCH_METHOD (tools/call | tools/list).
+-- BENCH_SESSION (Mcp-Session-Id, optional), BENCH_METHOD (tools/call | tools/list),
+-- BENCH_TOOL (the echo tool's name as the target exposes it; default echo).
 local rev = os.getenv("BENCH_REV") or "2025-11-25"
 local auth = os.getenv("BENCH_AUTH") or ""
 local session = os.getenv("BENCH_SESSION") or ""
 local method = os.getenv("BENCH_METHOD") or "tools/call"
+local tool = os.getenv("BENCH_TOOL") or "echo"
 local modern = rev == "2026-07-28"
 local threads = {}
 
@@ -16,7 +18,7 @@ if auth ~= "" then wrk.headers["Authorization"] = "Bearer " .. auth end
 if session ~= "" then wrk.headers["Mcp-Session-Id"] = session end
 if modern then
   wrk.headers["Mcp-Method"] = method
-  if method == "tools/call" then wrk.headers["Mcp-Name"] = "echo" end
+  if method == "tools/call" then wrk.headers["Mcp-Name"] = tool end
 end
 
 local meta = ""
@@ -42,7 +44,7 @@ function request()
   if method == "tools/call" then
     local sep = ""
     if modern then sep = "," end
-    body = '{"jsonrpc":"2.0","id":' .. id .. ',"method":"tools/call","params":{"name":"echo","arguments":{"text":"bench-'
+    body = '{"jsonrpc":"2.0","id":' .. id .. ',"method":"tools/call","params":{"name":"' .. tool .. '","arguments":{"text":"bench-'
       .. id .. '"}' .. sep .. meta .. '}}'
   else
     body = '{"jsonrpc":"2.0","id":' .. id .. ',"method":"tools/list","params":{' .. meta .. '}}'

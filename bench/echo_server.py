@@ -30,6 +30,7 @@ def answer(message: dict[str, Any]) -> dict[str, Any] | None:
     if "id" not in message or "method" not in message:
         return None
     method, params = message["method"], message.get("params") or {}
+    modern = (params.get("_meta") or {}).get("io.modelcontextprotocol/protocolVersion") == MODERN
     result: dict[str, Any]
     if method == "initialize":
         result = {
@@ -46,6 +47,8 @@ def answer(message: dict[str, Any]) -> dict[str, Any] | None:
     elif method == "tools/list":
         tools = [TOOL] + [{**TOOL, "name": f"echo{i}"} for i in range(1, TOOL_COUNT)]
         result = {"tools": tools}
+        if modern:  # 2026-07-28 list results carry their cache hints (SDK clients reject them without)
+            result.update(ttlMs=0, cacheScope="private")
     elif method == "tools/call":
         text = (params.get("arguments") or {}).get("text", "")
         result = {"content": [{"type": "text", "text": text}], "isError": False}
@@ -53,6 +56,8 @@ def answer(message: dict[str, Any]) -> dict[str, Any] | None:
         result = {}
     else:
         return {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": "Method not found"}}
+    if modern and method != "server/discover":
+        result["resultType"] = "complete"
     return {"jsonrpc": "2.0", "id": message["id"], "result": result}
 
 

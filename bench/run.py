@@ -34,6 +34,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LUA = BENCH / "call.lua"
 ECHO = BENCH / "echo_server.py"
+SDK_ECHO = BENCH / "sdk_echo_server.py"
 LEGACY_REV = "2025-11-25"
 MODERN_REV = "2026-07-28"
 ACCEPT = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
@@ -249,8 +250,10 @@ def measure(
     return cells
 
 
-def portico_config(port: int, work: Path, echo_port: int, tools: int = 1) -> dict[str, Any]:
-    return {
+def portico_config(
+    port: int, work: Path, echo_port: int, tools: int = 1, sdk_port: int | None = None
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "public_url": f"http://127.0.0.1:{port}",
         "listen": {"host": "127.0.0.1", "port": port},
         "database_url": f"sqlite:///{work / 'portico.db'}",
@@ -267,14 +270,22 @@ def portico_config(port: int, work: Path, echo_port: int, tools: int = 1) -> dic
             },
         },
     }
+    if sdk_port is not None:
+        config["servers"]["echo-sdk"] = {"transport": "streamable-http", "url": f"http://127.0.0.1:{sdk_port}/mcp"}
+    return config
 
 
 @contextmanager
 def portico(
-    work: Path, echo_port: int, workers: int, subjects: int = 1, fake_login: bool = False
+    work: Path,
+    echo_port: int,
+    workers: int,
+    subjects: int = 1,
+    fake_login: bool = False,
+    sdk_port: int | None = None,
 ) -> Iterator[tuple[subprocess.Popen[bytes], str, dict[str, dict[str, str]]]]:
     port = free_port()
-    config = portico_config(port, work, echo_port)
+    config = portico_config(port, work, echo_port, sdk_port=sdk_port)
     if fake_login:
         config["oauth"] = {"authorization_code_lifetime": 600}
     config_path, tokens_path = work / f"portico-{port}.json", work / f"tokens-{port}.json"
@@ -434,20 +445,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of discarded warm-up per cell")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32")
-    parser.add_argument("--cases", help="comma-separated subset of http,stdio,workers,memory,token (default all)")
+    parser.add_argument("--cases", help="comma-separated subset of http,sdk,stdio,workers,memory,token (default all)")
     parser.add_argument("--token-calls", type=int, default=300, help="code exchanges (and refreshes) per concurrency")
     parser.add_argument("--quick", action="store_true", help="a tiny load for the smoke test (seconds)")
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.md)")
+    parser.add_argument(  # peer gateways (bench/peers); $BENCH_PEERS picks a subset
+        "--peers",
+        action=argparse.BooleanOptionalAction,
+        help="time the peer gateways too (default: on, off in --quick)",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     if args.quick:
         args.duration, args.warmup, args.reps, args.concurrency = 1.0, 1.0, 1, "1"
-        args.cases = args.cases or "http,stdio,memory,token"
+        args.cases = args.cases or "http,sdk,stdio,memory,token"
         args.token_calls = 20
+    if args.peers is None:
+        args.peers = not args.quick
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
-    args.cases = args.cases or "http,stdio,workers,memory,token"
+    args.cases = args.cases or "http,sdk,stdio,workers,memory,token"
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     cases = set(args.cases.split(","))
     today = datetime.now(UTC)
@@ -465,8 +483,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="portico-bench-") as tmp:
         work = Path(tmp)
         echo_port = free_port()
-        with started([sys.executable, str(ECHO), "http", str(echo_port)], echo_port) as echo:
-            with portico(work, echo_port, 1, subjects=200 if "memory" in cases else 1) as (server, base, tokens):
+        sdk_port = free_port()
+        sdk_args = [sys.executable, str(SDK_ECHO), str(sdk_port)] if "sdk" in cases else ["sleep", "infinity"]
+        with (
+            started([sys.executable, str(ECHO), "http", str(echo_port)], echo_port) as echo,
+            started(sdk_args, sdk_port if "sdk" in cases else None) as sdk,
+        ):
+            subjects = 200 if "memory" in cases else 1
+            with portico(work, echo_port, 1, subjects=subjects, sdk_port=sdk_port) as (server, base, tokens):
                 echo_url = f"http://127.0.0.1:{echo_port}/mcp"
                 both = [echo.pid, server.pid]
                 run: list[Target] = []
@@ -481,6 +505,22 @@ def main(argv: list[str] | None = None) -> int:
                                 rev,
                                 both,
                                 token=tokens["echo-http"]["1"],
+                                via_portico=True,
+                                baseline=direct,
+                            ),
+                        ]
+                if "sdk" in cases:
+                    sdk_url = f"http://127.0.0.1:{sdk_port}/mcp"
+                    for rev, tag in ((LEGACY_REV, "2025"), (MODERN_REV, "2026")):
+                        direct = f"direct-sdk-{tag}"
+                        run += [
+                            Target(direct, sdk_url, rev, [sdk.pid], baseline=direct),
+                            Target(
+                                f"portico-sdk-{tag}",
+                                f"{base}/echo-sdk/mcp",
+                                rev,
+                                [sdk.pid, server.pid],
+                                token=tokens["echo-sdk"]["1"],
                                 via_portico=True,
                                 baseline=direct,
                             ),
@@ -519,6 +559,10 @@ def main(argv: list[str] | None = None) -> int:
                         base, server.pid, tokens["echo-stdio"], 5 if args.quick else 20
                     )
                     log(f"  memory: {extra['stream']} {extra['process']}")
+            if args.peers:  # the peer gateways in front of the same echo, same wrk client (bench/peers)
+                from bench.peers import peer_cells
+
+                cells += peer_cells(echo_url, echo.pid, targets, extra, concurrencies, args, log)
             if "workers" in cases:
                 log("Saturation (c=32), 2026-07-28 over HTTP, Portico with 1 and 2 workers")
                 for workers in (1, 2):
@@ -628,6 +672,10 @@ def summary_line(cells: list[Cell], targets: dict[str, Target], concurrencies: l
             parts.append(f"{ph.median('rps') / dh.median('rps') * 100:.0f} % of direct at c={high}")
     met = targets_met(cells, targets, concurrencies, extra)
     parts.append(f"targets met {sum(1 for *_, ok in met if ok)}/{len(met)}")
+    if "peers" in extra:
+        from bench.peers import ahead_of_peers
+
+        parts.append(ahead_of_peers(cells, extra))
     errors = sum(cell.errors for cell in cells)
     parts.append(f"{errors} errors")
     return "Portico vs direct (echo, Streamable HTTP): " + "; ".join(parts)
@@ -655,7 +703,8 @@ def report(
         f"{args.duration:g} s per cell, medians of the runs; distinct id and arguments per call; every answer "
         "checked (errors = socket errors + timeouts + non-200 / JSON-RPC error / isError / missing echo).",
         "- Unpinned: wrk, Portico and the upstream share the machine's cores. Upstream: `bench/echo_server.py` "
-        "(raw ASGI on uvicorn + uvloop + httptools; stdio: newline JSON-RPC on uvloop).",
+        "(raw ASGI on uvicorn + uvloop + httptools; stdio: newline JSON-RPC on uvloop); `sdk` rows: "
+        "`bench/sdk_echo_server.py` (the MCP SDK's `MCPServer`, Streamable HTTP with SSE answers, same uvicorn).",
         "- 2025-11-25 cells use one session set up before timing (all connections share it); 2026-07-28 cells are "
         "stateless with the routing headers. Tokens are minted before timing. stdio rows are compared with the "
         "direct HTTP echo (there is no direct stdio path over HTTP).",
@@ -706,7 +755,15 @@ def report(
     if extra.get("db_statements"):
         lines += ["", "## SQL statements during the warm tools/call cells", ""]
         lines += [f"- {count}× `{statement}`" for statement, count in extra["db_statements"].items()]
-    lines += ["", "Not yet measured by this harness: tools/list fan-out, the MCP SDK upstream, peers."]
+    if "peers" in extra:
+        from bench.peers import peer_report
+
+        lines += peer_report(cells, targets, extra)
+    lines += [
+        "",
+        "Not measured: a tools/list fan-out (Portico has none: each `/<name>/mcp` is one upstream, so a "
+        "tools/list is one relayed call like tools/call).",
+    ]
     return lines
 
 

@@ -1,7 +1,8 @@
 """The ASGI endpoint behind every ``/<name>/mcp`` route: server lookup, Origin, authentication, era.
 
 Order of checks: unknown server (404) → ``Origin`` (403) → bearer token (401, via
-``resource_server.authenticate``) → ``MCP-Protocol-Version`` (400) → the era's own handler. This is
+``resource_server.authenticate``) → ``MCP-Protocol-Version`` (400; the body is read first so the
+-32022 error carries the request's id, SEP-2575) → the era's own handler. This is
 also the boundary where Portico's own MCP-plane errors become responses (style §3.3.5): a
 :class:`~proxy.errors.GatewayError` raised before the response started is answered as a JSON-RPC
 error with its status; after that point the handlers themselves end streams with an error event.
@@ -15,11 +16,11 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from proxy.asgi import request_headers, send_json
-from proxy.errors import GatewayError, UnknownServerError
+from proxy.asgi import read_body, request_headers, send_json
+from proxy.errors import GatewayError, UnknownServerError, UnsupportedProtocolVersionError
 from proxy.exchange import Exchange
 from proxy.handshake_era import serve_handshake_era
-from proxy.jsonrpc import encode
+from proxy.jsonrpc import RequestId, decode_json, encode
 from proxy.modern_era import serve_modern_era
 from proxy.protocol import PROTOCOL_VERSION_HEADER, Era, era_for
 from proxy.resource_server import authenticate
@@ -70,7 +71,22 @@ class McpEndpoint:
         gateway.origins.check(exchange.header("origin"))
         claims = await authenticate(Request(exchange.scope, exchange.receive), resource)
         exchange.subject = claims.subject
-        if era_for(exchange.header(PROTOCOL_VERSION_HEADER)) is Era.MODERN:
+        try:
+            era = era_for(exchange.header(PROTOCOL_VERSION_HEADER))
+        except UnsupportedProtocolVersionError:
+            exchange.request_id = _request_id(await read_body(exchange.receive))
+            raise
+        if era is Era.MODERN:
             await serve_modern_era(exchange, backend)
         else:
             await serve_handshake_era(exchange, backend, gateway.sessions)
+
+
+def _request_id(body: bytes) -> RequestId | None:
+    """The ``id`` of a single JSON-RPC request body, or None when there is none to echo."""
+    try:
+        decoded = decode_json(body)
+    except ValueError:
+        return None
+    identifier = decoded.get("id") if isinstance(decoded, dict) else None
+    return identifier if isinstance(identifier, str | int) and not isinstance(identifier, bool) else None

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 import anyio
 
 from app.config.schema import (
+    TOKEN_PLACEHOLDER,
     AutoServerConfig,
     ServerConfig,
     SseServerConfig,
@@ -30,8 +31,10 @@ from proxy.auto_backend import AutoBackend
 from proxy.backends import Backend
 from proxy.connection_pool import UpstreamKey, UpstreamPool
 from proxy.credential_guard import CredentialGuard
+from proxy.era_bridge.parking import ParkedRequests
+from proxy.era_bridge.request_state import RequestStateCodec, request_state_key
 from proxy.http_backend import HttpBackend
-from proxy.http_client import create_upstream_client
+from proxy.http_client import DataPlaneClient, create_upstream_client
 from proxy.legacy_sse import LegacySseSession
 from proxy.mcp_sessions import McpSessionRegistry
 from proxy.message_backend import Connect, MessageBackend
@@ -62,11 +65,14 @@ class Gateway:
             start_timeout=settings.process_start_timeout,
         )
         vault = VaultCredentials(config, db=runtime.db, envelope=runtime.envelope, clock=runtime.clock)
-        self.credentials = CachedCredentials(vault, settings.credential_cache_seconds)
+        self.credentials = CachedCredentials(vault, settings.credential_cache_seconds, runtime.clock)
+        vault.oauth_grants.on_changed = self.credential_changed  # a refreshed token restarts stdio children
         self.public_url = config.public_url
         self.http_client = create_upstream_client(settings)
+        self.data_plane_client = DataPlaneClient(settings)
         self.public_url = config.public_url
         self.legacy_sse_sessions: dict[str, LegacySseSession] = {}
+        self.parked_requests = ParkedRequests(RequestStateCodec(request_state_key(runtime.keyring)))
         self.servers = dict(config.servers)
         self.backends: dict[str, Backend] = {name: self._guarded(name, s) for name, s in config.servers.items()}
 
@@ -113,16 +119,20 @@ class Gateway:
             pool=self.pool,
             sessions=self.sessions,
             settings=self.settings,
+            parked=self.parked_requests,
         )
 
     def _http_backend(self, name: str, server: StreamableHttpServerConfig) -> HttpBackend:
         return HttpBackend(
             name,
             server,
-            client=self.http_client,
+            client=self.data_plane_client,
+            bridge_client=self.http_client,
             credentials=self.credentials,
             sessions=self.sessions,
             settings=self.settings,
+            pool=self.pool,
+            parked=self.parked_requests,
         )
 
     def _sse_backend(self, name: str, server: StreamableHttpServerConfig) -> MessageBackend:
@@ -134,6 +144,7 @@ class Gateway:
             pool=self.pool,
             sessions=self.sessions,
             settings=self.settings,
+            parked=self.parked_requests,
         )
 
     def _stdio_connector(self, name: str, server: StdioServerConfig) -> Connect:
@@ -141,7 +152,7 @@ class Gateway:
             configured = await self.credentials.stdio_env(subject, name)
             return await StdioConnection.start(
                 command=server.command,
-                args=server.args,
+                args=await self._stdio_args(name, server, subject),
                 env=child_environment(configured),
                 cwd=server.cwd,
                 label=f"{name}[{subject if subject is not None else 'shared'}]",
@@ -150,6 +161,13 @@ class Gateway:
             )
 
         return connect
+
+    async def _stdio_args(self, name: str, server: StdioServerConfig, subject: str | None) -> list[str]:
+        """``args`` with ``{token}`` replaced by the user's rendered credential ('' until they connect one)."""
+        if not any(TOKEN_PLACEHOLDER in arg for arg in server.args):
+            return server.args
+        token = await self.credentials.stdio_token(subject, name) or ""
+        return [arg.replace(TOKEN_PLACEHOLDER, token) for arg in server.args]
 
     def _sse_connector(self, name: str, server: StreamableHttpServerConfig) -> Connect:
         async def connect(subject: str | None) -> MessageConnection:
@@ -171,7 +189,7 @@ class Gateway:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Serve: own upstream connections and the reaper; close everything on exit."""
-        async with self.http_client, self.pool.running(), anyio.create_task_group() as group:
+        async with self.http_client, self.data_plane_client, self.pool.running(), anyio.create_task_group() as group:
             group.start_soon(self._reap_forever)
             try:
                 yield

@@ -19,42 +19,45 @@ import json
 from collections.abc import Mapping
 
 import anyio
-import httpx2
 
 from proxy.asgi import end_body, send_chunk, send_empty, send_json, start_sse, wait_for_disconnect
 from proxy.errors import GatewayError, UpstreamFailedError, UpstreamTimeoutError
 from proxy.exchange import Exchange
+from proxy.http_client import UpstreamHttpError, UpstreamReadTimeoutError, UpstreamResponse
 from proxy.jsonrpc import RequestId, encode
 from proxy.sse import KEEPALIVE, SseDecoder, SseEvent, SseEventTooLargeError, message_event
 
 _QUEUE_EVENTS = 16
 
 
-async def relay_json(exchange: Exchange, response: httpx2.Response, headers: Mapping[str, str], limit: int) -> None:
+async def relay_json(exchange: Exchange, response: UpstreamResponse, headers: Mapping[str, str], limit: int) -> None:
     """Relay a non-SSE response (JSON-RPC body or empty) with its status.
 
     Raises:
         UpstreamFailedError / UpstreamTimeoutError: the body could not be read (nothing sent yet).
     """
-    body = bytearray()
+    chunks: list[bytes] = []
+    size = 0
     try:
-        async for chunk in response.aiter_raw():
-            body += chunk
-            if len(body) > limit:
+        async for chunk in response.chunks():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
                 raise UpstreamFailedError(f"upstream response exceeded {limit} bytes")
-    except httpx2.ReadTimeout as error:
+    except UpstreamReadTimeoutError as error:
         raise UpstreamTimeoutError("upstream server did not finish its response in time") from error
-    except httpx2.HTTPError as error:
-        raise UpstreamFailedError(f"upstream connection failed: {type(error).__name__}") from error
-    if not body:
+    except UpstreamHttpError as error:
+        raise UpstreamFailedError(f"upstream connection failed: {error}") from error
+    if not size:
         await send_empty(exchange.send, response.status_code, headers)
         return
-    await send_json(exchange.send, response.status_code, bytes(body), headers)
+    # One answer is usually one chunk: no copy then.
+    await send_json(exchange.send, response.status_code, chunks[0] if len(chunks) == 1 else b"".join(chunks), headers)
 
 
 async def relay_sse(
     exchange: Exchange,
-    response: httpx2.Response,
+    response: UpstreamResponse,
     headers: Mapping[str, str],
     *,
     request_id: RequestId | None,
@@ -71,14 +74,15 @@ async def relay_sse(
             failure: GatewayError | None = None
             try:
                 decoder = SseDecoder(max_event_bytes)
-                async for chunk in response.aiter_raw():
+                async for chunk in response.chunks():
                     for event in decoder.feed(chunk):
                         watcher.see(event)
                         await send_events.send(event.encode())
-            except httpx2.ReadTimeout:
+            except UpstreamReadTimeoutError:
                 failure = UpstreamTimeoutError("upstream server stopped sending (read timeout)")
-            except (httpx2.HTTPError, SseEventTooLargeError) as error:
-                failure = UpstreamFailedError(f"upstream stream broke: {type(error).__name__}")
+            except (UpstreamHttpError, SseEventTooLargeError) as error:
+                name = str(error) if isinstance(error, UpstreamHttpError) else type(error).__name__
+                failure = UpstreamFailedError(f"upstream stream broke: {name}")
             closing = watcher.closing_error(failure)
             if closing is not None:
                 await send_events.send(message_event(encode(closing)))

@@ -6,6 +6,8 @@ dependencies. It reads the token from the ``Authorization`` header only (RFC 675
 form tokens are never read, as MCP authorization §Token Requirements forbids them), verifies it
 locally with :func:`oauth.access_tokens.verify_access_token` (signature, ``iss``, ``aud`` = this
 route, expiry, revocation: no database, no key work per request) and requires the route's scopes.
+Verified tokens are remembered per app (``verified_tokens.py``): a client's next call with the same
+token skips the signature check but is still checked against the revocation list and its expiry.
 
 Rejections raise a :class:`ResourceServerError`, rendered in one place by
 :func:`resource_server_error` (installed with :func:`install_resource_server_errors`):
@@ -40,6 +42,7 @@ from app.runtime import Runtime
 from oauth.access_tokens import AccessTokenClaims, AccessTokenError, verify_access_token
 from oauth.resources import ROUTE_KINDS, ProtectedResource
 from proxy._bearer_challenge import INSUFFICIENT_SCOPE, INVALID_TOKEN, error_body, www_authenticate
+from proxy.verified_tokens import VerifiedTokens
 
 log = logging.getLogger("portico.resource_server")
 
@@ -130,19 +133,33 @@ async def authenticate(request: Request, resource: ProtectedResource) -> AccessT
             ``InvalidTokenError`` also for every :class:`~oauth.access_tokens.AccessTokenError`.
         InsufficientScopeError: the token lacks one of ``resource.scopes``.
     """
-    runtime: Runtime = request.app.state.runtime
+    state = request.app.state
+    runtime: Runtime = state.runtime
     token = bearer_token(request.headers.getlist("authorization"), resource)
-    try:
-        claims = verify_access_token(
-            token,
-            verification_keys=runtime.signing_keys.verification_keys,
-            issuer=runtime.config.public_url,
-            audience=resource.resource,
-            revoked=runtime.revoked_tokens,
-            now=runtime.clock.now().timestamp(),
-        )
-    except AccessTokenError as error:
-        raise InvalidTokenError(resource, error.reason) from None  # the cause may quote the token
+    keys = runtime.signing_keys.verification_keys
+    issuer = runtime.config.public_url
+    now = runtime.clock.now().timestamp()
+    verified: VerifiedTokens | None = getattr(state, "verified_tokens", None)
+    if verified is None:
+        verified = state.verified_tokens = VerifiedTokens(keys)
+    claims = verified.get(token, keys=keys, issuer=issuer, audience=resource.resource, now=now)
+    if claims is not None:
+        if runtime.revoked_tokens.is_revoked(claims.jwt_id, now):
+            verified.forget(token)
+            raise InvalidTokenError(resource, "token was revoked")
+    else:
+        try:
+            claims = verify_access_token(
+                token,
+                verification_keys=keys,
+                issuer=issuer,
+                audience=resource.resource,
+                revoked=runtime.revoked_tokens,
+                now=now,
+            )
+        except AccessTokenError as error:
+            raise InvalidTokenError(resource, error.reason) from None  # the cause may quote the token
+        verified.put(token, claims)
     missing = [scope for scope in resource.scopes if scope not in claims.scopes]
     if missing:
         raise InsufficientScopeError(resource, f"the token lacks the scope {' '.join(missing)}")

@@ -37,7 +37,7 @@ async def internal_request(upstream: Upstream, message: dict[str, Any], *, capac
     while (item := await outbox.get()) is not None:
         if item.final:
             if item.http_status is not None:
-                raise _as_gateway_error(item)
+                raise gateway_error_of(item)
             return item.message
     return {}
 
@@ -94,7 +94,8 @@ async def _fetch_schemas(upstream: Upstream, meta: dict[str, Any], name: str, ca
             return
 
 
-def _as_gateway_error(item: Outgoing) -> GatewayError:
+def gateway_error_of(item: Outgoing) -> GatewayError:
+    """Portico's own error delivered as a final message (``item.http_status`` set) as an exception."""
     error = item.message.get("error") or {}
     failure = GatewayError(str(error.get("message", "upstream failure")), data=error.get("data"))
     failure.code = error.get("code", failure.code)

@@ -250,3 +250,43 @@ async def test_tokens_never_reach_the_logs(
         await http.post("/github/mcp", headers=bearer(token), json=INITIALIZE)
     assert "refused" in caplog.text
     assert not any(token in caplog.text for token in tokens)
+
+
+async def test_a_token_revoked_after_use_is_refused_on_its_next_call(
+    http: httpx2.AsyncClient, runtime: Runtime, clock: FakeClock
+) -> None:
+    """Spec-mandated: OAuth 2.1 §5.2; our choice: verified tokens are cached, the revocation list is not."""
+    token, claims = issue_access_token(
+        runtime.signing_keys,
+        issuer=PUBLIC_URL,
+        subject="user-42",
+        audience=GITHUB_MCP,
+        client_id="client-1",
+        scopes={"mcp"},
+        now=clock.now(),
+        lifetime=3600,
+    )
+    assert (await http.post("/github/mcp", headers=bearer(token), json=INITIALIZE)).status_code == 200
+    runtime.revoked_tokens.revoke(claims.jwt_id, claims.expires_at)
+    response = await http.post("/github/mcp", headers=bearer(token), json=INITIALIZE)
+    assert_invalid_token(response, "token was revoked")
+
+
+async def test_a_used_token_is_refused_once_it_expires(
+    http: httpx2.AsyncClient, mint: Mint, clock: FakeClock, runtime: Runtime
+) -> None:
+    """Spec-mandated: OAuth 2.1 §5.2; a cached verification never outlives the token (30 s leeway as before)."""
+    token = mint()
+    assert (await http.post("/github/mcp", headers=bearer(token), json=INITIALIZE)).status_code == 200
+    clock.advance(runtime.config.oauth.access_token_lifetime + 31)
+    response = await http.post("/github/mcp", headers=bearer(token), json=INITIALIZE)
+    assert_invalid_token(response, "token expired")
+
+
+async def test_a_used_token_is_still_refused_at_another_route(http: httpx2.AsyncClient, mint: Mint) -> None:
+    """Spec-mandated: RFC 8707 §2; the cache is per audience."""
+    token = mint()
+    assert (await http.post("/github/mcp", headers=bearer(token), json=INITIALIZE)).status_code == 200
+    response = await http.post("/jira/mcp", headers=bearer(token), json=INITIALIZE)
+    assert response.status_code == 401
+    assert response.json()["error_description"] == "token is for another resource"
