@@ -45,7 +45,9 @@ fmt: install
 
 # Benchmarks (never part of `make test`): echo upstream direct vs through Portico, wrk load; see bench/run.py.
 # Writes bench/results/<date>.md. BENCH_ARGS=--quick for a seconds-long run.
-bench: install
+# Peer gateways (bench/peers; off with --no-peers or --quick) install themselves into .bench-peers/ from PyPI
+# and npm at bench time; supergateway runs on the suite's Node 22 (node-deps). BENCH_PEERS=a,b picks peers.
+bench: install node-deps
 	@command -v wrk >/dev/null 2>&1 || { apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 

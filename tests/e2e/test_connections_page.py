@@ -45,7 +45,8 @@ async def test_alice_connects_a_token_in_the_browser_and_bob_gets_the_connect_ur
 ) -> None:
     with run_portico(tmp_path, {"login": LOGIN, "servers": SERVERS}) as portico:
         url, connections = f"{portico.base_url}/gh/mcp", f"{portico.base_url}/connections?server=gh"
-        async with oauth_http_client(url, BrowserUserAgent(page, "alice@example.com", redirect_uri())) as http:
+        alice = BrowserUserAgent(page, "alice@example.com", redirect_uri(), skip_connect_step=True)
+        async with oauth_http_client(url, alice) as http:
             async with Client(streamable_http_client(url, http_client=http)) as client:
                 listed = {tool.name for tool in (await client.list_tools()).tools}
                 with pytest.raises(MCPError) as before:
@@ -71,7 +72,7 @@ async def test_alice_connects_a_token_in_the_browser_and_bob_gets_the_connect_ur
 
         bob_page = await browser.new_page()
         try:
-            bob_agent = BrowserUserAgent(bob_page, "bob@example.com", redirect_uri())
+            bob_agent = BrowserUserAgent(bob_page, "bob@example.com", redirect_uri(), skip_connect_step=True)
             async with oauth_http_client(url, bob_agent) as http:
                 async with Client(streamable_http_client(url, http_client=http)) as client:
                     with pytest.raises(MCPError) as bob:

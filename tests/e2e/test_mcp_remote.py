@@ -20,8 +20,9 @@ from anyio.abc import ByteReceiveStream, Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 from playwright.async_api import Page
 
+from tests.support.deployment import Deployment
+from tests.support.idp import sign_in_at_idp
 from tests.support.pages import authorize_in_browser
-from tests.support.portico import run_portico
 from tests.support.processes import port_answers
 from tests.support.requirements import missing, require_node22, require_node_package
 
@@ -30,10 +31,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.browser, pytest.mark.node]
 CALLBACK_PORT = 3334
 CALLBACK = f"http://localhost:{CALLBACK_PORT}/oauth/callback"
 AUTHORIZE_LINE = re.compile(r"Please authorize this client by visiting:\s+(http\S+)")
-CONFIG = {
-    "login": {"providers": [{"type": "dev"}], "allowed_domains": ["example.com"]},
-    "servers": {"time": {"transport": "stdio", "command": "mcp-server-time"}},
-}
 
 
 async def authorization_url(stderr: ByteReceiveStream, seen: list[str]) -> str:
@@ -74,7 +71,9 @@ class StdioPeer:
         await self.process.stdin.send(json.dumps(message).encode() + b"\n")
 
 
-async def test_mcp_remote_registers_signs_in_and_bridges_a_tool_call(page: Page, tmp_path: Path) -> None:
+async def test_mcp_remote_registers_signs_in_and_bridges_a_tool_call(
+    page: Page, deployment: Deployment, tmp_path: Path
+) -> None:
     node = require_node22()
     proxy_js = require_node_package("mcp-remote") / "dist" / "proxy.js"
     if port_answers(CALLBACK_PORT):
@@ -82,36 +81,35 @@ async def test_mcp_remote_registers_signs_in_and_bridges_a_tool_call(page: Page,
     config_dir = tmp_path / "mcp-remote"
     config_dir.mkdir()
     stderr: list[str] = []
-    with run_portico(tmp_path, CONFIG) as portico:
-        url = f"{portico.base_url}/time/mcp"
-        argv = [str(node), str(proxy_js), url, str(CALLBACK_PORT), "--allow-http", "--transport", "http-only"]
-        env = {"MCP_REMOTE_CONFIG_DIR": str(config_dir), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-        with anyio.fail_after(90):
-            async with await anyio.open_process(argv, env=env) as process:
-                assert process.stderr is not None
-                try:
-                    authorize = await authorization_url(process.stderr, stderr)
-                    assert authorize.startswith(f"{portico.base_url}/authorize?"), authorize
-                    async with page.expect_response(lambda r: r.url.startswith(CALLBACK)) as callback:
-                        await authorize_in_browser(page, authorize, "alice@example.com")
-                    assert (await callback.value).ok
-                    peer = StdioPeer(process)
-                    initialize = await peer.request(
-                        "initialize",
-                        {
-                            "protocolVersion": "2025-06-18",
-                            "capabilities": {},
-                            "clientInfo": {"name": "e2e", "version": "0"},
-                        },
-                    )
-                    await peer.notify("notifications/initialized")
-                    tools = await peer.request("tools/list")
-                    result = await peer.request(
-                        "tools/call", {"name": "get_current_time", "arguments": {"timezone": "UTC"}}
-                    )
-                finally:
-                    process.terminate()
-                    print("---- mcp-remote stderr ----\n" + "".join(stderr))
+    url = deployment.url("time")
+    argv = [str(node), str(proxy_js), url, str(CALLBACK_PORT), "--allow-http", "--transport", "http-only"]
+    env = {"MCP_REMOTE_CONFIG_DIR": str(config_dir), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    with anyio.fail_after(90):
+        async with await anyio.open_process(argv, env=env) as process:
+            assert process.stderr is not None
+            try:
+                authorize = await authorization_url(process.stderr, stderr)
+                assert authorize.startswith(f"{deployment.base_url}/authorize?"), authorize
+                async with page.expect_response(lambda r: r.url.startswith(CALLBACK)) as callback:
+                    await authorize_in_browser(page, authorize, "alice", sign_in_at_idp)
+                assert (await callback.value).ok
+                peer = StdioPeer(process)
+                initialize = await peer.request(
+                    "initialize",
+                    {
+                        "protocolVersion": "2025-06-18",
+                        "capabilities": {},
+                        "clientInfo": {"name": "e2e", "version": "0"},
+                    },
+                )
+                await peer.notify("notifications/initialized")
+                tools = await peer.request("tools/list")
+                result = await peer.request(
+                    "tools/call", {"name": "get_current_time", "arguments": {"timezone": "UTC"}}
+                )
+            finally:
+                process.terminate()
+                print("---- mcp-remote stderr ----\n" + "".join(stderr))
     assert initialize["protocolVersion"], stderr
     assert "get_current_time" in {tool["name"] for tool in tools["tools"]}
     assert not result.get("isError") and str(datetime.now(UTC).year) in result["content"][0]["text"]

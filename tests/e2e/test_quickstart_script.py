@@ -16,9 +16,10 @@ import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 from playwright.async_api import Page
 
-from tests.support.pages import authorize_in_browser
+from tests.support.pages import authorize_in_browser, sign_in_with_dev_form
 from tests.support.portico import run_portico
 from tests.support.requirements import REPO_ROOT
+from tests.support.screenshots import save_screenshot
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -30,6 +31,12 @@ CONFIG = {
 }
 
 
+async def sign_in_and_capture(page: Page, email: str) -> None:
+    """The dev sign-in form of the quickstart, saved as the documentation's ``login`` screenshot."""
+    await save_screenshot(page, "login")
+    await sign_in_with_dev_form(page, email)
+
+
 def quickstart_script(origin: str) -> str:
     match = re.search(r"```python\n(.*?)```", QUICKSTART.read_text(), re.DOTALL)
     assert match is not None, "docs/quickstart.md has no python block"
@@ -37,7 +44,8 @@ def quickstart_script(origin: str) -> str:
 
 
 async def test_the_quickstart_sdk_script_signs_in_and_calls_a_tool(page: Page, tmp_path: Path) -> None:
-    with run_portico(tmp_path, CONFIG) as portico:
+    # SQLite, as `make run` has it (the other e2e tests run on PostgreSQL when it is available).
+    with run_portico(tmp_path, CONFIG, database_url=f"sqlite:///{tmp_path / 'portico.db'}") as portico:
         script = tmp_path / "connect.py"
         script.write_text(quickstart_script(portico.base_url))
         with anyio.fail_after(90):
@@ -48,7 +56,7 @@ async def test_the_quickstart_sdk_script_signs_in_and_calls_a_tool(page: Page, t
                 url = re.search(r"(http\S+/authorize\?\S+)", prompt)
                 assert url is not None, prompt
                 async with page.expect_request(lambda r: r.url.startswith(REDIRECT_URI)) as redirect:
-                    await authorize_in_browser(page, url.group(1), "anything@example.com")
+                    await authorize_in_browser(page, url.group(1), "anything@example.com", sign_in_and_capture)
                 await process.stdin.send(f"{(await redirect.value).url}\n".encode())
                 output = b"".join([chunk async for chunk in stdout]).decode()
                 assert await process.wait() == 0, output

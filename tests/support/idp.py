@@ -61,13 +61,21 @@ class Idp:
 
 
 @contextlib.contextmanager
-def start_idp(clients: Sequence[IdpClient] = (), *, timeout: float = 30.0) -> Iterator[Idp]:
-    """Start the IdP on a free 127.0.0.1 port; yields once discovery answers. Skips/fails when Node 22 is absent."""
+def start_idp(
+    clients: Sequence[IdpClient] = (), *, timeout: float = 30.0, rotate_refresh_tokens: bool | None = None
+) -> Iterator[Idp]:
+    """Start the IdP on a free 127.0.0.1 port; yields once discovery answers. Skips/fails when Node 22 is absent.
+
+    ``rotate_refresh_tokens=True`` makes every refresh return a new refresh token (the old one is spent;
+    using it again revokes the grant); unset keeps oidc-provider's default (rotation for public clients only).
+    """
     node = require_node22()
     require_node_package("oidc-provider")
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    config = {"issuer": issuer, "port": port, "clients": [client.to_json() for client in clients]}
+    config: dict[str, Any] = {"issuer": issuer, "port": port, "clients": [client.to_json() for client in clients]}
+    if rotate_refresh_tokens is not None:
+        config["rotateRefreshToken"] = rotate_refresh_tokens
     with start_process(
         [node, SERVER_JS],
         port=port,

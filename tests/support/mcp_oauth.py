@@ -13,7 +13,7 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull,
 from playwright.async_api import Page
 from pydantic import AnyUrl
 
-from tests.support.pages import authorize_in_browser
+from tests.support.pages import SignIn, authorize_in_browser, sign_in_with_dev_form
 
 
 @dataclass
@@ -38,19 +38,26 @@ class MemoryTokenStorage:
 
 @dataclass
 class BrowserUserAgent:
-    """Completes authorization requests in Chromium: dev sign-in as ``email``, then Approve.
+    """Completes authorization requests in Chromium: sign-in as ``email`` (the dev form unless ``sign_in``
+    says otherwise, e.g. ``sign_in_at_idp``), then Approve.
 
-    The redirect to ``redirect_uri`` is observed, not served: nothing listens there.
+    The redirect to ``redirect_uri`` is observed, not served: nothing listens there. With
+    ``skip_connect_step`` the agent expects the page offering to connect the server's upstream
+    account after consent (a server the user has no credential for) and presses Skip.
     """
 
     page: Page
     email: str
     redirect_uri: str
+    sign_in: SignIn = sign_in_with_dev_form
     redirects: list[str] = field(default_factory=list)
+    skip_connect_step: bool = False
 
     async def open(self, authorization_url: str) -> None:
         async with self.page.expect_request(lambda r: r.url.startswith(self.redirect_uri)) as request:
-            await authorize_in_browser(self.page, authorization_url, self.email)
+            await authorize_in_browser(self.page, authorization_url, self.email, self.sign_in)
+            if self.skip_connect_step:
+                await self.page.get_by_role("link", name="Skip").click()
         self.redirects.append((await request.value).url)
 
     async def callback(self) -> AuthorizationCodeResult:

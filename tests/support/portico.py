@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,9 @@ from app.config.loader import load_config
 from app.crypto import generate_secret
 from app.runtime import build_runtime
 from oauth.access_tokens import issue_access_token
+from tests.support.databases import isolated_postgres_database
 from tests.support.processes import Process, free_port, start_process
+from tests.support.requirements import DATABASE_URL_ENV, require_all
 
 PORTICO = Path(sys.executable).parent / "portico"
 
@@ -26,15 +29,32 @@ def run_portico(
     """Start ``portico serve`` on a loopback port with ``config`` (public_url/listen filled in).
 
     ``port`` defaults to a free one (pass one chosen with ``free_port()`` when a redirect URI must be
-    known beforehand, e.g. to register Portico at an IdP). ``database_url`` defaults to a SQLite file
-    in ``tmp_path``. The configuration is written to ``tmp_path / "portico.yaml"`` (for ``portico users``).
-    Yields when ``/readyz`` answers.
+    known beforehand, e.g. to register Portico at an IdP). ``database_url`` defaults to a new, empty
+    PostgreSQL database when ``PORTICO_TEST_DATABASE_URL`` is set (Portico migrates it at start, as a real
+    deployment does; dropped afterwards), else to a SQLite file in ``tmp_path`` — except under
+    ``PORTICO_REQUIRE_ALL=1``, where a missing PostgreSQL fails the test. The configuration is written
+    to ``tmp_path / "portico.yaml"`` (for ``portico users``). Yields when ``/readyz`` answers.
     """
-    port = port or free_port()
+    with _database(tmp_path, database_url) as url:
+        yield from _serve(tmp_path, config, url, port or free_port())
+
+
+@contextlib.contextmanager
+def _database(tmp_path: Path, database_url: str | None) -> Iterator[str]:
+    if database_url is not None:
+        yield database_url
+    elif os.environ.get(DATABASE_URL_ENV) or require_all():
+        with isolated_postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'portico.db'}"
+
+
+def _serve(tmp_path: Path, config: dict[str, Any], database_url: str, port: int) -> Iterator[Process]:
     full = {
         "public_url": f"http://127.0.0.1:{port}",
         "listen": {"host": "127.0.0.1", "port": port},
-        "database_url": database_url or f"sqlite:///{tmp_path / 'portico.db'}",
+        "database_url": database_url,
         "secrets": {"secret_key": generate_secret()},
         **config,
     }

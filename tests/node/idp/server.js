@@ -71,7 +71,10 @@ const provider = new Provider(config.issuer, {
     profile: ['name', 'preferred_username'],
     groups: ['groups'],
   },
-  features: { devInteractions: { enabled: true } },
+  // Revocation (RFC 7009) for tests of Portico as an OAuth client; sign-in tests do not use it.
+  // Optional: {"rotateRefreshToken": true} rotates refresh tokens of every client (reuse then revokes the grant).
+  ...(config.rotateRefreshToken !== undefined ? { rotateRefreshToken: config.rotateRefreshToken } : {}),
+  features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
   async findAccount(ctx, id) {
     return { accountId: id, claims: async () => claimsFor(id) };
   },

@@ -39,7 +39,9 @@ class FakeUpstream:
                 break
         request = json.loads(body) if body else {}
         name = (request.get("params") or {}).get("name")
-        if request.get("method") == "initialize":
+        if request.get("method") == "server/discover":  # a 2026-07-28 server: requests are relayed, not bridged
+            await _json(send, 200, _result(request, {"supportedVersions": ["2026-07-28"], "capabilities": {}}), False)
+        elif request.get("method") == "initialize":
             await _json(send, 200, _result(request, {"protocolVersion": "2025-11-25", "capabilities": {}}), True)
         elif name == "deny":
             await _json(send, 401, {"error": "invalid_token"}, False, [(b"www-authenticate", b"Bearer realm=up")])

@@ -127,10 +127,17 @@ async def serve_portico(
 @contextmanager
 def fixture_http_server() -> Iterator[str]:
     """The SDK fixture server over Streamable HTTP in its own process; yields its ``/mcp`` URL."""
+    with python_http_server(FIXTURE_SERVER, "http") as url:
+        yield url
+
+
+@contextmanager
+def python_http_server(script: Path, *args: str) -> Iterator[str]:
+    """``python script *args PORT`` (a free port appended) in its own process; yields its ``/mcp`` URL."""
     port = free_port()
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
     process = subprocess.Popen(
-        [sys.executable, str(FIXTURE_SERVER), "http", str(port)],
+        [sys.executable, str(script), *args, str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -194,3 +201,24 @@ def leaf_error(error: BaseException) -> BaseException:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+async def call_progress_through_a_gate(client: Client, gate_dir: Path, steps: int = 4) -> list[float]:
+    """Call the fixture's ``progress`` tool so that each step waits for the client to have received the last.
+
+    The client's progress callback creates ``gate_dir/<n>``; the fixture sends step n+1 only then. A relay
+    that buffers notifications until the result therefore fails the call (fixture gate timeout, 15 s)
+    rather than passing late: the check is causal, not a wall-clock bound. Returns the progress values seen.
+    """
+    received: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        received.append(progress)
+        (gate_dir / str(int(progress))).touch()
+
+    with anyio.fail_after(30):
+        result = await client.call_tool(
+            "progress", {"steps": steps, "delay": 0, "gate_dir": str(gate_dir)}, progress_callback=on_progress
+        )
+    assert not result.is_error, result
+    return received

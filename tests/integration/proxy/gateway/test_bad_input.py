@@ -128,11 +128,23 @@ async def test_an_oversized_body_is_413(portico: Portico, http: httpx2.AsyncClie
 async def test_an_unsupported_protocol_version_is_400_naming_the_supported_ones(
     portico: Portico, http: httpx2.AsyncClient, version: str
 ) -> None:
-    """Spec-mandated (transports §Protocol Version Header): 400; -32022 lists what Portico serves."""
+    """Spec-mandated (transports §Protocol Version Header; SEP-2575): 400; -32022 answers the request's id and
+    lists the versions ``server/discover`` names."""
     headers = {**LEGACY_HEADERS, "mcp-protocol-version": version}
     response = await post_modern(http, portico, modern_body("tools/list"), headers)
     assert error_of(response)[::2] == (400, -32022)
-    assert response.json()["error"]["data"]["supported"][-2:] == ["2025-11-25", "2026-07-28"]
+    assert response.json()["id"] == modern_body("tools/list")["id"]
+    assert response.json()["error"]["data"] == {"supported": ["2026-07-28"], "requested": version}
+
+
+async def test_an_unsupported_protocol_version_with_a_body_that_is_not_json_still_gets_32022(
+    portico: Portico, http: httpx2.AsyncClient
+) -> None:
+    """The version is judged first; an unreadable body only means the error cannot carry an id."""
+    headers = {**LEGACY_HEADERS, "mcp-protocol-version": "2099-01-01"}
+    response = await post_modern(http, portico, b"{not json", headers)
+    assert error_of(response)[::2] == (400, -32022)
+    assert response.json()["id"] is None
 
 
 @pytest.mark.parametrize("version", [None, "2026-07-28"])
@@ -306,14 +318,17 @@ async def test_mcp_param_headers_must_mirror_the_arguments(portico: Portico, htt
     assert error_of(missing) == (400, 1, -32020)
 
 
-async def test_a_modern_request_to_a_handshake_only_upstream_points_the_client_to_initialize(
+async def test_a_modern_discover_to_a_handshake_only_upstream_is_answered_by_the_bridge(
     portico: Portico, http: httpx2.AsyncClient
 ) -> None:
-    """Our choice until bridging lands: 400 with a code outside the spec's modern set, so clients fall back."""
+    """Era bridging (docs/protocol-bridging.md): discover is synthesized from the upstream's InitializeResult."""
     response = await post_modern(
         http, portico, modern_body("server/discover"), modern_headers("server/discover"), "legacy"
     )
-    assert error_of(response) == (400, 1, -32008)
+    assert response.status_code == 200
+    result = response.json()["result"]
+    assert (result["supportedVersions"], result["resultType"]) == (["2026-07-28"], "complete")
+    assert result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "legacy"
 
 
 async def test_modern_notifications_are_accepted_with_202(portico: Portico, http: httpx2.AsyncClient) -> None:

@@ -7,7 +7,6 @@ preloaded script that pins ``listen`` to 127.0.0.1 (checked with ``ss``).
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,60 +15,29 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.integration.proxy.gateway.harness import free_port, serve_portico, wait_for_port
-from tests.support.requirements import require_node22, require_node_package
+from tests.integration.proxy.gateway.harness import serve_portico
+from tests.support.everything import everything_stdio_config, run_everything
 
 pytestmark = [pytest.mark.anyio, pytest.mark.node]
 REPO = Path(__file__).resolve().parents[4]
-PRELOAD = Path(__file__).with_name("bind_loopback.cjs")
-MODES = ["legacy", "auto"]
-
-
-def everything_entry() -> Path:
-    return require_node_package("@modelcontextprotocol/server-everything") / "dist" / "index.js"
-
-
-def node() -> str:
-    return str(require_node22())
+MODES = ["legacy", "auto", "2026-07-28"]
 
 
 def stdio_config() -> dict[str, Any]:
-    return {
-        "transport": "stdio",
-        "command": node(),
-        "args": ["--require", str(PRELOAD), str(everything_entry()), "stdio"],
-    }
-
-
-def run_everything(transport: str, path: str) -> Iterator[str]:
-    """server-everything in ``transport`` mode on a free loopback port; yields its URL ending in ``path``."""
-    entry = everything_entry()
-    port = free_port()
-    env = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
-    env["PORT"] = str(port)
-    process = subprocess.Popen(
-        [node(), "--require", str(PRELOAD), str(entry), transport],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}{path}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    return everything_stdio_config()
 
 
 @pytest.fixture(scope="module")
 def everything_http() -> Iterator[str]:
-    yield from run_everything("streamableHttp", "/mcp")
+    with run_everything("streamableHttp", "/mcp") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def everything_sse() -> Iterator[str]:
     """The legacy HTTP+SSE mode (2024-11-05): ``GET /sse``, endpoint event ``/message?sessionId=…``."""
-    yield from run_everything("sse", "/sse")
+    with run_everything("sse", "/sse") as url:
+        yield url
 
 
 def test_server_everything_listens_on_loopback_only(everything_http: str) -> None:
@@ -101,8 +69,9 @@ async def exercise(portico: Any, mode: str) -> dict[str, Any]:
     return outcome
 
 
-def check(outcome: dict[str, Any]) -> None:
-    assert outcome["version"] == "2025-11-25"  # the server speaks up to 2025-11-25; auto clients fall back
+def check(outcome: dict[str, Any], mode: str) -> None:
+    # The server speaks up to 2025-11-25; 2026-07-28 and auto clients are bridged (docs/protocol-bridging.md).
+    assert outcome["version"] == ("2025-11-25" if mode == "legacy" else "2026-07-28")
     assert {"echo", "get-sum", "trigger-long-running-operation"} <= outcome["tools"]
     assert outcome["echo"] == "Echo: hi"
     assert "5" in outcome["sum"]
@@ -114,7 +83,7 @@ def check(outcome: dict[str, Any]) -> None:
 @pytest.mark.parametrize("mode", MODES)
 async def test_server_everything_over_stdio(tmp_path: Path, mode: str) -> None:
     async with serve_portico(tmp_path, {"everything": stdio_config()}) as portico:
-        check(await exercise(portico, mode))
+        check(await exercise(portico, mode), mode)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -122,11 +91,11 @@ async def test_server_everything_over_streamable_http(tmp_path: Path, everything
     async with serve_portico(
         tmp_path, {"everything": {"transport": "streamable-http", "url": everything_http}}
     ) as portico:
-        check(await exercise(portico, mode))
+        check(await exercise(portico, mode), mode)
 
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_server_everything_over_legacy_sse(tmp_path: Path, everything_sse: str, mode: str) -> None:
     """``transport: sse``: Portico is the 2024-11-05 client of the TypeScript SDK's SSEServerTransport."""
     async with serve_portico(tmp_path, {"everything": {"transport": "sse", "url": everything_sse}}) as portico:
-        check(await exercise(portico, mode))
+        check(await exercise(portico, mode), mode)

@@ -87,3 +87,34 @@ async def test_a_missing_command_is_reported_as_unavailable() -> None:
             max_message_bytes=1000,
             kill_grace=0.1,
         )
+
+
+async def test_concurrent_sends_arrive_as_whole_lines_even_through_a_full_pipe() -> None:
+    """Messages larger than the pipe's buffer, sent at once by many tasks, never interleave."""
+    connection = await start("cat")
+    padding = "p" * 100_000
+    received: list[object] = []
+
+    async def send(n: int) -> None:
+        await connection.send({"jsonrpc": "2.0", "method": "x", "params": {"n": n, "pad": padding}})
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(connection.run, received.append)
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as senders:
+                for n in range(20):
+                    senders.start_soon(send, n)
+            while len(received) < 20:  # noqa: ASYNC110 - the reader fills it
+                await anyio.sleep(0.01)
+        await connection.aclose()
+    assert sorted(m["params"]["n"] for m in received if isinstance(m, dict)) == list(range(20))
+
+
+async def test_a_send_to_a_process_that_exited_fails_as_an_upstream_failure() -> None:
+    connection = await start("exit 0")
+    with anyio.fail_after(5):
+        await connection.process.wait()
+        with pytest.raises(UpstreamFailedError):
+            for _ in range(100):  # the broken pipe surfaces on a write or on its drain
+                await connection.send({"jsonrpc": "2.0", "method": "x", "params": {"pad": "p" * 100_000}})
+    await connection.aclose()
