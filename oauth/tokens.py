@@ -30,9 +30,19 @@ def new_id() -> str:
 
 
 def issue_tokens(
-    ctx: ServerContext, *, client_id: str, user: GrantUser, scope: str, resource: str, family_id: str
+    ctx: ServerContext,
+    *,
+    client_id: str,
+    user: GrantUser,
+    scope: str,
+    resource: str,
+    family_id: str,
+    parent_id: str | None = None,
 ) -> dict[str, object]:
-    """Mint an access token and a refresh token for one grant; return the RFC 6749 §5.1 body."""
+    """Mint an access token and a refresh token for one grant; return the RFC 6749 §5.1 body.
+
+    ``parent_id`` is the refresh token this one is rotated from (None when issued for a code).
+    """
     oauth = ctx.runtime.config.oauth
     access_token, claims = issue_access_token(
         ctx.runtime.signing_keys,
@@ -62,6 +72,7 @@ def issue_tokens(
             id=new_id(),
             token_hash=token_hash(ctx.runtime.keyring, refresh_token),
             family_id=family_id,
+            parent_id=parent_id,
             client_id=client_id,
             subject=user.subject,
             email=user.email,

@@ -137,6 +137,8 @@ class OAuthConfig(Strict):
 
     access_token_lifetime: int = Field(default=3600, gt=0)
     refresh_token_lifetime: int = Field(default=30 * 24 * 3600, gt=0)
+    # Seconds a just-rotated refresh token may be presented again (concurrent refreshes); 0 = never.
+    refresh_token_reuse_grace: int = Field(default=10, ge=0, le=60)
     authorization_code_lifetime: int = Field(default=60, gt=0, le=600)
     allowed_redirect_uris: list[str] = Field(default_factory=list)
     client_idle_days: int = Field(default=90, gt=0)

@@ -2,6 +2,13 @@
 
 Every use returns a new refresh token and spends the old one. Presenting a spent token means
 two parties hold it: the whole family is revoked, the newest token and its access tokens too.
+
+Reuse grace window (``oauth.refresh_token_reuse_grace``, 10 s by default): clients such as Claude
+may refresh concurrently with one token. A spent token presented again by the same client within
+the window, while no token rotated from it has been used yet, gets a fresh pair in the same family
+instead of a revocation. The siblings left unused are revoked as soon as the client uses one of
+them, so one branch survives. Outside the window, or once a successor was used, it is theft.
+
 Whether the user may still sign in is checked before this grant runs (see
 :func:`oauth.endpoints.token.token`), since that check is asynchronous.
 """
@@ -17,7 +24,13 @@ from oauth.grants.authorization_code import CLIENT_AUTH_METHODS
 from oauth.resource_indicators import check_same_resource
 from oauth.scopes import granted_scope
 from oauth.server_context import GrantUser, ServerContext
-from oauth.store.refresh_tokens import RefreshTokenRow, claim_refresh_token, find_refresh_token
+from oauth.store.refresh_tokens import (
+    RefreshTokenRow,
+    a_child_was_used,
+    claim_refresh_token,
+    find_refresh_token,
+    revoke_unused_siblings,
+)
 from oauth.token_hashing import token_hashes
 from oauth.tokens import issue_tokens, revoke_grant
 
@@ -38,11 +51,32 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         row = find_refresh_token(ctx.db, token_hashes(ctx.runtime.keyring, refresh_token))
         if row is None or not row.check_client(self.request.client) or row.revoked_at is not None:
             return None
-        if row.used_at is not None or not claim_refresh_token(ctx.db, row.id, ctx.now):
-            log.warning("refresh token replayed; revoking its family (client %s)", row.client_id)
-            revoke_grant(ctx.runtime, ctx.db, row.family_id)
-            return None
-        return row if row.expires_at > ctx.now else None
+        if row.used_at is None:
+            if row.expires_at <= ctx.now:
+                return None
+            if claim_refresh_token(ctx.db, row.id, ctx.now):
+                revoke_unused_siblings(ctx.db, row, ctx.now)
+                return row
+        if self._within_reuse_grace(row):
+            log.info("spent refresh token presented again within the grace window (client %s)", row.client_id)
+            return row
+        log.warning("refresh token replayed; revoking its family (client %s)", row.client_id)
+        revoke_grant(ctx.runtime, ctx.db, row.family_id)
+        return None
+
+    def _within_reuse_grace(self, row: RefreshTokenRow) -> bool:
+        """A concurrent refresh, not a theft: spent moments ago and no successor used yet."""
+        ctx = self.ctx
+        ctx.db.refresh(row)  # the claim may have lost to a concurrent request: read its used_at
+        grace = ctx.runtime.config.oauth.refresh_token_reuse_grace
+        return (
+            grace > 0
+            and row.revoked_at is None
+            and row.used_at is not None
+            and row.expires_at > ctx.now
+            and (ctx.now - row.used_at).total_seconds() <= grace
+            and not a_child_was_used(ctx.db, row.id)
+        )
 
     def _validate_token_scope(self, token: RefreshTokenRow) -> None:
         """Lenient: a narrower or odd scope is reduced in :meth:`issue_token`, never refused."""
@@ -76,6 +110,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             scope=scope,
             resource=previous.resource,
             family_id=previous.family_id,
+            parent_id=previous.id,
         )
 
     def revoke_old_credential(self, refresh_token: Any) -> None:

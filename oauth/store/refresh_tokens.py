@@ -1,8 +1,10 @@
 """Table ``refresh_tokens``: opaque refresh tokens, rotated on every use (OAuth 2.1 §4.3.1).
 
 Only the token's HMAC hash is stored. Every token descends from one authorization code; they
-share ``family_id`` (the code's id). A token is used once (``used_at``); presenting a used one
-is treated as theft and revokes the whole family (``revoked_at``), its newest member included.
+share ``family_id`` (the code's id) and each names the token it was rotated from (``parent_id``).
+A token is used once (``used_at``); presenting a used one is treated as theft and revokes the whole
+family (``revoked_at``), its newest member included — except inside the reuse grace window
+(:mod:`oauth.grants.refresh_token`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class RefreshTokenRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     family_id: Mapped[str] = mapped_column(String(32), index=True)
+    parent_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
     client_id: Mapped[str] = mapped_column(String(CLIENT_ID_MAX_LENGTH), index=True)
     subject: Mapped[str] = mapped_column(String(255), index=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
@@ -60,6 +63,30 @@ def claim_refresh_token(db: Session, token_id: str, now: datetime) -> bool:
     result = db.execute(statement)
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+def a_child_was_used(db: Session, token_id: str) -> bool:
+    """Whether a token rotated from ``token_id`` has itself been presented (its holder moved on)."""
+    children = select(RefreshTokenRow.id).where(RefreshTokenRow.parent_id == token_id)
+    query = children.where(RefreshTokenRow.used_at.is_not(None))
+    return db.scalars(query.limit(1)).first() is not None
+
+
+def revoke_unused_siblings(db: Session, row: RefreshTokenRow, now: datetime) -> None:
+    """Revoke the other unused tokens rotated from ``row``'s parent: the branch the client kept wins."""
+    if row.parent_id is None:
+        return
+    statement = (
+        update(RefreshTokenRow)
+        .where(
+            RefreshTokenRow.parent_id == row.parent_id,
+            RefreshTokenRow.id != row.id,
+            RefreshTokenRow.used_at.is_(None),
+            RefreshTokenRow.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    db.execute(statement)
 
 
 def revoke_family(db: Session, family_id: str, now: datetime) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import anyio
 import httpx2
 import pytest
 
 from app.clock import FakeClock
-from tests.support.oauth import JIRA, Browser, OAuthFlow
+from app.main import create_app
+from oauth.login.api import current_user
+from tests.integration.oauth.conftest import RuntimeFactory
+from tests.support.oauth import ISSUER, JIRA, Browser, OAuthFlow
 
 pytestmark = pytest.mark.anyio
+GRACE = 10  # oauth.refresh_token_reuse_grace's default
 
 
 def assert_invalid_grant(response: httpx2.Response) -> None:
@@ -35,22 +40,100 @@ async def test_refresh_tokens_are_issued_without_offline_access(flow: OAuthFlow)
     assert (await flow.tokens(client["client_id"]))["refresh_token"]
 
 
-async def test_a_replayed_refresh_token_revokes_the_whole_family(flow: OAuthFlow) -> None:
-    """Spec-mandated (OAuth 2.1 §4.3.1 reuse detection): the newest token dies too."""
+async def test_a_replayed_refresh_token_revokes_the_whole_family(flow: OAuthFlow, clock: FakeClock) -> None:
+    """Spec-mandated (OAuth 2.1 §4.3.1 reuse detection): the newest token dies too (past the grace window)."""
     client = await flow.register()
     first = await flow.tokens(client["client_id"])
     second = (await flow.refresh(client["client_id"], first["refresh_token"])).json()
+    clock.advance(GRACE + 1)
     assert_invalid_grant(await flow.refresh(client["client_id"], first["refresh_token"]))
     assert_invalid_grant(await flow.refresh(client["client_id"], second["refresh_token"]))
     assert (await flow.introspect(client["client_id"], second["access_token"]))["active"] is False
     assert (await flow.introspect(client["client_id"], first["access_token"]))["active"] is False
 
 
-async def test_a_replay_does_not_touch_other_grants_of_the_same_client(flow: OAuthFlow) -> None:
+async def test_a_spent_token_presented_again_within_the_grace_window_gets_a_fresh_pair(
+    flow: OAuthFlow, clock: FakeClock
+) -> None:
+    """Our choice (reference: Claude refreshes concurrently): a short reuse grace, same family."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    second = (await flow.refresh(client["client_id"], first["refresh_token"])).json()
+    clock.advance(GRACE)
+    again = await flow.refresh(client["client_id"], first["refresh_token"])
+    assert again.status_code == 200, again.text
+    third = again.json()
+    assert third["refresh_token"] not in {first["refresh_token"], second["refresh_token"]}
+    for tokens in (second, third):
+        assert (await flow.introspect(client["client_id"], tokens["access_token"]))["active"] is True
+
+
+async def test_using_one_of_the_graced_siblings_revokes_the_others_but_not_the_family(flow: OAuthFlow) -> None:
+    """Our choice: the branch the client kept wins; the unused sibling is dead, nothing else is."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    kept, dropped = [(await flow.refresh(client["client_id"], first["refresh_token"])).json() for _ in range(2)]
+    fourth = await flow.refresh(client["client_id"], kept["refresh_token"])
+    assert fourth.status_code == 200
+    assert_invalid_grant(await flow.refresh(client["client_id"], dropped["refresh_token"]))
+    assert (await flow.refresh(client["client_id"], fourth.json()["refresh_token"])).status_code == 200
+
+
+async def test_once_a_successor_was_used_the_grace_window_no_longer_applies(flow: OAuthFlow) -> None:
+    """Our choice: the holder of the successor moved on, so the old token in other hands is theft."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    second = (await flow.refresh(client["client_id"], first["refresh_token"])).json()
+    third = (await flow.refresh(client["client_id"], second["refresh_token"])).json()
+    assert_invalid_grant(await flow.refresh(client["client_id"], first["refresh_token"]))
+    assert_invalid_grant(await flow.refresh(client["client_id"], third["refresh_token"]))
+    assert (await flow.introspect(client["client_id"], third["access_token"]))["active"] is False
+
+
+async def test_another_client_cannot_use_the_grace_window(flow: OAuthFlow) -> None:
+    owner, thief = await flow.register(), await flow.register()
+    first = await flow.tokens(owner["client_id"])
+    await flow.refresh(owner["client_id"], first["refresh_token"])
+    assert_invalid_grant(await flow.refresh(thief["client_id"], first["refresh_token"]))
+
+
+async def test_concurrent_refreshes_with_one_token_all_succeed(flow: OAuthFlow) -> None:
+    """Our choice: several requests racing with one refresh token is a client, not a thief."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    responses: list[httpx2.Response] = []
+
+    async def refresh() -> None:
+        responses.append(await flow.refresh(client["client_id"], first["refresh_token"]))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(3):
+            group.start_soon(refresh)
+    assert [response.status_code for response in responses] == [200, 200, 200], [r.text for r in responses]
+    assert len({response.json()["refresh_token"] for response in responses}) == 3
+
+
+async def test_a_grace_window_of_zero_treats_every_reuse_as_theft(
+    make_runtime: RuntimeFactory, browser: Browser
+) -> None:
+    runtime = make_runtime(oauth={"refresh_token_reuse_grace": 0})
+    app = create_app(runtime=runtime)
+    app.dependency_overrides[current_user] = lambda: browser.user
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=ISSUER) as http:
+        flow = OAuthFlow(http)
+        client = await flow.register()
+        first = await flow.tokens(client["client_id"])
+        second = (await flow.refresh(client["client_id"], first["refresh_token"])).json()
+        assert_invalid_grant(await flow.refresh(client["client_id"], first["refresh_token"]))
+        assert_invalid_grant(await flow.refresh(client["client_id"], second["refresh_token"]))
+
+
+async def test_a_replay_does_not_touch_other_grants_of_the_same_client(flow: OAuthFlow, clock: FakeClock) -> None:
     client = await flow.register()
     victim = await flow.tokens(client["client_id"])
     other = await flow.tokens(client["client_id"])
     await flow.refresh(client["client_id"], victim["refresh_token"])
+    clock.advance(GRACE + 1)
     await flow.refresh(client["client_id"], victim["refresh_token"])
     assert (await flow.refresh(client["client_id"], other["refresh_token"])).status_code == 200
 
