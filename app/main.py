@@ -13,6 +13,7 @@ from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
+from app.startup_heap import freeze_startup_heap, thaw_startup_heap
 from app.web import static_files
 from oauth.client_metadata_documents import build_metadata_documents
 from oauth.endpoints import protected_resource_metadata
@@ -37,7 +38,9 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_heap()
         yield
+        thaw_startup_heap()
         if metadata_documents is not None:
             await metadata_documents.aclose()
         runtime.close()
