@@ -94,9 +94,11 @@ def load_client(
     if not client_id or len(client_id) > CLIENT_ID_MAX_LENGTH:
         return None
     patterns = tuple(allowed_redirect_patterns)
+    document = documents.get(client_id)
+    if document is not None:
+        return client_from_document(document, patterns)
     if is_metadata_document_client_id(client_id):
-        document = documents.get(client_id)
-        return client_from_document(document, patterns) if document is not None else None
+        return None
     row = find_client(db, client_id)
     return client_from_row(row, keyring, patterns) if row is not None else None
 

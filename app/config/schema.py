@@ -277,13 +277,19 @@ class OAuthCredentialsConfig(_InjectedCredential):
 
     ``discover: true`` (an upstream MCP server with its own OAuth, HTTP upstreams only): no client
     or endpoints are configured; Portico reads the server's protected resource metadata (RFC 9728),
-    its authorization server's metadata (RFC 8414), registers itself by RFC 7591 and sends the
-    server's ``resource``. ``discovery_allow_hosts`` exempts hosts from the SSRF address check of
-    those fetches (internal or test hosts only).
+    its authorization server's metadata (RFC 8414), identifies itself there and sends the server's
+    ``resource``. ``registration`` picks how Portico identifies itself: ``cimd`` — the URL of the
+    Client ID Metadata Document Portico serves (``<public_url>/connections/oauth-client.json``);
+    ``dcr`` — RFC 7591 dynamic registration, stored per authorization server; ``auto`` (default) —
+    ``cimd`` when the authorization server advertises ``client_id_metadata_document_supported``
+    and ``public_url`` is https (the server must be able to fetch the document), else ``dcr``.
+    ``discovery_allow_hosts`` exempts hosts from the SSRF address check of those fetches
+    (internal or test hosts only).
     """
 
     type: Literal["oauth"]
     discover: bool = False
+    registration: Literal["auto", "cimd", "dcr"] = "auto"
     discovery_allow_hosts: list[str] = Field(default_factory=list)
     client_id: str | None = Field(default=None, min_length=1)
     client_secret: SecretStr | None = None
@@ -321,6 +327,8 @@ class OAuthCredentialsConfig(_InjectedCredential):
             if configured:
                 raise ValueError(f"discover: true registers its own client; remove {', '.join(configured)}")
             return self
+        if self.registration != "auto":
+            raise ValueError("registration applies to discover: true only (this client is configured)")
         if self.client_id is None:
             raise ValueError("client_id is required (or discover: true for an MCP server with its own OAuth)")
         if self.issuer is None and (self.authorization_endpoint is None or self.token_endpoint is None):

@@ -55,10 +55,12 @@ class UpstreamOAuthClient:
         *,
         resource: str | None = None,
         scopes: list[str] | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.server, self.config, self.endpoints, self.registration = server, config, endpoints, registration
         self.resource = resource or config.resource
         self.scopes = scopes if scopes is not None else config.scopes
+        self._transport = transport
         self._flow_client = IdpOAuthClient(
             ClientSettings(
                 name=f"connection-{server}",
@@ -68,6 +70,7 @@ class UpstreamOAuthClient:
                 authorization_endpoint=endpoints.authorization_endpoint,
                 token_endpoint=endpoints.token_endpoint,
                 auth_method=registration.auth_method,
+                transport=transport,
             )
         )
 
@@ -123,4 +126,5 @@ class UpstreamOAuthClient:
             revocation_endpoint_auth_method=self.registration.auth_method,
             timeout=TIMEOUT,
             follow_redirects=False,
+            **({"transport": self._transport} if self._transport is not None else {}),
         )

@@ -8,12 +8,17 @@ For such a server Portico finds everything itself, once per process and server:
    must be the server's URL (§3.3); it names the authorization server(s) and ``scopes_supported``.
 2. The first authorization server's metadata (RFC 8414, :mod:`.endpoints`), whose ``issuer`` must
    match the one named.
-3. Portico's client there: read from table ``upstream_oauth_clients`` for (issuer, this server's
-   ``redirect_uri``), else registered by RFC 7591 at ``registration_endpoint`` and stored (the
-   secret encrypted). Confidential (``client_secret_basic``) when the server supports it, else
-   public (``none``; PKCE protects the code).
+3. Portico's client there (``registration``): with a Client ID Metadata Document (``cimd``, or
+   ``auto`` when the server advertises ``client_id_metadata_document_supported`` and
+   ``public_url`` is https), the ``client_id`` is the document's URL
+   (:mod:`.client_metadata_document`) and nothing is stored. Otherwise (``dcr``): read from table
+   ``upstream_oauth_clients`` for (issuer, this server's ``redirect_uri``), else registered by
+   RFC 7591 at ``registration_endpoint`` and stored (the secret encrypted). Confidential
+   (``client_secret_basic``) when the server supports it, else public (``none``; PKCE protects
+   the code).
 
 The authorization and refresh requests then carry ``resource`` (RFC 8707) = the server's URL.
+The code, refresh and revocation requests go through the same guard (checked and pinned per call).
 
 Every fetch goes through the SSRF policy of Client ID Metadata Document fetches
 (:mod:`oauth.cimd.ssrf`): https only, and the host must resolve to public addresses only —
@@ -43,8 +48,9 @@ from oauth.login.upstream_idp.errors import IdpUnavailableError
 from oauth.login.upstream_idp.http import MAX_DOCUMENT_BYTES, get_json_object
 from proxy.store.upstream_oauth_clients import UpstreamOAuthClientRow, find_upstream_client, put_upstream_client
 from proxy.upstream_oauth.client import ClientRegistration, UpstreamOAuthClient
+from proxy.upstream_oauth.client_metadata_document import callback_url, document_url
 from proxy.upstream_oauth.endpoints import AuthorizationServerEndpoints, metadata_urls
-from proxy.upstream_oauth.guarded_http import GuardedTransport, guarded_client
+from proxy.upstream_oauth.guarded_http import GuardedTransport, SharedGuardedTransport, guarded_client
 
 _RESOURCE_METADATA = re.compile(r'resource_metadata="([^"]+)"')
 
@@ -107,11 +113,17 @@ class DiscoveredClients:
             if metadata.get("revocation_endpoint")
             else None,
         )
-        redirect_uri = f"{self._public_url}/connections/{server}/callback"
-        registration = await self._registration(issuer, redirect_uri, metadata, allow)
+        if uses_metadata_document(spec, metadata, self._public_url):
+            registration = ClientRegistration(document_url(self._public_url), None, "none")
+        else:
+            redirect_uri = callback_url(self._public_url, server)
+            registration = await self._registration(issuer, redirect_uri, metadata, allow)
         supported = resource_document.get("scopes_supported")
         scopes = spec.scopes or ([s for s in supported if isinstance(s, str)] if isinstance(supported, list) else [])
-        return UpstreamOAuthClient(server, spec, endpoints, registration, resource=resource, scopes=scopes)
+        guard = SharedGuardedTransport(allow)
+        return UpstreamOAuthClient(
+            server, spec, endpoints, registration, resource=resource, scopes=scopes, transport=guard
+        )
 
     async def _registration(
         self, issuer: str, redirect_uri: str, metadata: dict[str, Any], allow: frozenset[str]
@@ -149,6 +161,20 @@ class DiscoveredClients:
                 return None  # registered under a lost key: register again
             register_secret(secret)
         return ClientRegistration(row.client_id, secret, row.token_endpoint_auth_method)
+
+
+def uses_metadata_document(spec: OAuthCredentialsConfig, metadata: dict[str, Any], public_url: str) -> bool:
+    """Whether Portico identifies itself by its Client ID Metadata Document at this authorization server.
+
+    Raises:
+        IdpUnavailableError: ``registration: cimd`` but the server does not advertise support.
+    """
+    supported = metadata.get("client_id_metadata_document_supported") is True
+    if spec.registration == "cimd" and not supported:
+        raise IdpUnavailableError("the authorization server does not accept Client ID Metadata Documents")
+    if spec.registration == "auto":
+        return supported and public_url.startswith("https://")
+    return spec.registration == "cimd"
 
 
 def _secret_ad(issuer: str, redirect_uri: str) -> str:

@@ -8,6 +8,10 @@ and TLS server name (httpcore2's ``sni_hostname`` extension, also used for certi
 is sent with ``Connection: close`` (the pool keys connections by IP, so no kept-alive connection
 verified for one name carries another's request). Hosts in ``allow`` (``discovery_allow_hosts``:
 internal or test deployments) are exempt and may use http; everything else must be https.
+
+The same guard carries a discovered server's later token, refresh and revocation requests
+(:class:`SharedGuardedTransport`): an endpoint checked at discovery is checked again, and pinned,
+on every call.
 """
 
 from __future__ import annotations
@@ -68,6 +72,17 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class SharedGuardedTransport(GuardedTransport):
+    """A :class:`GuardedTransport` shared by the short-lived clients Authlib builds for each call.
+
+    Closing one of those clients must not close it for the next call; pinned requests are sent
+    with ``Connection: close``, so no connection lingers in between.
+    """
+
+    async def aclose(self) -> None:
+        """Kept open: it lives as long as the discovered client (the process)."""
 
 
 def _pinned(request: httpx2.Request, host: str, address: IPAddress) -> httpx2.Request:

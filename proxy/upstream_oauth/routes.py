@@ -50,17 +50,15 @@ from oauth.login.upstream_idp.flow import (
     seal_flow,
 )
 from oauth.store.used_states import spend_state
+from proxy.upstream_oauth.client_metadata_document import callback_url
+from proxy.upstream_oauth.client_metadata_document import router as document_router
 from proxy.upstream_oauth.grant import grant_from_token_response
 from proxy.upstream_oauth.grants import OAuthGrants
 
 log = logging.getLogger("portico.credentials")
 router = APIRouter()
+router.include_router(document_router)
 CSRF_PURPOSE: Final = "connections"
-
-
-def callback_url(public_url: str, server: str) -> str:
-    """The redirect URI to register at the upstream's authorization server for ``server``."""
-    return f"{public_url}/connections/{server}/callback"
 
 
 def flow_binding(server: str, subject: str) -> str:

@@ -37,6 +37,8 @@ class ClientSettings:
     authorization_endpoint: str
     token_endpoint: str
     auth_method: str = "client_secret_basic"
+    # Every call's HTTP goes through it when set (the SSRF guard of discovered endpoints).
+    transport: httpx2.AsyncBaseTransport | None = None
 
 
 class IdpOAuthClient:
@@ -56,6 +58,7 @@ class IdpOAuthClient:
                 "token_endpoint_auth_method": settings.auth_method,
                 "timeout": TIMEOUT,
                 "follow_redirects": False,
+                **({"transport": settings.transport} if settings.transport is not None else {}),
             },
         )
 

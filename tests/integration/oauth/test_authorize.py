@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,7 +11,9 @@ import pytest
 from fastapi import FastAPI
 
 from app.main import create_app
+from oauth.cimd import ClientMetadataResolver
 from oauth.login.api import current_user
+from tests.integration.oauth.cimd.document_server import DocumentServer
 from tests.integration.oauth.conftest import RuntimeFactory
 from tests.support.oauth import CLAUDE_CALLBACK, GITHUB, ISSUER, Browser, OAuthFlow, Pkce, hidden_input, query_of
 
@@ -255,3 +258,38 @@ async def test_claude_metadata_document_client_is_known_by_default(flow: OAuthFl
     response = await flow.authorize(CIMD_ID, Pkce(), redirect_uri="https://claude.ai/api/mcp/auth_callback")
     assert response.status_code == 200, response.text
     assert '<dd class="verified-domain">claude.ai</dd>' in response.text
+
+
+@pytest.fixture
+def document_server() -> Iterator[DocumentServer]:
+    running = DocumentServer()
+    running.start()
+    yield running
+    running.stop()
+
+
+async def test_an_http_document_on_an_allow_listed_host_is_a_known_client(
+    flow: OAuthFlow, app: FastAPI, document_server: DocumentServer
+) -> None:
+    """Our choice (``client_metadata_documents.allow_hosts``: test/internal hosts may use http)."""
+    client_id = document_server.serve_valid("/client.json", redirect_uris=[CLAUDE_CALLBACK])
+    app.state.metadata_documents = ClientMetadataResolver(allow_hosts=frozenset({"127.0.0.1"}))
+    try:
+        page = await flow.authorize(client_id, Pkce())
+    finally:
+        await app.state.metadata_documents.aclose()
+    assert page.status_code == 200, page.text
+    assert "Example App" in page.text
+
+
+async def test_an_http_document_elsewhere_stays_unknown_and_is_never_fetched(
+    flow: OAuthFlow, app: FastAPI, document_server: DocumentServer
+) -> None:
+    """Spec-mandated (CIMD draft §3: the client_id URL uses https)."""
+    client_id = document_server.serve_valid("/client.json", redirect_uris=[CLAUDE_CALLBACK])
+    app.state.metadata_documents = ClientMetadataResolver(allow_hosts=frozenset({"localhost"}))
+    try:
+        assert_error_page(await flow.authorize(client_id, Pkce()))
+    finally:
+        await app.state.metadata_documents.aclose()
+    assert document_server.hits["/client.json"] == 0

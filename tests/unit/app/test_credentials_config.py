@@ -116,6 +116,8 @@ def test_oauth_with_an_issuer_needs_no_endpoints_and_a_public_client_no_secret()
         ({**STDIO, "isolation": "shared", "credentials": {**OAUTH, "env": "T"}}, "(oauth)"),
         ({**HTTP, "headers": {"authorization": "x"}, "credentials": OAUTH}, "also a configured header"),
         ({**HTTP, "credentials": {**OAUTH, "clientid": "x"}}, "Extra inputs are not permitted"),
+        ({**HTTP, "credentials": {**OAUTH, "registration": "cimd"}}, "registration applies to discover: true"),
+        ({**HTTP, "credentials": {"type": "oauth", "discover": True, "registration": "x"}}, "'auto', 'cimd' or 'dcr'"),
     ],
 )
 def test_invalid_oauth_credentials_stop_startup_with_a_clear_error(server: dict[str, Any], fragment: str) -> None:

@@ -1,4 +1,4 @@
-"""Discovery/registration HTTP connects only to addresses the SSRF policy checked (no DNS rebinding).
+"""Discovery, registration and a discovered client's token calls connect only to checked addresses (no rebinding).
 
 A real loopback HTTP(S) server stands in for the upstream's authorization server; the resolver is
 injected so a made-up host name can "resolve" to it — which only works if the transport connects to
@@ -16,8 +16,12 @@ import httpx2
 import pytest
 import trustme
 
+from app.config.schema import OAuthCredentialsConfig
 from oauth.cimd.ssrf import IPAddress, check_addresses
-from proxy.upstream_oauth.guarded_http import GuardedTransport, RefusedUrlError
+from oauth.login.upstream_idp.errors import IdpUnavailableError
+from proxy.upstream_oauth.client import ClientRegistration, UpstreamOAuthClient
+from proxy.upstream_oauth.endpoints import AuthorizationServerEndpoints
+from proxy.upstream_oauth.guarded_http import GuardedTransport, RefusedUrlError, SharedGuardedTransport
 from tests.support.recording_http import RecordingServer, recording_server
 
 pytestmark = pytest.mark.anyio
@@ -90,3 +94,49 @@ async def test_an_allow_listed_host_is_fetched_as_is(server: RecordingServer) ->
     async with httpx2.AsyncClient(transport=transport) as http:
         response = await http.get(f"http://127.0.0.1:{server.port}/meta")
     assert response.status_code == 200 and server.requests[-1].path == "/meta"
+
+
+def discovered_client(port: int, transport: httpx2.AsyncBaseTransport) -> UpstreamOAuthClient:
+    base = f"https://{TLS_HOST}:{port}"
+    return UpstreamOAuthClient(
+        "notes",
+        OAuthCredentialsConfig.model_validate({"type": "oauth", "discover": True}),
+        AuthorizationServerEndpoints(f"{base}/authorize", f"{base}/token", f"{base}/revoke"),
+        ClientRegistration("portico", None, "none"),
+        transport=transport,
+    )
+
+
+async def test_a_discovered_token_endpoint_is_checked_again_on_every_call(server: RecordingServer) -> None:
+    """Our choice: a name that resolves to an internal address after discovery (rebinding) gets nothing."""
+    checked: list[list[IPAddress]] = []
+
+    def check(addresses: list[IPAddress]) -> None:
+        checked.append(addresses)
+        check_addresses(addresses)
+
+    guard = SharedGuardedTransport(frozenset(), resolve=resolving_to(LOOPBACK), check=check)
+    with pytest.raises(IdpUnavailableError, match="token endpoint could not be used"):
+        await discovered_client(server.port, guard).refresh("a-refresh-token")
+    assert checked == [[LOOPBACK]]
+    assert server.requests == []
+
+
+async def test_a_discovered_clients_calls_reach_the_checked_address_one_after_another() -> None:
+    """The guard outlives each call's Authlib client: two refreshes and a revocation all get through."""
+    authority = trustme.CA()
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert(TLS_HOST).configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    authority.configure_trust(client_context)
+    answer = {"access_token": "at", "token_type": "Bearer", "expires_in": 60}
+    with recording_server(answer, server_context) as server:
+        inner = httpx2.AsyncHTTPTransport(verify=client_context)
+        guard = SharedGuardedTransport(frozenset(), resolve=resolving_to(LOOPBACK), check=accept_all, inner=inner)
+        client = discovered_client(server.port, guard)
+        for _ in range(2):
+            assert (await client.refresh("a-refresh-token"))["access_token"] == "at"
+        await client.revoke("a-refresh-token", "refresh_token")
+    assert [(r.host, r.path) for r in server.requests] == [
+        (f"{TLS_HOST}:{server.port}", p) for p in ("/token", "/token", "/revoke")
+    ]

@@ -25,18 +25,31 @@ from tests.support.processes import free_port
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
 
+@pytest.mark.parametrize("registration", ["dcr", "cimd"])
 async def test_portico_registers_itself_at_an_upstream_portico_and_calls_it_with_the_users_grant(
-    tmp_path: Path, page: Page
+    tmp_path: Path, page: Page, registration: str
 ) -> None:
+    """dcr: RFC 7591, stored per authorization server; cimd: Portico's document URL is its client_id."""
     upstream_port = free_port()
     # "localhost" keeps the two Porticos' cookies apart in the browser (cookies ignore the port).
     upstream_url = f"http://localhost:{upstream_port}"
     fixture = {"transport": "stdio", "command": sys.executable, "args": [str(FIXTURE_SERVER), "stdio"]}
     (tmp_path / "upstream").mkdir()
     # Two servers: an authorization request without ``resource`` would be refused (invalid_target).
-    upstream_config = {"public_url": upstream_url, "login": LOGIN, "servers": {"notes": fixture, "other": fixture}}
+    upstream_config = {
+        "public_url": upstream_url,
+        "login": LOGIN,
+        "servers": {"notes": fixture, "other": fixture},
+        # The gateway's document is served from a loopback http URL in this test.
+        "oauth": {"client_metadata_documents": {"allow_hosts": ["127.0.0.1"]}},
+    }
     with run_portico(tmp_path / "upstream", upstream_config, port=upstream_port):
-        credentials = {"type": "oauth", "discover": True, "discovery_allow_hosts": ["localhost"]}
+        credentials = {
+            "type": "oauth",
+            "discover": True,
+            "registration": registration,
+            "discovery_allow_hosts": ["localhost"],
+        }
         server = {"transport": "streamable-http", "title": "Notes", "url": f"{upstream_url}/notes/mcp"}
         (tmp_path / "gateway").mkdir()
         async with serve_portico_with(tmp_path / "gateway", {"up": {**server, "credentials": credentials}}) as (
@@ -49,6 +62,7 @@ async def test_portico_registers_itself_at_an_upstream_portico_and_calls_it_with
             await page.wait_for_url(lambda url: url.startswith(upstream_url))
             await sign_in_with_dev_form(page, "alice@example.com")
             await page.wait_for_url(lambda url: "/login" not in url)
+            consent_text = await page.locator("body").inner_text()
             await decide_consent(page)
             await page.wait_for_url(lambda url: url.startswith(f"{base}/connections?"))
             status = await connection_status(page, "up")
@@ -58,7 +72,11 @@ async def test_portico_registers_itself_at_an_upstream_portico_and_calls_it_with
             async with portico.client("up", subject=subject) as client:
                 echoed = (await client.call_tool("echo", {"text": "through two gateways"})).content[0].text  # type: ignore[union-attr]
     assert status == "connected"
-    assert [(row.issuer, row.redirect_uri) for row in rows] == [(upstream_url, f"{base}/connections/up/callback")]
+    if registration == "dcr":
+        assert [(row.issuer, row.redirect_uri) for row in rows] == [(upstream_url, f"{base}/connections/up/callback")]
+    else:
+        assert rows == []  # nothing to store: the document URL is the client_id
+        assert "127.0.0.1" in consent_text  # the upstream names the client by its document's host
     assert echoed == "through two gateways"
 
 
