@@ -46,29 +46,6 @@ def _config() -> PorticoConfig:
     return PorticoConfig.model_validate(json.loads(Path(os.environ["BENCH_PORTICO_CONFIG"]).read_text()))
 
 
-def _experiment_nodelay() -> None:
-    """``BENCH_NODELAY=1``: give the upstream HTTP client TCP_NODELAY sockets (an experiment, not Portico's code)."""
-    import socket
-
-    import httpx2
-
-    import proxy.gateway
-    from app.config.schema import GatewayConfig
-
-    def create(settings: GatewayConfig) -> httpx2.AsyncClient:
-        limits = httpx2.Limits(
-            max_connections=settings.http_max_connections,
-            max_keepalive_connections=settings.http_max_keepalive_connections,
-            keepalive_expiry=settings.http_keepalive_expiry,
-        )
-        transport = httpx2.AsyncHTTPTransport(
-            limits=limits, trust_env=False, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-        )
-        return httpx2.AsyncClient(transport=transport, timeout=httpx2.Timeout(30.0), follow_redirects=False)
-
-    proxy.gateway.create_upstream_client = create  # type: ignore[attr-defined]
-
-
 def _fake_login(app: Any) -> None:
     """``BENCH_FAKE_LOGIN=1``: every browser is signed in as one bench user (token endpoint case only)."""
     from oauth.login import api as login_api
@@ -86,9 +63,6 @@ def _fake_login(app: Any) -> None:
 def factory() -> Any:
     """The ASGI app for one uvicorn worker, wrapped with the stats route."""
     from app.main import create_app
-
-    if os.environ.get("BENCH_NODELAY") == "1":
-        _experiment_nodelay()
 
     event.listen(Engine, "before_cursor_execute", _count)
     inner = create_app(runtime=build_runtime(_config(), clock=SystemClock(), env={}, apply_migrations=False))
