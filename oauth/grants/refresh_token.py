@@ -7,7 +7,8 @@ Reuse grace window (``oauth.refresh_token_reuse_grace``, 10 s by default): clien
 may refresh concurrently with one token. A spent token presented again by the same client within
 the window, while no token rotated from it has been used yet, gets a fresh pair in the same family
 instead of a revocation. The siblings left unused are revoked as soon as the client uses one of
-them, so one branch survives. Outside the window, or once a successor was used, it is theft.
+them, so one branch survives; presenting such a revoked sibling later is theft too. Outside the
+window, or once a successor was used, it is theft.
 
 Whether the user may still sign in is checked before this grant runs (see
 :func:`oauth.endpoints.token.token`), since that check is asynchronous.
@@ -49,7 +50,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshTokenRow | None:
         ctx = self.ctx
         row = find_refresh_token(ctx.db, token_hashes(ctx.runtime.keyring, refresh_token))
-        if row is None or not row.check_client(self.request.client) or row.revoked_at is not None:
+        if row is None or not row.check_client(self.request.client):
+            return None
+        if row.revoked_at is not None:
+            # A revoked token in a live family is a sibling the client moved on from: its holder is
+            # someone else. (A revoked family stays revoked; this is then a no-op.)
+            revoke_grant(ctx.runtime, ctx.db, row.family_id)
             return None
         if row.used_at is None:
             if row.expires_at <= ctx.now:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from app.main import create_app
 from oauth.cimd import ClientMetadataResolver
 from oauth.login.api import current_user
-from tests.integration.oauth.cimd.document_server import DocumentServer
+from tests.integration.oauth.cimd.document_server import DocumentServer, running_document_server
 from tests.integration.oauth.conftest import RuntimeFactory
 from tests.support.oauth import CLAUDE_CALLBACK, GITHUB, ISSUER, Browser, OAuthFlow, Pkce, hidden_input, query_of
 
@@ -262,10 +262,8 @@ async def test_claude_metadata_document_client_is_known_by_default(flow: OAuthFl
 
 @pytest.fixture
 def document_server() -> Iterator[DocumentServer]:
-    running = DocumentServer()
-    running.start()
-    yield running
-    running.stop()
+    with running_document_server() as running:
+        yield running
 
 
 async def test_an_http_document_on_an_allow_listed_host_is_a_known_client(

@@ -68,15 +68,25 @@ async def test_a_spent_token_presented_again_within_the_grace_window_gets_a_fres
         assert (await flow.introspect(client["client_id"], tokens["access_token"]))["active"] is True
 
 
-async def test_using_one_of_the_graced_siblings_revokes_the_others_but_not_the_family(flow: OAuthFlow) -> None:
-    """Our choice: the branch the client kept wins; the unused sibling is dead, nothing else is."""
+async def test_using_one_of_the_graced_siblings_revokes_the_others(flow: OAuthFlow) -> None:
+    """Our choice: the branch the client kept wins; the unused sibling is dead."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    kept, _dropped = [(await flow.refresh(client["client_id"], first["refresh_token"])).json() for _ in range(2)]
+    fourth = await flow.refresh(client["client_id"], kept["refresh_token"])
+    assert fourth.status_code == 200
+    assert (await flow.refresh(client["client_id"], fourth.json()["refresh_token"])).status_code == 200
+
+
+async def test_presenting_a_dropped_sibling_later_revokes_the_family(flow: OAuthFlow) -> None:
+    """Our choice: someone who took the other branch (a thief racing within the window) is caught."""
     client = await flow.register()
     first = await flow.tokens(client["client_id"])
     kept, dropped = [(await flow.refresh(client["client_id"], first["refresh_token"])).json() for _ in range(2)]
-    fourth = await flow.refresh(client["client_id"], kept["refresh_token"])
-    assert fourth.status_code == 200
+    fourth = (await flow.refresh(client["client_id"], kept["refresh_token"])).json()
     assert_invalid_grant(await flow.refresh(client["client_id"], dropped["refresh_token"]))
-    assert (await flow.refresh(client["client_id"], fourth.json()["refresh_token"])).status_code == 200
+    assert_invalid_grant(await flow.refresh(client["client_id"], fourth["refresh_token"]))
+    assert (await flow.introspect(client["client_id"], fourth["access_token"]))["active"] is False
 
 
 async def test_once_a_successor_was_used_the_grace_window_no_longer_applies(flow: OAuthFlow) -> None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from oauth.cimd import ClientMetadataResolver
-from tests.integration.oauth.cimd.document_server import DocumentServer
+from tests.integration.oauth.cimd.document_server import DocumentServer, running_document_server
 
 
 class ManualClock:
@@ -25,10 +25,8 @@ class ManualClock:
 
 @pytest.fixture
 def server() -> Iterator[DocumentServer]:
-    running = DocumentServer()
-    running.start()
-    yield running
-    running.stop()
+    with running_document_server() as running:
+        yield running
 
 
 @pytest.fixture

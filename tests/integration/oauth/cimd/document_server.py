@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -110,3 +112,14 @@ def _handler_for(server: DocumentServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+@contextmanager
+def running_document_server() -> Iterator[DocumentServer]:
+    """A started :class:`DocumentServer`, stopped on exit."""
+    running = DocumentServer()
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
