@@ -10,21 +10,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx2
-import uvicorn
 from playwright.async_api import Page
 from sqlalchemy import select
 
-from app.config import PorticoConfig
-from app.crypto import generate_secret
 from app.db import run_db
-from app.main import create_app
-from app.runtime import build_runtime
 from proxy.store.upstream_credentials import UpstreamCredentialRow
 from proxy.upstream_oauth.grant import OAuthGrant
 from proxy.upstream_oauth.grants import OAuthGrants
-from tests.integration.proxy.gateway.harness import Portico, fixture_http_server, fixture_stdio_server, free_port
+from tests.integration.proxy.gateway.harness import (
+    Portico,
+    fixture_http_server,
+    fixture_stdio_server,
+    free_port,
+    serve_portico,
+)
 from tests.support.idp import Idp, IdpClient, sign_in_at_idp, start_idp
 from tests.support.pages import sign_in_with_dev_form
 
@@ -120,29 +120,8 @@ async def serve_portico_with(tmp_path: Path, servers: dict[str, Any]) -> AsyncIt
 
 @asynccontextmanager
 async def _serve(tmp_path: Path, port: int, servers: dict[str, Any], clock: ShiftedClock) -> AsyncIterator[Portico]:
-    config = PorticoConfig.model_validate(
-        {
-            "public_url": f"http://127.0.0.1:{port}",
-            "database_url": f"sqlite:///{tmp_path / 'portico.db'}",
-            "secrets": {"secret_key": generate_secret(), "generated_key_file": str(tmp_path / "generated.key")},
-            "login": LOGIN,
-            "servers": servers,
-        }
-    )
-    runtime = build_runtime(config, clock=clock, env={})
-    app = create_app(runtime=runtime)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=1)
-    )
-    async with anyio.create_task_group() as group:
-        group.start_soon(server.serve)
-        with anyio.fail_after(10):
-            while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-                await anyio.sleep(0.02)
-        try:
-            yield Portico(config.public_url, runtime, app.state.gateway)
-        finally:
-            server.should_exit = True
+    async with serve_portico(tmp_path, servers, port=port, clock=clock, login=LOGIN) as portico:
+        yield portico
 
 
 async def sign_in_to_portico(page: Page, base_url: str, email: str) -> None:

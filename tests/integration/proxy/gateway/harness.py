@@ -19,7 +19,7 @@ import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from app.clock import SystemClock
+from app.clock import Clock, SystemClock
 from app.config import PorticoConfig
 from app.crypto import generate_secret
 from app.main import create_app
@@ -94,21 +94,29 @@ class Portico:
 
 @asynccontextmanager
 async def serve_portico(
-    tmp_path: Path, servers: dict[str, Any], *, limits: dict[str, Any] | None = None, **gateway: Any
+    tmp_path: Path,
+    servers: dict[str, Any],
+    *,
+    limits: dict[str, Any] | None = None,
+    port: int | None = None,
+    clock: Clock | None = None,
+    login: dict[str, Any] | None = None,
+    **gateway: Any,
 ) -> AsyncIterator[Portico]:
-    """Portico on a free loopback port with these ``servers`` (SQLite; the data plane never uses it)."""
-    port = free_port()
-    config = PorticoConfig.model_validate(
-        {
-            "public_url": f"http://127.0.0.1:{port}",
-            "database_url": f"sqlite:///{tmp_path / 'portico.db'}",
-            "secrets": {"secret_key": generate_secret(), "generated_key_file": str(tmp_path / "generated.key")},
-            "servers": servers,
-            "gateway": gateway,
-            "limits": limits or {},
-        }
-    )
-    runtime = build_runtime(config, clock=SystemClock(), env={})
+    """Portico on a loopback port (free unless given) with these ``servers`` (SQLite; the data plane never uses it)."""
+    port = port or free_port()
+    data: dict[str, Any] = {
+        "public_url": f"http://127.0.0.1:{port}",
+        "database_url": f"sqlite:///{tmp_path / 'portico.db'}",
+        "secrets": {"secret_key": generate_secret(), "generated_key_file": str(tmp_path / "generated.key")},
+        "servers": servers,
+        "gateway": gateway,
+        "limits": limits or {},
+    }
+    if login is not None:
+        data["login"] = login
+    config = PorticoConfig.model_validate(data)
+    runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", timeout_graceful_shutdown=1)
