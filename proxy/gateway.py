@@ -31,13 +31,14 @@ from proxy.auto_backend import AutoBackend
 from proxy.backends import Backend
 from proxy.connection_pool import UpstreamKey, UpstreamPool
 from proxy.credential_guard import CredentialGuard
+from proxy.era_bridge.bridge import Connect
 from proxy.era_bridge.parking import ParkedRequests
 from proxy.era_bridge.request_state import RequestStateCodec, request_state_key
 from proxy.http_backend import HttpBackend
 from proxy.http_client import DataPlaneClient, create_upstream_client
 from proxy.legacy_sse import LegacySseSession
 from proxy.mcp_sessions import McpSessionRegistry
-from proxy.message_backend import Connect, MessageBackend
+from proxy.message_backend import MessageBackend
 from proxy.origin import OriginPolicy
 from proxy.sse_upstream import SseConnection
 from proxy.stdio.environment import child_environment

@@ -28,7 +28,7 @@ from app.config.schema import GatewayConfig
 from proxy.asgi import send_empty, send_json
 from proxy.connection_pool import Upstream, UpstreamKey, UpstreamPool
 from proxy.delivery import deliver
-from proxy.era_bridge.bridge import HandshakeBridge
+from proxy.era_bridge.bridge import Connect, HandshakeBridge
 from proxy.era_bridge.modern_upstream import ModernUpstreamBridge
 from proxy.era_bridge.parking import ParkedRequests
 from proxy.errors import ProtocolEraNotSupportedError, RelayedUpstreamError, StreamConflictError, UpstreamFailedError
@@ -38,7 +38,6 @@ from proxy.mcp_sessions import McpSession, McpSessionRegistry
 from proxy.multiplexer import Pending
 from proxy.outbox import Outbox, Outgoing
 from proxy.protocol import DEFAULT_HANDSHAKE_VERSION, SESSION_ID_HEADER
-from proxy.upstream import MessageConnection
 from proxy.upstream_calls import (
     check_mcp_param_headers,
     gateway_error_of,
@@ -48,7 +47,6 @@ from proxy.upstream_calls import (
 )
 
 log = logging.getLogger("portico.proxy")
-Connect = Callable[[str | None], Awaitable[MessageConnection]]
 _PROBE_TIMEOUT: Final = 10.0
 _LEGACY_VERDICT_SECONDS: Final = 300.0
 GET_STREAM: Final = "get_stream"
