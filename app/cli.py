@@ -146,7 +146,7 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _users_disable(args: argparse.Namespace) -> int:
-    from oauth.consent import revoke_user_grants
+    from oauth.consent.remembered import revoke_user_grants
     from oauth.login.users import AmbiguousEmailError, disable_user
 
     def disable(db: Session) -> int | None:
@@ -170,7 +170,7 @@ def _credentials_explain(args: argparse.Namespace) -> int:
 
     from app.crypto import Envelope, KeyRing, load_root_keys
     from oauth.login.store.users import find_by_email
-    from proxy.credentials_explain import ExplainError, explain_credentials
+    from proxy.credentials.explain import ExplainError, explain_credentials
 
     config = _load(args.config)
     envelope = Envelope(KeyRing(tuple(load_root_keys(config))))

@@ -17,11 +17,11 @@ from app.startup_heap import freeze_startup_heap, thaw_startup_heap
 from app.web import static_files
 from oauth.client_metadata_documents import build_metadata_documents
 from oauth.endpoints import protected_resource_metadata
+from oauth.endpoints.router import router as oauth_router
 from oauth.login.routes import install_login
-from oauth.router import router as oauth_router
-from proxy import connections
-from proxy.fast_dispatch import McpFastPath
-from proxy.resource_server import install_resource_server_errors
+from proxy.auth.resource_server import install_resource_server_errors
+from proxy.connections import portal as connections
+from proxy.inbound.fast_path import McpFastPath
 from proxy.routes import include_gateway
 
 

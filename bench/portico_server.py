@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from app.clock import SystemClock
 from app.config import PorticoConfig
 from app.runtime import build_runtime
-from oauth.access_tokens import issue_access_token
+from oauth.tokens.access_tokens import issue_access_token
 
 _queries = 0
 _statements: dict[str, int] = {}

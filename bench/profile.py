@@ -37,10 +37,10 @@ from bench.run import (
 # (label, substring of a frame) — inclusive shares, so rows overlap.
 PARTS = (
     ("McpFastPath (all of the request)", "fast_dispatch.py"),
-    ("bearer check (authenticate)", "authenticate (proxy/resource_server.py"),
-    ("upstream request (HttpBackend._send)", "_send (proxy/http_backend.py"),
-    ("relay of the answer (relay_json)", "relay_json (proxy/http_relay.py"),
-    ("relay of an SSE answer (relay_sse)", "relay_sse (proxy/http_relay.py"),
+    ("bearer check (authenticate)", "authenticate (proxy/auth/resource_server.py"),
+    ("upstream request (HttpBackend._send)", "_send (proxy/backends/http.py"),
+    ("relay of the answer (relay_json)", "relay_json (proxy/upstream/http_relay.py"),
+    ("relay of an SSE answer (relay_sse)", "relay_sse (proxy/upstream/http_relay.py"),
     ("era checks (serve_modern_era / serve_handshake_era)", "_era.py"),
     ("inbound ladder (mcp.shared.inbound)", "inbound.py"),
     ("JSON decode of the request (decode_json)", "decode_json"),

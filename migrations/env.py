@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from app.db import Base
-from app.models import import_all_models
+from migrations.models import import_all_models
 
 import_all_models()
 target_metadata = Base.metadata

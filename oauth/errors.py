@@ -1,7 +1,7 @@
 """OAuth error codes Authlib does not define.
 
 Every other OAuth error is one of Authlib's classes (``authlib.oauth2.rfc6749.errors``,
-``authlib.oauth2.rfc7591.errors``); the adapter in :mod:`oauth.authlib_server` renders them all
+``authlib.oauth2.rfc7591.errors``); the adapter in :mod:`oauth.server.authlib_server` renders them all
 as RFC 6749 §5.2 bodies or §4.1.2.1 redirects.
 """
 

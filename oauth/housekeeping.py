@@ -16,9 +16,10 @@ from datetime import timedelta
 import anyio
 import anyio.to_thread
 
+from app import used_states
 from app.db import transaction
 from app.runtime import Runtime
-from oauth.store import authorization_codes, clients, consents, issued_access_tokens, refresh_tokens, used_states
+from oauth.store import authorization_codes, clients, consents, issued_access_tokens, refresh_tokens
 
 log = logging.getLogger("portico.oauth")
 CODE_REPLAY_MEMORY = timedelta(days=1)

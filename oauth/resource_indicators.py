@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from oauth.errors import InvalidTargetError
-from oauth.resources import ProtectedResource, ResourceRegistry, canonical_resource
+from oauth.tokens.resources import ProtectedResource, ResourceRegistry, canonical_resource
 
 
 def resolve_resource(registry: ResourceRegistry, requested: Sequence[str]) -> ProtectedResource:

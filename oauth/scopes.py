@@ -8,7 +8,7 @@ Refresh tokens are issued whether or not ``offline_access`` was asked for.
 
 from __future__ import annotations
 
-from oauth.resources import DEFAULT_SCOPES, MCP_SCOPE, OFFLINE_ACCESS_SCOPE
+from oauth.tokens.resources import DEFAULT_SCOPES, MCP_SCOPE, OFFLINE_ACCESS_SCOPE
 
 SCOPES_SUPPORTED = (MCP_SCOPE, OFFLINE_ACCESS_SCOPE)
 

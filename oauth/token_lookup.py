@@ -1,7 +1,7 @@
 """Find a presented token for revocation (RFC 7009) and introspection (RFC 7662).
 
 An access token is a JWT: its signature, ``typ``, issuer and expiry are verified by
-:func:`oauth.access_tokens.verify_access_token` against one of this gateway's resources, and its
+:func:`oauth.tokens.access_tokens.verify_access_token` against one of this gateway's resources, and its
 ``jti`` row says whether its grant was revoked. A refresh token is looked up by hash.
 """
 
@@ -13,12 +13,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from oauth.access_tokens import AccessTokenClaims, AccessTokenError, verify_access_token
 from oauth.scopes import scope_string
 from oauth.server_context import ServerContext
 from oauth.store.issued_access_tokens import IssuedAccessTokenRow, find_access_token
 from oauth.store.refresh_tokens import RefreshTokenRow, find_refresh_token
 from oauth.token_hashing import token_hashes
+from oauth.tokens.access_tokens import AccessTokenClaims, AccessTokenError, verify_access_token
 
 ACCESS_TOKEN = "access_token"  # noqa: S105 - a token_type_hint value
 REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a token_type_hint value

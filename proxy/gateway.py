@@ -4,7 +4,7 @@
 :meth:`Gateway.running` runs with the app's lifespan — it owns the stdio reader tasks and the
 reaper that expires idle client sessions and idle upstream connections — and closes every
 process and pooled connection on shutdown. Nothing here touches the database on a warm request:
-per-user credentials come from :class:`~proxy.upstream_credentials.CachedCredentials` (a cold
+per-user credentials come from :class:`~proxy.credentials.sources.CachedCredentials` (a cold
 lookup reads the vault on a worker thread). :meth:`Gateway.credential_changed` is called when a
 user connects or removes a credential: it drops that user's cached resolution and stops their
 process for that server, so the next request starts it with the new environment.
@@ -27,24 +27,24 @@ from app.config.schema import (
     StreamableHttpServerConfig,
 )
 from app.runtime import Runtime
-from proxy.auto_backend import AutoBackend
-from proxy.backends import Backend
-from proxy.connection_pool import UpstreamKey, UpstreamPool
-from proxy.credential_guard import CredentialGuard
+from proxy.backends.auto import AutoBackend
+from proxy.backends.base import Backend
+from proxy.backends.credential_guard import CredentialGuard
+from proxy.backends.http import HttpBackend
+from proxy.backends.message import MessageBackend
+from proxy.credentials.sources import CachedCredentials, VaultCredentials
 from proxy.era_bridge.bridge import Connect
 from proxy.era_bridge.parking import ParkedRequests
 from proxy.era_bridge.request_state import RequestStateCodec, request_state_key
-from proxy.http_backend import HttpBackend
-from proxy.http_client import DataPlaneClient, create_upstream_client
-from proxy.legacy_sse import LegacySseSession
-from proxy.mcp_sessions import McpSessionRegistry
-from proxy.message_backend import MessageBackend
-from proxy.origin import OriginPolicy
-from proxy.sse_upstream import SseConnection
+from proxy.inbound.legacy_sse import LegacySseSession
+from proxy.inbound.origin import OriginPolicy
 from proxy.stdio.environment import child_environment
 from proxy.stdio.process import StdioConnection
-from proxy.upstream import MessageConnection
-from proxy.upstream_credentials import CachedCredentials, VaultCredentials
+from proxy.upstream.connection import MessageConnection
+from proxy.upstream.http_client import DataPlaneClient, create_upstream_client
+from proxy.upstream.pool import UpstreamKey, UpstreamPool
+from proxy.upstream.sse_connection import SseConnection
+from proxy.wire.mcp_sessions import McpSessionRegistry
 
 log = logging.getLogger("portico.proxy")
 

@@ -18,9 +18,9 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import Route
 
 from app.runtime import Runtime
-from proxy.endpoint import McpEndpoint, NotAnEndpoint
 from proxy.gateway import Gateway
-from proxy.legacy_sse import LegacySseEndpoint
+from proxy.inbound.endpoint import McpEndpoint, NotAnEndpoint
+from proxy.inbound.legacy_sse import LegacySseEndpoint
 
 
 def include_gateway(app: FastAPI, runtime: Runtime) -> Gateway:

@@ -14,7 +14,7 @@ import httpx2
 
 from oauth.cimd.client_id_url import ClientIdUrl
 from oauth.cimd.errors import ClientMetadataDocumentError
-from oauth.cimd.ssrf import IPAddress, check_addresses, resolve_host
+from oauth.client.ssrf import IPAddress, check_addresses, resolve_host
 
 USER_AGENT = "Portico-CIMD/1 (client ID metadata document fetcher)"
 

@@ -8,11 +8,11 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from app.runtime import Runtime
-from oauth.authlib_server import PorticoRequest, call_server
-from oauth.authorization import AuthorizationFailure, issue_code
-from oauth.authorization_responses import client_redirect, failure_response
 from oauth.client_metadata_documents import MetadataDocument
 from oauth.login.api import SignedInUser
+from oauth.server.authlib_server import PorticoRequest, call_server
+from oauth.server.authorization import AuthorizationFailure, issue_code
+from oauth.server.authorization_responses import client_redirect, failure_response
 from oauth.server_context import GrantUser
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from oauth.authlib_server import call_server, query_request
-from oauth.authorization import AuthorizationFailure, validate_authorization
-from oauth.authorization_responses import access_denied, failure_response
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
-from oauth.consent_page import render_consent
-from oauth.consent_state import new_pending_consent
+from oauth.consent.page import render_consent
+from oauth.consent.pending import new_pending_consent
 from oauth.endpoints._authorization import issue_and_redirect
 from oauth.endpoints._deps import RuntimeDep, UserDep
 from oauth.login import api as login_api
+from oauth.server.authlib_server import call_server, query_request
+from oauth.server.authorization import AuthorizationFailure, validate_authorization
+from oauth.server.authorization_responses import access_denied, failure_response
 
 router = APIRouter()
 

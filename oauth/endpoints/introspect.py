@@ -6,9 +6,9 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from oauth.authlib_server import call_server, form_request, oauth_error_response
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
 from oauth.endpoints._deps import RuntimeDep
+from oauth.server.authlib_server import call_server, form_request, oauth_error_response
 
 router = APIRouter()
 

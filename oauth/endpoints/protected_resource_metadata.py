@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.runtime import Runtime
-from oauth.resources import ProtectedResource
+from oauth.tokens.resources import ProtectedResource
 
 router = APIRouter()
 

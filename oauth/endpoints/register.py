@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.runtime import Runtime
-from oauth.authlib_server import call_server, json_request, oauth_error_response
 from oauth.cors import add_preflight, allow_any_origin
 from oauth.endpoints._deps import RuntimeDep
 from oauth.errors import TooManyRequestsError
 from oauth.rate_limit import WINDOW_SECONDS, SlidingWindowLimiter
+from oauth.server.authlib_server import call_server, json_request, oauth_error_response
 
 router = APIRouter()
 

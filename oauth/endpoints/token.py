@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.db import run_db
 from app.runtime import Runtime
-from oauth.authlib_server import call_server, form_request, oauth_error_response
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
 from oauth.cors import add_preflight, allow_any_origin
 from oauth.endpoints._deps import RuntimeDep
 from oauth.login import api as login_api
+from oauth.server.authlib_server import call_server, form_request, oauth_error_response
 from oauth.store.refresh_tokens import find_refresh_token
 from oauth.token_hashing import token_hashes
 

@@ -17,12 +17,12 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 
 from oauth.errors import InvalidTargetError
+from oauth.grant_tokens import issue_tokens, new_id, revoke_grant
 from oauth.resource_indicators import check_same_resource, resolve_resource
 from oauth.server_context import GrantUser, ServerContext
 from oauth.store.authorization_codes import AuthorizationCodeRow, add_code, claim_code, find_code
 from oauth.store.clients import touch_client
 from oauth.token_hashing import token_hash, token_hashes
-from oauth.tokens import issue_tokens, new_id, revoke_grant
 
 log = logging.getLogger("portico.oauth")
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]

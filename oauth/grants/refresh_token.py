@@ -21,6 +21,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 
+from oauth.grant_tokens import issue_tokens, revoke_grant
 from oauth.grants.authorization_code import CLIENT_AUTH_METHODS
 from oauth.resource_indicators import check_same_resource
 from oauth.scopes import granted_scope
@@ -33,7 +34,6 @@ from oauth.store.refresh_tokens import (
     revoke_unused_siblings,
 )
 from oauth.token_hashing import token_hashes
-from oauth.tokens import issue_tokens, revoke_grant
 
 log = logging.getLogger("portico.oauth")
 

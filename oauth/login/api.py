@@ -15,11 +15,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from app.db import run_db
+from app.return_to import is_local_path
 from app.runtime import Runtime
-from oauth.login.current import admitted_user, read_login_session, session_user
-from oauth.login.deps import runtime_of
-from oauth.login.refresh import schedule_refresh
-from oauth.login.return_to import is_local_path
+from oauth.login.session.current import admitted_user, read_login_session, session_user
+from oauth.login.session.deps import runtime_of
+from oauth.login.session.refresh import schedule_refresh
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ async def current_user(request: Request) -> SignedInUser | None:
     None also when the session was ended (sign-out, user disabled), the user row is gone or
     disabled, or the user no longer passes the access rules of the current configuration.
     Reads the database once. Slides the idle timeout: at most once a minute the response gets a
-    re-issued cookie (see :mod:`oauth.login.refresh`).
+    re-issued cookie (see :mod:`oauth.login.session.refresh`).
     """
     runtime = runtime_of(request)
     login_session = read_login_session(request, runtime)
@@ -61,7 +61,7 @@ def login_redirect(return_to: str) -> RedirectResponse:
     """303 to ``/login?return_to=…``; ``return_to`` must be a path on this origin (starts with ``/``).
 
     Raises:
-        ValueError: ``return_to`` is not a local path (see :func:`oauth.login.return_to.is_local_path`).
+        ValueError: ``return_to`` is not a local path (see :func:`app.return_to.is_local_path`).
     """
     if not is_local_path(return_to):
         raise ValueError("return_to must be a local path")

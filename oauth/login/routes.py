@@ -15,16 +15,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.config import PorticoConfig
 from app.config.schema import ProviderConfig
+from app.cookies import LOGIN_SESSION_COOKIE, clear_cookie
 from app.db import run_db
+from app.return_to import safe_return_to
 from app.web import add_template_dir, error_page, render
 from oauth.login.api import SignedInUser, current_user
-from oauth.login.cookies import LOGIN_SESSION_COOKIE, clear_cookie
-from oauth.login.current import sealed_login_session
-from oauth.login.deps import runtime_of
-from oauth.login.login_session import epoch_seconds
 from oauth.login.providers import provider_router
-from oauth.login.refresh import LoginSessionRefreshMiddleware
-from oauth.login.return_to import safe_return_to
+from oauth.login.session.current import sealed_login_session
+from oauth.login.session.deps import runtime_of
+from oauth.login.session.login_session import epoch_seconds
+from oauth.login.session.refresh import LoginSessionRefreshMiddleware
 from oauth.login.store.login_sessions import end_login_session
 
 LOGOUT_CSRF_PURPOSE = "logout"

@@ -3,7 +3,7 @@
 Access tokens are self-contained JWTs; this table exists so that a replayed authorization code,
 a refresh-token replay or a revocation can revoke the access tokens of that grant (``family_id``)
 and so that introspection reports them inactive. Revoked ``jti`` values are also loaded into
-:class:`oauth.access_tokens.RevokedTokens` at startup. Rows are purged after expiry.
+:class:`oauth.tokens.access_tokens.RevokedTokens` at startup. Rows are purged after expiry.
 """
 
 from __future__ import annotations

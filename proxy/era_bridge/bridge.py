@@ -37,22 +37,25 @@ from typing import Any, Final
 import anyio
 
 from app.config.schema import GatewayConfig
-from proxy.asgi import send_json
-from proxy.connection_pool import Upstream, UpstreamKey, UpstreamPool
-from proxy.delivery import deliver
-from proxy.era_bridge.envelope import (
+from proxy.era_bridge.listen import Listeners
+from proxy.era_bridge.parking import HoldingOutbox, ParkedRequest, ParkedRequests
+from proxy.era_bridge.request_meta import (
     client_capabilities,
     discover_result,
     handshake_input_response,
     modern_result,
     strip_envelope,
 )
-from proxy.era_bridge.listen import Listeners
-from proxy.era_bridge.parking import HoldingOutbox, ParkedRequest, ParkedRequests
 from proxy.era_bridge.request_state import InvalidRequestStateError
-from proxy.errors import GatewayError, RelayedUpstreamError
-from proxy.exchange import Exchange
-from proxy.jsonrpc import (
+from proxy.upstream.calls import internal_request
+from proxy.upstream.connection import MessageConnection
+from proxy.upstream.multiplexer import Pending
+from proxy.upstream.pool import Upstream, UpstreamKey, UpstreamPool
+from proxy.wire.asgi import send_json
+from proxy.wire.delivery import deliver
+from proxy.wire.errors import GatewayError, RelayedUpstreamError
+from proxy.wire.exchange import Exchange
+from proxy.wire.jsonrpc import (
     INVALID_PARAMS,
     MISSING_REQUIRED_CLIENT_CAPABILITY,
     JsonRpcNotification,
@@ -60,10 +63,7 @@ from proxy.jsonrpc import (
     encode,
     error_message,
 )
-from proxy.multiplexer import Pending
-from proxy.outbox import Outbox, Outgoing
-from proxy.upstream import MessageConnection
-from proxy.upstream_calls import internal_request
+from proxy.wire.outbox import Outbox, Outgoing
 
 log = logging.getLogger("portico.proxy")
 Connect = Callable[[str | None], Awaitable[MessageConnection]]

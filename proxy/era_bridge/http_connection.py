@@ -1,4 +1,4 @@
-"""A handshake-era Streamable HTTP upstream as a :class:`proxy.upstream.MessageConnection`.
+"""A handshake-era Streamable HTTP upstream as a :class:`proxy.upstream.connection.MessageConnection`.
 
 Bridging a 2026-07-28 client needs one initialized upstream session per (user, server) shared by
 many requests with remapped ids — what ``MessageBackend`` does for stdio and legacy SSE. This
@@ -28,17 +28,17 @@ import httpx2
 from anyio.abc import TaskGroup
 
 from app.config.schema import StreamableHttpServerConfig
-from proxy.errors import (
+from proxy.upstream.http_client import upstream_timeouts
+from proxy.wire.errors import (
     GatewayError,
     UpstreamAuthFailedError,
     UpstreamFailedError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from proxy.http_client import upstream_timeouts
-from proxy.jsonrpc import RequestId, encode
-from proxy.protocol import PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
-from proxy.sse import SseDecoder, SseEventTooLargeError
+from proxy.wire.jsonrpc import RequestId, encode
+from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
+from proxy.wire.sse import SseDecoder, SseEventTooLargeError
 
 log = logging.getLogger("portico.proxy")
 _SSE: Final = "text/event-stream"

@@ -18,11 +18,11 @@ import httpx2
 from mcp_types.version import LATEST_MODERN_VERSION, MODERN_PROTOCOL_VERSIONS
 
 from app.config.schema import StreamableHttpServerConfig
-from proxy.errors import UpstreamAuthFailedError, UpstreamUnavailableError
-from proxy.http_client import upstream_timeouts
-from proxy.jsonrpc import encode
-from proxy.protocol import PROTOCOL_VERSION_HEADER
-from proxy.sse import SseDecoder
+from proxy.upstream.http_client import upstream_timeouts
+from proxy.wire.errors import UpstreamAuthFailedError, UpstreamUnavailableError
+from proxy.wire.jsonrpc import encode
+from proxy.wire.protocol import PROTOCOL_VERSION_HEADER
+from proxy.wire.sse import SseDecoder
 
 _ENVELOPE: Final = {
     "io.modelcontextprotocol/protocolVersion": LATEST_MODERN_VERSION,

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from proxy.errors import GatewayError
-from proxy.jsonrpc import JsonRpcNotification, JsonRpcRequest, RequestId
-from proxy.multiplexer import SUBSCRIPTION_ID_META_KEY
-from proxy.outbox import Outbox, Outgoing
+from proxy.upstream.multiplexer import SUBSCRIPTION_ID_META_KEY
+from proxy.wire.errors import GatewayError
+from proxy.wire.jsonrpc import JsonRpcNotification, JsonRpcRequest, RequestId
+from proxy.wire.outbox import Outbox, Outgoing
 
 # filter key → (capability, notification method)
 _LIST_CHANGED: Final = {

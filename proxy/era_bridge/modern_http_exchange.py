@@ -15,13 +15,13 @@ from mcp.shared.inbound import MCP_METHOD_HEADER, MCP_NAME_HEADER, NAME_BEARING_
 from mcp_types.version import LATEST_MODERN_VERSION
 
 from app.config.schema import GatewayConfig, StreamableHttpServerConfig
-from proxy.errors import UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError
-from proxy.http_client import upstream_timeouts
-from proxy.jsonrpc import encode
-from proxy.outbox import Outbox, Outgoing
-from proxy.protocol import PROTOCOL_VERSION_HEADER
-from proxy.sse import SseDecoder
-from proxy.upstream_credentials import UpstreamCredentials
+from proxy.credentials.sources import UpstreamCredentials
+from proxy.upstream.http_client import upstream_timeouts
+from proxy.wire.errors import UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError
+from proxy.wire.jsonrpc import encode
+from proxy.wire.outbox import Outbox, Outgoing
+from proxy.wire.protocol import PROTOCOL_VERSION_HEADER
+from proxy.wire.sse import SseDecoder
 
 
 class HttpModernExchange:

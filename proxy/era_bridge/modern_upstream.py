@@ -47,14 +47,14 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERS
 from pydantic import ValidationError
 
 from app.config.schema import GatewayConfig
-from proxy.asgi import send_empty, send_json
-from proxy.delivery import deliver
-from proxy.errors import GatewayError, UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError
-from proxy.exchange import Exchange
-from proxy.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, RequestId, encode
-from proxy.mcp_sessions import McpSession, McpSessionRegistry
-from proxy.outbox import Outbox, Outgoing
-from proxy.protocol import SESSION_ID_HEADER
+from proxy.wire.asgi import send_empty, send_json
+from proxy.wire.delivery import deliver
+from proxy.wire.errors import GatewayError, UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError
+from proxy.wire.exchange import Exchange
+from proxy.wire.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, RequestId, encode
+from proxy.wire.mcp_sessions import McpSession, McpSessionRegistry
+from proxy.wire.outbox import Outbox, Outgoing
+from proxy.wire.protocol import SESSION_ID_HEADER
 
 MODERN_UPSTREAM: Final = "modern_upstream"
 _STATE: Final = "modern_upstream_state"

@@ -14,11 +14,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Final
 
-from proxy.connection_pool import Upstream
 from proxy.era_bridge.request_state import InvalidRequestStateError, RequestStateCodec
-from proxy.jsonrpc import RequestId
-from proxy.multiplexer import Pending
-from proxy.outbox import Outbox, Outgoing
+from proxy.upstream.multiplexer import Pending
+from proxy.upstream.pool import Upstream
+from proxy.wire.jsonrpc import RequestId
+from proxy.wire.outbox import Outbox, Outgoing
 
 _HELD_NOTIFICATIONS: Final = 32
 

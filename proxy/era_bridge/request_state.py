@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.crypto.keyring import KeyRing, Purpose
-from proxy.errors import GatewayError
-from proxy.jsonrpc import INVALID_PARAMS
+from proxy.wire.errors import GatewayError
+from proxy.wire.jsonrpc import INVALID_PARAMS
 
 _INFO: Final = b"mcp-request-state"
 DEFAULT_LIFETIME: Final = 300.0

@@ -24,16 +24,16 @@ import anyio
 from anyio.abc import ByteReceiveStream, ByteSendStream, Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from proxy.errors import UpstreamFailedError, UpstreamUnavailableError
-from proxy.jsonrpc import encode
 from proxy.stdio.environment import resolve_command
+from proxy.wire.errors import UpstreamFailedError, UpstreamUnavailableError
+from proxy.wire.jsonrpc import encode
 
 log = logging.getLogger("portico.proxy.stdio")
 _STDERR_LINE_BYTES = 8192
 
 
 class StdioConnection:
-    """A running child process; implements :class:`proxy.upstream.MessageConnection`."""
+    """A running child process; implements :class:`proxy.upstream.connection.MessageConnection`."""
 
     def __init__(self, process: Process, *, label: str, max_message_bytes: int, kill_grace: float) -> None:
         self.label = label

@@ -12,7 +12,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from playwright.async_api import Browser, Page
 
-from proxy.errors import CREDENTIAL_REQUIRED
+from proxy.wire.errors import CREDENTIAL_REQUIRED
 from tests.support.mcp_oauth import BrowserUserAgent, oauth_http_client
 from tests.support.pages import connect_token, connection_status, disconnect_server, sign_in_with_dev_form
 from tests.support.portico import run_portico

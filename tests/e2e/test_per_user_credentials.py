@@ -15,7 +15,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from playwright.async_api import Browser, Page
 
-from proxy.errors import CREDENTIAL_REQUIRED
+from proxy.wire.errors import CREDENTIAL_REQUIRED
 from tests.support.deployment import Deployment
 from tests.support.idp import sign_in_at_idp
 from tests.support.mcp_oauth import BrowserUserAgent, MemoryTokenStorage, oauth_http_client

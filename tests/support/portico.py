@@ -14,7 +14,7 @@ import yaml
 from app.config.loader import load_config
 from app.crypto import generate_secret
 from app.runtime import build_runtime
-from oauth.access_tokens import issue_access_token
+from oauth.tokens.access_tokens import issue_access_token
 from tests.support.databases import isolated_postgres_database
 from tests.support.processes import Process, free_port, start_process
 from tests.support.requirements import DATABASE_URL_ENV, require_all

@@ -15,17 +15,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.config.schema import DevProviderConfig
+from app.cookies import LOGIN_NONCE_COOKIE, read_cookie, set_cookie
+from app.return_to import safe_return_to
 from app.runtime import Runtime
 from app.web import render
-from oauth.login.codecs import LOGIN_NONCE_LIFETIME, login_codecs
-from oauth.login.cookies import LOGIN_NONCE_COOKIE, read_cookie, set_cookie
-from oauth.login.current import sealed_login_session
-from oauth.login.deps import runtime_of
-from oauth.login.identity import UpstreamIdentity
-from oauth.login.login_session import epoch_seconds
-from oauth.login.pages import refused_page, signed_in_redirect
-from oauth.login.return_to import safe_return_to
-from oauth.login.sign_in import sign_in
+from oauth.login.session.codecs import LOGIN_NONCE_LIFETIME, login_codecs
+from oauth.login.session.current import sealed_login_session
+from oauth.login.session.deps import runtime_of
+from oauth.login.session.identity import UpstreamIdentity
+from oauth.login.session.login_session import epoch_seconds
+from oauth.login.session.pages import refused_page, signed_in_redirect
+from oauth.login.session.sign_in import sign_in
 
 LOGIN_CSRF_PURPOSE = "login"
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")

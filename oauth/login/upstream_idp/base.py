@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from oauth.login.identity import UpstreamIdentity
-from oauth.login.upstream_idp.flow import UpstreamFlow
+from oauth.client.flow import UpstreamFlow
+from oauth.login.session.identity import UpstreamIdentity
 
 
 class UpstreamIdentityProvider(Protocol):

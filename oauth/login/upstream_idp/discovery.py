@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.config.login_providers import GoogleProviderConfig, OidcProviderConfig, endpoint_url
-from oauth.login.upstream_idp.errors import IdpUnavailableError
-from oauth.login.upstream_idp.http import get_json_object
+from oauth.client.errors import IdpUnavailableError
+from oauth.client.http import get_json_object
 
 OpenIdProviderConfig = GoogleProviderConfig | OidcProviderConfig
 

@@ -25,11 +25,11 @@ import httpx2
 
 from app.config.login_providers import GithubProviderConfig
 from app.log import register_secret
-from oauth.login.identity import UpstreamIdentity
+from oauth.client.authlib_client import ClientSettings, IdpOAuthClient
+from oauth.client.errors import IdpUnavailableError, UnusableIdentityError
+from oauth.client.flow import UpstreamFlow
+from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.claims import MAX_GROUPS, plausible_email
-from oauth.login.upstream_idp.errors import IdpUnavailableError, UnusableIdentityError
-from oauth.login.upstream_idp.flow import UpstreamFlow
-from oauth.login.upstream_idp.oauth_client import ClientSettings, IdpOAuthClient
 
 GITHUB_API_HEADERS = {"accept": "application/vnd.github+json", "x-github-api-version": "2022-11-28"}
 ORGS_PER_PAGE = 100

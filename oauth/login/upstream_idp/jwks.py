@@ -13,8 +13,8 @@ from typing import Any
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
-from oauth.login.upstream_idp.errors import IdpUnavailableError
-from oauth.login.upstream_idp.http import get_json_object
+from oauth.client.errors import IdpUnavailableError
+from oauth.client.http import get_json_object
 
 PublicKey = RSAKey | ECKey | OKPKey
 _SIGNATURE_KEY_TYPES = ("RSA", "EC", "OKP")

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.config.login_providers import OidcProviderConfig
-from oauth.login.identity import UpstreamIdentity
+from oauth.client.errors import IdpUnavailableError, UnusableIdentityError
+from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.claims import claim_name, claim_strings, claim_text, claim_true, plausible_email
-from oauth.login.upstream_idp.errors import IdpUnavailableError, UnusableIdentityError
 from oauth.login.upstream_idp.openid import OpenIdProvider, ResolvedProvider
 
 

@@ -11,8 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from app.runtime import Runtime
-from oauth.login.pages import refused_page
-from oauth.login.upstream_idp.errors import (
+from oauth.client.errors import (
     AuthorizationResponseError,
     FlowStateError,
     IdpUnavailableError,
@@ -20,6 +19,7 @@ from oauth.login.upstream_idp.errors import (
     TokenRequestError,
     UpstreamIdpError,
 )
+from oauth.login.session.pages import refused_page
 
 
 def failure_message(error: UpstreamIdpError, display_name: str) -> str:

@@ -10,8 +10,8 @@ Callback (the redirect URI registered at the IdP, ``<public_url>/login/callback/
 2. An ``iss`` parameter (RFC 9207), when sent, must be the provider's issuer.
 3. An ``error`` (RFC 6749 §4.1.2.1) is shown with the IdP's error code, never swallowed.
 4. The code is redeemed with the PKCE verifier; the ID token (OpenID providers) or the API
-   (GitHub) gives the :class:`~oauth.login.identity.UpstreamIdentity`.
-5. :func:`~oauth.login.sign_in.sign_in` applies the access rules: refused → 403 naming the rule,
+   (GitHub) gives the :class:`~oauth.login.session.identity.UpstreamIdentity`.
+5. :func:`~oauth.login.session.sign_in.sign_in` applies the access rules: refused → 403 naming the rule,
    nothing stored; admitted → login session cookie and 303 to ``return_to``.
 
 Every failure is an error page (:mod:`.pages`), never a 500: network failures included.
@@ -27,23 +27,18 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
 from app.config import PorticoConfig
+from app.cookies import clear_cookie, read_cookie, set_cookie
 from app.db import run_db
+from app.return_to import safe_return_to
 from app.runtime import Runtime
-from oauth.login.cookies import clear_cookie, read_cookie, set_cookie
-from oauth.login.current import sealed_login_session
-from oauth.login.deps import runtime_of
-from oauth.login.login_session import epoch_seconds, from_epoch
-from oauth.login.pages import refused_page, signed_in_redirect
-from oauth.login.return_to import safe_return_to
-from oauth.login.sign_in import sign_in
-from oauth.login.upstream_idp.base import UpstreamIdentityProvider
-from oauth.login.upstream_idp.errors import (
+from app.used_states import spend_state
+from oauth.client.errors import (
     AuthorizationResponseError,
     FlowStateError,
     IdpUnavailableError,
     UpstreamIdpError,
 )
-from oauth.login.upstream_idp.flow import (
+from oauth.client.flow import (
     FLOW_LIFETIME,
     MAX_FLOW_RETURN_TO,
     UpstreamFlow,
@@ -52,8 +47,13 @@ from oauth.login.upstream_idp.flow import (
     open_flow,
     seal_flow,
 )
+from oauth.login.session.current import sealed_login_session
+from oauth.login.session.deps import runtime_of
+from oauth.login.session.login_session import epoch_seconds, from_epoch
+from oauth.login.session.pages import refused_page, signed_in_redirect
+from oauth.login.session.sign_in import sign_in
+from oauth.login.upstream_idp.base import UpstreamIdentityProvider
 from oauth.login.upstream_idp.pages import failure_page
-from oauth.store.used_states import spend_state
 
 log = logging.getLogger("portico.login")
 

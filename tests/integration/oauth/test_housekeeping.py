@@ -9,17 +9,17 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-import oauth.router
+import oauth.endpoints.router
 from app.clock import FakeClock
 from app.db import transaction
 from app.runtime import Runtime
-from oauth.access_tokens import RevokedTokens
-from oauth.consent import revoke_user_grants
+from oauth.consent.remembered import revoke_user_grants
 from oauth.housekeeping import delete_idle_clients, housekeep, purge_expired, sync_revocations
 from oauth.store.authorization_codes import AuthorizationCodeRow
 from oauth.store.consents import ConsentRow
 from oauth.store.issued_access_tokens import IssuedAccessTokenRow
 from oauth.store.refresh_tokens import RefreshTokenRow
+from oauth.tokens.access_tokens import RevokedTokens
 from tests.support.oauth import Browser, OAuthFlow, Pkce
 
 pytestmark = pytest.mark.anyio
@@ -109,7 +109,7 @@ async def test_the_app_lifespan_runs_housekeeping_at_startup(
     app: FastAPI, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runs: list[Runtime] = []
-    monkeypatch.setattr(oauth.router, "housekeep", runs.append)
+    monkeypatch.setattr(oauth.endpoints.router, "housekeep", runs.append)
     async with app.router.lifespan_context(app):
         assert runs == [runtime]
 

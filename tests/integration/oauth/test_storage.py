@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from app.db import transaction
 from app.runtime import Runtime
+from app.used_states import spend_state
 from oauth.store.authorization_codes import AuthorizationCodeRow, add_code, claim_code, find_code
 from oauth.store.consents import delete_consents, find_consent, save_consent
 from oauth.store.refresh_tokens import RefreshTokenRow, add_refresh_token, claim_refresh_token, revoke_family
-from oauth.store.used_states import spend_state
 from oauth.token_hashing import token_hash, token_hashes
 
 

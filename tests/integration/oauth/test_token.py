@@ -14,11 +14,11 @@ from app.clock import FakeClock
 from app.db import transaction
 from app.main import create_app
 from app.runtime import Runtime
-from oauth.access_tokens import verify_access_token
 from oauth.housekeeping import delete_idle_clients
 from oauth.login.api import current_user
 from oauth.store.authorization_codes import AuthorizationCodeRow
 from oauth.store.refresh_tokens import RefreshTokenRow
+from oauth.tokens.access_tokens import verify_access_token
 from tests.integration.oauth.conftest import RuntimeFactory
 from tests.support.oauth import CLAUDE_CALLBACK, GITHUB, ISSUER, JIRA, Browser, OAuthFlow, Pkce
 

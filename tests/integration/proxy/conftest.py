@@ -1,7 +1,7 @@
 """A Portico with two servers (``github`` titled, ``jira`` untitled) and test-only protected routes.
 
 ``/{server}/mcp`` and ``/{server}/sse`` echo the verified claims, so tests see what a real MCP
-route would receive from :mod:`proxy.resource_server`.
+route would receive from :mod:`proxy.auth.resource_server`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
-from oauth.access_tokens import AccessTokenClaims, issue_access_token
-from proxy.resource_server import McpAccessToken, SseAccessToken
+from oauth.tokens.access_tokens import AccessTokenClaims, issue_access_token
+from proxy.auth.resource_server import McpAccessToken, SseAccessToken
 from tests.conftest import ConfigFactory
 
 PUBLIC_URL = "http://127.0.0.1:8080"

@@ -1,4 +1,4 @@
-"""The data plane's HTTP client (``proxy.http_client.DataPlaneClient``) against a scripted raw HTTP server.
+"""The data plane's HTTP client (``proxy.upstream.http_client.DataPlaneClient``) against a scripted raw HTTP server.
 
 Real loopback sockets; each test's server answers with exactly the bytes the case needs, and
 records the requests it received.
@@ -13,7 +13,12 @@ from contextlib import asynccontextmanager
 import pytest
 
 from app.config.schema import GatewayConfig
-from proxy.http_client import DataPlaneClient, UpstreamConnectError, UpstreamHttpError, UpstreamReadTimeoutError
+from proxy.upstream.http_client import (
+    DataPlaneClient,
+    UpstreamConnectError,
+    UpstreamHttpError,
+    UpstreamReadTimeoutError,
+)
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""The MCP short path (``proxy.fast_dispatch``): which paths take it, and that it keeps the stack's guarantees.
+"""The MCP short path (``proxy.inbound.fast_path``): which paths take it, and that it keeps the stack's guarantees.
 
 In-process, against the real app (no probe routes): a configured server's ``/<name>/mcp`` and
 ``/<name>/sse[/messages]`` skip the router, and still answer with the security headers, the
@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
-from oauth.access_tokens import issue_access_token
-from proxy.fast_dispatch import McpFastPath
+from oauth.tokens.access_tokens import issue_access_token
+from proxy.inbound.fast_path import McpFastPath
 from tests.conftest import ConfigFactory
 from tests.integration.proxy.conftest import PUBLIC_URL, SERVERS
 

@@ -16,8 +16,8 @@ from joserfc.jwk import ECKey, KeySet
 
 from app.clock import FakeClock
 from app.runtime import Runtime
-from oauth.access_tokens import issue_access_token
-from oauth.signing_keys import SigningKeys
+from oauth.tokens.access_tokens import issue_access_token
+from oauth.tokens.signing_keys import SigningKeys
 from tests.integration.proxy.conftest import PUBLIC_URL, Mint
 from tests.support.challenge_parser import parse_bearer_challenge
 
@@ -121,7 +121,7 @@ async def test_garbage_token_is_invalid_token(http: httpx2.AsyncClient) -> None:
 async def test_expired_token_is_invalid_token(
     http: httpx2.AsyncClient, mint: Mint, clock: FakeClock, runtime: Runtime
 ) -> None:
-    """Spec-mandated: OAuth 2.1 §5.2; expiry is checked with 30 s leeway (our choice, in oauth.access_tokens)."""
+    """Spec-mandated: OAuth 2.1 §5.2; expiry is checked with 30 s leeway (our choice, in oauth.tokens.access_tokens)."""
     token = mint()
     clock.advance(runtime.config.oauth.access_token_lifetime + 31)
     response = await http.post("/github/mcp", headers=bearer(token), json=INITIALIZE)

@@ -12,8 +12,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from oauth.access_tokens import AccessTokenError, RevokedTokens, issue_access_token, verify_access_token
-from oauth.signing_keys import SigningKeys
+from oauth.tokens.access_tokens import AccessTokenError, RevokedTokens, issue_access_token, verify_access_token
+from oauth.tokens.signing_keys import SigningKeys
 
 ISSUER = "https://gw.example.com"
 AUDIENCE = "https://gw.example.com/github/mcp"

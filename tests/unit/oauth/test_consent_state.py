@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from app.crypto import KeyRing
-from oauth.consent_state import STATE_LIFETIME, PendingConsent, new_pending_consent, seal, unseal
+from oauth.consent.pending import STATE_LIFETIME, PendingConsent, new_pending_consent, seal, unseal
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 RING = KeyRing((b"a" * 32,))

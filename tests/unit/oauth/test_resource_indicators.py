@@ -9,7 +9,7 @@ import pytest
 from app.config import PorticoConfig
 from oauth.errors import InvalidTargetError
 from oauth.resource_indicators import check_same_resource, resolve_resource
-from oauth.resources import ResourceRegistry
+from oauth.tokens.resources import ResourceRegistry
 
 ISSUER = "https://gw.example.com"
 

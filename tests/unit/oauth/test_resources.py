@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.config import PorticoConfig
-from oauth.resources import ResourceRegistry, canonical_resource
+from oauth.tokens.resources import ResourceRegistry, canonical_resource
 
 CONFIG = PorticoConfig.model_validate(
     {

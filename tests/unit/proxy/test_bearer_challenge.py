@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from oauth.resources import ProtectedResource
-from proxy._bearer_challenge import error_body, quoted_string, safe_text, www_authenticate
+from oauth.tokens.resources import ProtectedResource
+from proxy.auth.challenge import error_body, quoted_string, safe_text, www_authenticate
 from tests.support.challenge_parser import parse_bearer_challenge
 
 METADATA_URL = "https://gw.example.com/.well-known/oauth-protected-resource/github/mcp"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oauth.resources import ProtectedResource
-from proxy.resource_server import (
+from oauth.tokens.resources import ProtectedResource
+from proxy.auth.resource_server import (
     AuthenticationRequiredError,
     InvalidRequestError,
     InvalidTokenError,

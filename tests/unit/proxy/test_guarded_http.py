@@ -17,11 +17,11 @@ import pytest
 import trustme
 
 from app.config.schema import OAuthCredentialsConfig
-from oauth.cimd.ssrf import IPAddress, check_addresses
-from oauth.login.upstream_idp.errors import IdpUnavailableError
-from proxy.upstream_oauth.client import ClientRegistration, UpstreamOAuthClient
-from proxy.upstream_oauth.endpoints import AuthorizationServerEndpoints
-from proxy.upstream_oauth.guarded_http import GuardedTransport, RefusedUrlError, SharedGuardedTransport
+from oauth.client.errors import IdpUnavailableError
+from oauth.client.guarded_http import GuardedTransport, RefusedUrlError, SharedGuardedTransport
+from oauth.client.ssrf import IPAddress, check_addresses
+from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
+from proxy.credentials.oauth.endpoints import AuthorizationServerEndpoints
 from tests.support.recording_http import RecordingServer, recording_server
 
 pytestmark = pytest.mark.anyio

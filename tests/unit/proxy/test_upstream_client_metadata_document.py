@@ -8,9 +8,9 @@ import pytest
 
 from app.config import PorticoConfig
 from app.config.schema import OAuthCredentialsConfig
-from oauth.login.upstream_idp.errors import IdpUnavailableError
-from proxy.upstream_oauth.client_metadata_document import client_metadata_document
-from proxy.upstream_oauth.discovery import uses_metadata_document
+from oauth.client.errors import IdpUnavailableError
+from proxy.credentials.oauth.client_metadata_document import client_metadata_document
+from proxy.credentials.oauth.discovery import uses_metadata_document
 
 SUPPORTS = {"client_id_metadata_document_supported": True}
 

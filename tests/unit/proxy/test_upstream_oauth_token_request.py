@@ -11,8 +11,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from app.config.schema import OAuthCredentialsConfig
-from proxy.upstream_oauth.client import ClientRegistration, UpstreamOAuthClient
-from proxy.upstream_oauth.endpoints import AuthorizationServerEndpoints
+from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
+from proxy.credentials.oauth.endpoints import AuthorizationServerEndpoints
 from tests.support.recording_http import RecordingServer, recording_server
 
 pytestmark = pytest.mark.anyio

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from oauth.access_tokens import AccessTokenClaims
-from proxy.verified_tokens import VerifiedTokens
+from oauth.tokens.access_tokens import AccessTokenClaims
+from proxy.auth.verified_tokens import VerifiedTokens
 
 KEYS = object()
 ISSUER = "https://portico.example"

@@ -11,7 +11,7 @@ import pytest
 from app.clock import FakeClock
 from app.runtime import Runtime, build_runtime
 from oauth.login import user_may_continue
-from oauth.login.login_session import epoch_seconds
+from oauth.login.session.login_session import epoch_seconds
 from tests.conftest import ConfigFactory
 from tests.integration.oauth.login.conftest import PorticoFactory
 from tests.integration.oauth.login.standins.driver import sign_in, users

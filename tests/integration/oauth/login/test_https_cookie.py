@@ -10,9 +10,9 @@ import pytest
 from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
-from oauth.login.codecs import login_codecs
-from oauth.login.identity import UpstreamIdentity
-from oauth.login.sign_in import sign_in
+from oauth.login.session.codecs import login_codecs
+from oauth.login.session.identity import UpstreamIdentity
+from oauth.login.session.sign_in import sign_in
 from tests.conftest import ConfigFactory
 from tests.integration.oauth.login.conftest import whoami
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.clock import FakeClock
-from oauth.login.login_session import epoch_seconds
+from oauth.login.session.login_session import epoch_seconds
 from tests.integration.oauth.login.conftest import PorticoFactory
 from tests.integration.oauth.login.standins.driver import sign_in, users
 from tests.integration.oauth.login.standins.google import CLIENT_ID, CLIENT_SECRET, GoogleStandIn

@@ -8,8 +8,8 @@ import pytest
 
 from app.cli import main
 from app.runtime import Runtime
-from oauth.login.identity import UpstreamIdentity
-from oauth.login.sign_in import sign_in
+from oauth.login.session.identity import UpstreamIdentity
+from oauth.login.session.sign_in import sign_in
 
 pytestmark = pytest.mark.anyio
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from app.db import transaction
 from app.runtime import Runtime
 from oauth.login import disable_user
-from oauth.login.identity import UpstreamIdentity
-from oauth.login.sign_in import sign_in
+from oauth.login.session.identity import UpstreamIdentity
+from oauth.login.session.sign_in import sign_in
 from oauth.login.store.login_sessions import LoginSessionRow
 from oauth.login.store.users import UserRow, find_by_email
 from oauth.login.users import AmbiguousEmailError, list_users, users_table

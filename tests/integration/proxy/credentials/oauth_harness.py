@@ -15,9 +15,9 @@ from playwright.async_api import Page
 from sqlalchemy import select
 
 from app.db import run_db
-from proxy.store.upstream_credentials import UpstreamCredentialRow
-from proxy.upstream_oauth.grant import OAuthGrant
-from proxy.upstream_oauth.grants import OAuthGrants
+from proxy.credentials.oauth.grant import OAuthGrant
+from proxy.credentials.oauth.user_grants import OAuthGrants
+from proxy.credentials.store import UpstreamCredentialRow
 from tests.integration.proxy.gateway.harness import (
     Portico,
     fixture_http_server,

@@ -1,5 +1,5 @@
 """After consent, a server needing an account the user lacks offers to connect it, skippably
-(our design; oauth/consent_connect.py). An MCP SDK OAuth client, Chromium, oidc-provider upstream AS."""
+(our design; proxy/connections/consent_step.py). An MCP SDK OAuth client, Chromium, oidc-provider upstream AS."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from playwright.async_api import Page
 
-from proxy.errors import CREDENTIAL_REQUIRED
+from proxy.wire.errors import CREDENTIAL_REQUIRED
 from tests.integration.proxy.credentials.oauth_harness import oauth_setup
 from tests.support.idp import sign_in_at_idp
 from tests.support.mcp_oauth import BrowserUserAgent, oauth_http_client

@@ -11,9 +11,9 @@ from app.cli import main
 from app.clock import FakeClock
 from app.db import transaction
 from app.runtime import Runtime, build_runtime
-from oauth.login.identity import UpstreamIdentity
-from oauth.login.sign_in import sign_in
-from proxy.credential_vault import USER_TOKEN, store_secret
+from oauth.login.session.identity import UpstreamIdentity
+from oauth.login.session.sign_in import sign_in
+from proxy.credentials.vault import USER_TOKEN, store_secret
 from tests.conftest import ConfigFactory
 
 pytestmark = pytest.mark.anyio

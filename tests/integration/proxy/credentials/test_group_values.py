@@ -1,5 +1,5 @@
 """Group and default values: per key the user's own token > a group's value > the default (the Reflow
-gateway's order; our design, proxy/credential_groups.py). Groups are those stored at sign-in."""
+gateway's order; our design, proxy/credentials/groups.py). Groups are those stored at sign-in."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.db import run_db
 from oauth.login.store.users import UserRow
-from proxy.credentials_explain import explain_credentials
-from proxy.errors import CREDENTIAL_REQUIRED
+from proxy.credentials.explain import explain_credentials
+from proxy.wire.errors import CREDENTIAL_REQUIRED
 from tests.integration.proxy.credentials.oauth_harness import serve_portico_with, sign_in_to_portico
 from tests.integration.proxy.credentials.test_injection import connect
 from tests.integration.proxy.gateway.harness import Portico, fixture_stdio_server, serve_portico

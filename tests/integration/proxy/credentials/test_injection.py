@@ -17,8 +17,8 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from app.db import run_db
-from proxy.credential_vault import USER_TOKEN, forget_secret, store_secret
-from proxy.errors import CREDENTIAL_REQUIRED
+from proxy.credentials.vault import USER_TOKEN, forget_secret, store_secret
+from proxy.wire.errors import CREDENTIAL_REQUIRED
 from tests.integration.proxy.gateway.harness import Portico, fixture_http_server, fixture_stdio_server, serve_portico
 
 pytestmark = pytest.mark.anyio

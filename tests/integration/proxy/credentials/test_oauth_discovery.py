@@ -12,10 +12,10 @@ from playwright.async_api import Page
 from sqlalchemy import select
 
 from app.db import run_db
-from oauth.login.upstream_idp.errors import IdpUnavailableError
-from proxy.store.upstream_credentials import UpstreamCredentialRow
-from proxy.store.upstream_oauth_clients import UpstreamOAuthClientRow
-from proxy.upstream_oauth.discovery import check_url
+from oauth.client.errors import IdpUnavailableError
+from proxy.credentials.oauth.client_store import UpstreamOAuthClientRow
+from proxy.credentials.oauth.discovery import check_url
+from proxy.credentials.store import UpstreamCredentialRow
 from tests.integration.proxy.credentials.oauth_harness import LOGIN, serve_portico_with, sign_in_to_portico
 from tests.integration.proxy.gateway.harness import FIXTURE_SERVER
 from tests.support.pages import connection_status, decide_consent, sign_in_with_dev_form

@@ -13,8 +13,8 @@ from playwright.async_api import Page
 from sqlalchemy import event
 
 from app.db import run_db
-from proxy.credentials_explain import explain_credentials
-from proxy.errors import CREDENTIAL_REQUIRED
+from proxy.credentials.explain import explain_credentials
+from proxy.wire.errors import CREDENTIAL_REQUIRED
 from tests.integration.proxy.credentials.oauth_harness import (
     OAuthSetup,
     connect_in_browser,

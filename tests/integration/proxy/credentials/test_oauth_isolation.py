@@ -8,8 +8,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from proxy.upstream_oauth.grant import OAuthGrant
-from proxy.upstream_oauth.grants import OAuthGrants
+from proxy.credentials.oauth.grant import OAuthGrant
+from proxy.credentials.oauth.user_grants import OAuthGrants
 from tests.integration.proxy.gateway.harness import Portico, fixture_http_server, serve_portico
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from mcp.shared.exceptions import MCPError
 
-from proxy.errors import CREDENTIAL_REQUIRED
+from proxy.wire.errors import CREDENTIAL_REQUIRED
 from tests.integration.proxy.credentials.test_injection import connect
 from tests.integration.proxy.gateway.harness import serve_portico
 

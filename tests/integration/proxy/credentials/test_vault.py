@@ -11,9 +11,9 @@ from sqlalchemy import select
 from app.db import transaction
 from app.log import redact
 from app.runtime import Runtime, build_runtime
-from proxy.credential_vault import USER_TOKEN, connected_servers, forget_secret, load_secret, store_secret
-from proxy.store.upstream_credentials import UpstreamCredentialRow
-from proxy.upstream_credentials import VaultCredentials
+from proxy.credentials.sources import VaultCredentials
+from proxy.credentials.store import UpstreamCredentialRow
+from proxy.credentials.vault import USER_TOKEN, connected_servers, forget_secret, load_secret, store_secret
 
 SECRET = "ghp_secretvalue1234567890"
 

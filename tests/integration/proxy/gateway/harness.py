@@ -24,7 +24,7 @@ from app.config import PorticoConfig
 from app.crypto import generate_secret
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
-from oauth.access_tokens import issue_access_token
+from oauth.tokens.access_tokens import issue_access_token
 from proxy.gateway import Gateway
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"

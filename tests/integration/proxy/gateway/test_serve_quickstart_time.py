@@ -19,7 +19,7 @@ from app.clock import SystemClock
 from app.config import load_config
 from app.crypto import generate_secret
 from app.runtime import build_runtime
-from oauth.access_tokens import issue_access_token
+from oauth.tokens.access_tokens import issue_access_token
 from tests.integration.proxy.gateway.harness import free_port, wait_for_port
 
 pytestmark = pytest.mark.anyio

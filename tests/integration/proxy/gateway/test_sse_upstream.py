@@ -18,9 +18,9 @@ import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from proxy.auto_backend import AutoBackend
-from proxy.errors import UPSTREAM_AUTH_FAILED, UPSTREAM_FAILED, UPSTREAM_UNAVAILABLE
-from proxy.sse_upstream import resolve_endpoint
+from proxy.backends.auto import AutoBackend
+from proxy.upstream.sse_connection import resolve_endpoint
+from proxy.wire.errors import UPSTREAM_AUTH_FAILED, UPSTREAM_FAILED, UPSTREAM_UNAVAILABLE
 from tests.integration.proxy.gateway.harness import (
     FIXTURES,
     fixture_http_server,

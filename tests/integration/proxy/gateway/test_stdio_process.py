@@ -9,9 +9,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from proxy.errors import UpstreamFailedError, UpstreamUnavailableError
 from proxy.stdio.environment import child_environment
 from proxy.stdio.process import StdioConnection
+from proxy.wire.errors import UpstreamFailedError, UpstreamUnavailableError
 
 pytestmark = pytest.mark.anyio
 

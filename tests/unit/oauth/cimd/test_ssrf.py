@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from oauth.cimd import ClientMetadataDocumentError
-from oauth.cimd.ssrf import check_addresses, refusal_reason
+from oauth.client.ssrf import check_addresses, refusal_reason
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.config.schema import LoginConfig
-from oauth.login.access_rules import decide_access, domain_allowed, email_domain
+from oauth.login.session.access_rules import decide_access, domain_allowed, email_domain
 
 
 def rules(**values: Any) -> LoginConfig:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.config import PorticoConfig
-from oauth.login.cookies import LOGIN_SESSION_COOKIE, cookie_header, cookie_name
+from app.cookies import LOGIN_SESSION_COOKIE, cookie_header, cookie_name
 
 HTTPS = PorticoConfig(public_url="https://gw.example.com")
 LOOPBACK = PorticoConfig(public_url="http://127.0.0.1:8080")

@@ -6,8 +6,8 @@ import pytest
 
 from app.config.schema import LoginConfig
 from app.crypto import KeyRing
-from oauth.login.codecs import LOGIN_NONCE_LIFETIME, LoginNonceCodec, LoginSessionCodec, login_codecs
-from oauth.login.login_session import LoginSession, new_login_session
+from oauth.login.session.codecs import LOGIN_NONCE_LIFETIME, LoginNonceCodec, LoginSessionCodec, login_codecs
+from oauth.login.session.login_session import LoginSession, new_login_session
 
 RULES = LoginConfig(session_idle_seconds=3600, session_absolute_seconds=86400)
 OLD, NEW = KeyRing((b"o" * 32,)), KeyRing((b"n" * 32,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oauth.login.return_to import safe_return_to
+from app.return_to import safe_return_to
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from typing import Any
 import anyio
 import pytest
 
-from proxy.connection_pool import Upstream, UpstreamKey, UpstreamPool
-from proxy.errors import CapacityExceededError
-from proxy.outbox import Outbox
+from proxy.upstream.pool import Upstream, UpstreamKey, UpstreamPool
+from proxy.wire.errors import CapacityExceededError
+from proxy.wire.outbox import Outbox
 
 pytestmark = pytest.mark.anyio
 

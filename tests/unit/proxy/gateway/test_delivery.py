@@ -7,9 +7,9 @@ from typing import Any
 import anyio
 import pytest
 
-from proxy.delivery import deliver
-from proxy.exchange import Exchange
-from proxy.outbox import Outbox, Outgoing
+from proxy.wire.delivery import deliver
+from proxy.wire.exchange import Exchange
+from proxy.wire.outbox import Outbox, Outgoing
 
 pytestmark = pytest.mark.anyio
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.errors import OriginNotAllowedError
-from proxy.origin import OriginPolicy
-from proxy.outbound import client_response_headers, upstream_request_headers
+from proxy.inbound.origin import OriginPolicy
+from proxy.upstream.headers import client_response_headers, upstream_request_headers
+from proxy.wire.errors import OriginNotAllowedError
 
 
 def test_only_mcp_negotiation_and_trace_headers_go_upstream() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.jsonrpc import (
+from proxy.wire.jsonrpc import (
     InvalidMessageError,
     JsonRpcError,
     JsonRpcNotification,

@@ -7,8 +7,8 @@ import re
 import anyio
 import pytest
 
-from proxy.errors import CapacityExceededError, SessionNotFoundError
-from proxy.mcp_sessions import McpSessionRegistry
+from proxy.wire.errors import CapacityExceededError, SessionNotFoundError
+from proxy.wire.mcp_sessions import McpSessionRegistry
 
 pytestmark = pytest.mark.anyio
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from proxy.errors import UpstreamFailedError
-from proxy.mcp_sessions import McpSessionRegistry
-from proxy.multiplexer import Multiplexer
-from proxy.outbox import Outbox, Outgoing
+from proxy.upstream.multiplexer import Multiplexer
+from proxy.wire.errors import UpstreamFailedError
+from proxy.wire.mcp_sessions import McpSessionRegistry
+from proxy.wire.outbox import Outbox, Outgoing
 
 pytestmark = pytest.mark.anyio
 

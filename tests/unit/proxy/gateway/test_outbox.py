@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from proxy.outbox import Outbox, Outgoing
+from proxy.wire.outbox import Outbox, Outgoing
 
 pytestmark = pytest.mark.anyio
 

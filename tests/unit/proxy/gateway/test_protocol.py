@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.errors import UnsupportedProtocolVersionError
-from proxy.protocol import Era, allows_batches, era_for
+from proxy.wire.errors import UnsupportedProtocolVersionError
+from proxy.wire.protocol import Era, allows_batches, era_for
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.sse import SseDecoder, SseEvent, SseEventTooLargeError, message_event
+from proxy.wire.sse import SseDecoder, SseEvent, SseEventTooLargeError, message_event
 
 STREAM = b'id: 7\nevent: message\ndata: {"a":1}\n\n: keep-alive\n\ndata: one\ndata: two\nretry: 100\n\n'
 

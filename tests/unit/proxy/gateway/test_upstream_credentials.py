@@ -11,7 +11,7 @@ import pytest
 from app.clock import FakeClock
 from app.config import PorticoConfig
 from app.log import redact
-from proxy.upstream_credentials import CachedCredentials, StaticCredentials
+from proxy.credentials.sources import CachedCredentials, StaticCredentials
 
 pytestmark = pytest.mark.anyio
 

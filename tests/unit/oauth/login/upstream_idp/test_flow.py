@@ -6,7 +6,7 @@ import pytest
 
 from app.config import PorticoConfig
 from app.crypto import Envelope, KeyRing, generate_secret, load_root_keys
-from oauth.login.upstream_idp.flow import (
+from oauth.client.flow import (
     FLOW_LIFETIME,
     flow_cookie_base,
     new_flow,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from joserfc.jwk import ECKey, RSAKey
 
-from oauth.login.upstream_idp.errors import IdpUnavailableError
+from oauth.client.errors import IdpUnavailableError
 from oauth.login.upstream_idp.jwks import JwksCache, signature_keys
 
 pytestmark = pytest.mark.anyio

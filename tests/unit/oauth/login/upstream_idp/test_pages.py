@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oauth.login.upstream_idp.errors import (
+from oauth.client.errors import (
     AuthorizationResponseError,
     FlowStateError,
     IdpUnavailableError,

@@ -1,0 +1,42 @@
+"""Plain GETs of an IdP's public documents (discovery, JWKS) over httpx2, failures made uniform.
+
+Token requests and API calls go through Authlib's client (:mod:`.oauth_client`); these two
+documents need no client authentication.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+
+from oauth.client.errors import IdpUnavailableError
+
+TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
+MAX_DOCUMENT_BYTES = 512 * 1024
+
+
+async def get_json_object(url: str, what: str, *, transport: httpx2.AsyncBaseTransport | None = None) -> dict[str, Any]:
+    """GET ``url`` and return its JSON object. ``what`` names the document in errors; ``transport``
+    replaces httpx2's default (e.g. an SSRF-guarded one).
+
+    Raises:
+        IdpUnavailableError: network failure, a status other than 200, a body over 512 KiB, or
+            a body that is not a JSON object.
+    """
+    try:
+        async with httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=False, transport=transport) as client:
+            response = await client.get(url, headers={"accept": "application/json"})
+    except httpx2.HTTPError as error:
+        raise IdpUnavailableError(f"could not fetch the {what} ({type(error).__name__})") from None
+    if response.status_code != 200:
+        raise IdpUnavailableError(f"the {what} answered HTTP {response.status_code}")
+    if len(response.content) > MAX_DOCUMENT_BYTES:
+        raise IdpUnavailableError(f"the {what} is too large")
+    try:
+        document = response.json()
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise IdpUnavailableError(f"the {what} is not a JSON object")
+    return document

@@ -1,0 +1,108 @@
+"""Issuing and revoking the tokens of one grant (an authorization code and its refresh family).
+
+- Access tokens: RFC 9068 JWTs from :func:`oauth.tokens.access_tokens.issue_access_token`, ``aud`` =
+  the resource; each ``jti`` is recorded with its family so the grant can be revoked.
+- Refresh tokens: 256-bit random, opaque, stored as HMAC hashes, issued to every client
+  (clients such as Claude rarely ask for ``offline_access``), rotated on every use.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from app.runtime import Runtime
+from oauth.scopes import scope_set
+from oauth.server_context import GrantUser, ServerContext
+from oauth.store.clients import touch_client
+from oauth.store.issued_access_tokens import IssuedAccessTokenRow, record_access_token, revoke_access_tokens
+from oauth.store.refresh_tokens import RefreshTokenRow, add_refresh_token, revoke_family
+from oauth.token_hashing import token_hash
+from oauth.tokens.access_tokens import RevokedTokens, issue_access_token
+
+
+def new_id() -> str:
+    """A random row id (also the family id of tokens issued from an authorization code)."""
+    return secrets.token_hex(16)
+
+
+def issue_tokens(
+    ctx: ServerContext,
+    *,
+    client_id: str,
+    user: GrantUser,
+    scope: str,
+    resource: str,
+    family_id: str,
+    parent_id: str | None = None,
+) -> dict[str, object]:
+    """Mint an access token and a refresh token for one grant; return the RFC 6749 §5.1 body.
+
+    ``parent_id`` is the refresh token this one is rotated from (None when issued for a code).
+    """
+    oauth = ctx.runtime.config.oauth
+    access_token, claims = issue_access_token(
+        ctx.runtime.signing_keys,
+        issuer=ctx.issuer,
+        subject=user.subject,
+        audience=resource,
+        client_id=client_id,
+        scopes=scope_set(scope),
+        now=ctx.now,
+        lifetime=oauth.access_token_lifetime,
+        email=user.email,
+    )
+    record_access_token(
+        ctx.db,
+        IssuedAccessTokenRow(
+            jti=claims.jwt_id,
+            family_id=family_id,
+            client_id=client_id,
+            subject=user.subject,
+            expires_at=ctx.now + timedelta(seconds=oauth.access_token_lifetime),
+        ),
+    )
+    refresh_token = secrets.token_urlsafe(32)
+    add_refresh_token(
+        ctx.db,
+        RefreshTokenRow(
+            id=new_id(),
+            token_hash=token_hash(ctx.runtime.keyring, refresh_token),
+            family_id=family_id,
+            parent_id=parent_id,
+            client_id=client_id,
+            subject=user.subject,
+            email=user.email,
+            scope=scope,
+            resource=resource,
+            created_at=ctx.now,
+            expires_at=ctx.now + timedelta(seconds=oauth.refresh_token_lifetime),
+        ),
+    )
+    touch_client(ctx.db, client_id, ctx.now)
+    return {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": oauth.access_token_lifetime,
+        "refresh_token": refresh_token,
+        "scope": scope,
+    }
+
+
+def revoke_grant(runtime: Runtime, db: Session, family_id: str) -> None:
+    """Revoke every refresh and access token of one grant (code replay, refresh replay, RFC 7009)."""
+    revoke_grants(db, [family_id], now=runtime.clock.now(), revoked_tokens=runtime.revoked_tokens)
+
+
+def revoke_grants(
+    db: Session, family_ids: Iterable[str], *, now: datetime, revoked_tokens: RevokedTokens | None
+) -> None:
+    """Revoke the refresh families and their access tokens (also in ``revoked_tokens`` when given)."""
+    for family_id in family_ids:
+        revoke_family(db, family_id, now)
+        for row in revoke_access_tokens(db, family_id=family_id, now=now):
+            if revoked_tokens is not None:
+                revoked_tokens.revoke(row.jti, int(row.expires_at.timestamp()))

@@ -1,0 +1,39 @@
+"""Token revocation (RFC 7009) on Authlib's ``RevocationEndpoint``.
+
+Revoking a refresh token revokes its whole grant: every refresh token of the family and the
+access tokens issued from it (RFC 7009 §2.1: "SHOULD also invalidate all access tokens based on
+the same authorization grant"). Revoking an access token revokes that token only. Unknown and
+already-invalid tokens are answered 200, as §2.2 requires.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+
+from oauth.grant_tokens import revoke_grant
+from oauth.grants.authorization_code import CLIENT_AUTH_METHODS
+from oauth.server_context import ServerContext
+from oauth.store.issued_access_tokens import revoke_access_token
+from oauth.token_lookup import AccessTokenRecord, RefreshTokenRecord, find_token
+
+
+class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    @property
+    def ctx(self) -> ServerContext:
+        context: ServerContext = self.server.ctx
+        return context
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return find_token(self.ctx, token_string, token_type_hint)
+
+    def revoke_token(self, token: AccessTokenRecord | RefreshTokenRecord, request: Any) -> None:
+        ctx = self.ctx
+        if isinstance(token, RefreshTokenRecord):
+            revoke_grant(ctx.runtime, ctx.db, token.row.family_id)
+            return
+        revoke_access_token(ctx.db, token.claims.jwt_id, ctx.now)
+        ctx.runtime.revoked_tokens.revoke(token.claims.jwt_id, token.claims.expires_at)

@@ -1,0 +1,8 @@
+"""The ``/connections`` portal and the connect step after consent: above both planes, talking to
+the gateway through a typed interface. Templates live in ``templates/``."""
+
+from pathlib import Path
+
+from app.web import add_template_dir
+
+add_template_dir(Path(__file__).resolve().parent / "templates")

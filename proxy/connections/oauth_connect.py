@@ -1,0 +1,182 @@
+"""Connecting a user's account at an ``oauth`` server: the authorization-code grant with PKCE.
+
+``POST /connections/oauth/start`` (login session + CSRF token of the connections page; fields
+``server``, ``csrf``, optional ``return_to``, a local path): a new flow — random ``state``
+(RFC 6749 §10.12), PKCE ``code_verifier`` (RFC 7636, S256) — sealed into a 10-minute cookie whose
+associated data names the server *and the signed-in user*, then a 303 to the upstream's
+authorization endpoint with ``redirect_uri = <public_url>/connections/<server>/callback``.
+
+``GET /connections/<server>/callback``: the ``state`` must open this browser's flow cookie for
+this server and this signed-in user, unexpired, and is then spent (``used_states``): a replayed or
+forged callback is refused. An ``error`` from the authorization server (RFC 6749 §4.1.2.1), a
+bad ``state``, an ``iss`` (RFC 9207) naming another issuer, or a refused or failed code
+redemption ends on an error page, with nothing stored. Otherwise the grant (access token,
+refresh token, expiry, scope) is stored encrypted in the vault (kind ``oauth``), the gateway
+forgets the user's cached credential for the server, and the browser goes back to ``return_to``
+(default ``/connections?server=<server>``). No token, code, verifier or secret is ever shown or logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.cookies import clear_cookie, read_cookie, set_cookie
+from app.db import run_db
+from app.return_to import safe_return_to
+from app.runtime import Runtime
+from app.used_states import spend_state
+from app.web import error_page
+from oauth.client.errors import (
+    AuthorizationResponseError,
+    FlowStateError,
+    IdpUnavailableError,
+    TokenRequestError,
+    UpstreamIdpError,
+)
+from oauth.client.flow import (
+    FLOW_LIFETIME,
+    MAX_FLOW_RETURN_TO,
+    UpstreamFlow,
+    flow_cookie_base,
+    new_flow,
+    open_flow,
+    seal_flow,
+)
+from oauth.login.api import SignedInUser, current_user, login_redirect
+from oauth.login.session.deps import runtime_of
+from oauth.login.session.login_session import epoch_seconds, from_epoch
+from proxy.credentials.oauth.client_metadata_document import callback_url
+from proxy.credentials.oauth.client_metadata_document import router as document_router
+from proxy.credentials.oauth.grant import grant_from_token_response
+from proxy.credentials.oauth.user_grants import OAuthGrants
+
+log = logging.getLogger("portico.credentials")
+router = APIRouter()
+router.include_router(document_router)
+CSRF_PURPOSE: Final = "connections"
+
+
+def flow_binding(server: str, subject: str) -> str:
+    """What the flow cookie is sealed to: the server and the user who started the connection."""
+    return f"connection|{server}|{subject}"
+
+
+def oauth_grants(request: Request) -> OAuthGrants:
+    """The gateway's grant manager (shared: its refresh locks and endpoint cache are per process)."""
+    grants: OAuthGrants = request.app.state.gateway.credentials.source.oauth_grants
+    return grants
+
+
+@router.post("/connections/oauth/start")
+async def start_connection(request: Request) -> Response:
+    runtime = runtime_of(request)
+    user = await current_user(request)
+    form = await request.form()
+    server = str(form.get("server", ""))
+    return_to = safe_return_to(str(form.get("return_to", "")) or f"/connections?{urlencode({'server': server})}")
+    if user is None:
+        return error_page(request, "Signed out", "Sign in again to manage your connections.", 403)
+    now = runtime.clock.now()
+    if not runtime.csrf.verify(
+        str(form.get("csrf", "")), binding=user.login_session_id, purpose=CSRF_PURPOSE, now=now.timestamp()
+    ):
+        return error_page(request, "Request refused", "The form is invalid or too old. Reload the page.", 403)
+    grants = oauth_grants(request)
+    if server not in grants.specs:
+        return error_page(request, "Unknown server", "That server does not connect by OAuth.", 400)
+    if len(return_to) > MAX_FLOW_RETURN_TO:
+        return_to = "/connections"
+    flow = new_flow(flow_binding(server, user.subject), return_to, epoch_seconds(now))
+    try:
+        client = await grants.client(server)
+        url = await client.authorization_url(flow, redirect_uri=callback_url(runtime.config.public_url, server))
+    except UpstreamIdpError as error:
+        log.warning("connecting server %s could not start: %s", server, error)
+        return _failure(request, runtime, server, error)
+    response = RedirectResponse(url, status_code=303, headers={"cache-control": "no-store"})
+    set_cookie(response, runtime.config, flow_cookie_base(flow.state), seal_flow(runtime.envelope, flow), FLOW_LIFETIME)
+    return response
+
+
+@router.get("/connections/{server}/callback")
+async def finish_connection(request: Request, server: str) -> Response:
+    runtime = runtime_of(request)
+    user = await current_user(request)
+    grants = oauth_grants(request)
+    if server not in grants.specs:
+        return error_page(request, "Unknown server", "That server does not connect by OAuth.", 404)
+    if user is None:
+        return login_redirect(return_to=f"/connections?{urlencode({'server': server})}")
+    params = request.query_params
+    cookie_base = flow_cookie_base(params.get("state", ""))
+    flow = open_flow(
+        runtime.envelope,
+        read_cookie(request, runtime.config, cookie_base),
+        provider=flow_binding(server, user.subject),
+        state=params.get("state", ""),
+        now=epoch_seconds(runtime.clock.now()),
+    )
+    try:
+        if flow is None or not await _spend(runtime, flow):
+            raise FlowStateError("no connection in flight for this state")
+        await _complete(request, runtime, grants, server, user, flow)
+        response: Response = RedirectResponse(flow.return_to, status_code=303, headers={"cache-control": "no-store"})
+    except UpstreamIdpError as error:
+        log.info("connecting server %s for user %s failed: %s: %s", server, user.subject, type(error).__name__, error)
+        response = _failure(request, runtime, server, error)
+    clear_cookie(response, runtime.config, cookie_base)
+    return response
+
+
+async def _complete(
+    request: Request, runtime: Runtime, grants: OAuthGrants, server: str, user: SignedInUser, flow: UpstreamFlow
+) -> None:
+    params = request.query_params
+    spec = grants.specs[server]
+    issuer = params.get("iss")
+    if issuer is not None and spec.issuer is not None and issuer != spec.issuer:
+        raise AuthorizationResponseError("invalid_request", "the response names another issuer (iss)")
+    if "error" in params:
+        raise AuthorizationResponseError(params["error"], params.get("error_description"))
+    code = params.get("code")
+    if not code:
+        raise AuthorizationResponseError("invalid_request", "the response carries no code")
+    client = await grants.client(server)
+    token = await client.exchange_code(
+        code=code, redirect_uri=callback_url(runtime.config.public_url, server), code_verifier=flow.code_verifier
+    )
+    grant = grant_from_token_response(token, epoch_seconds(runtime.clock.now()))
+    await grants.store(user.subject, server, grant)
+    await request.app.state.gateway.credential_changed(user.subject, server)
+    log.info("user %s connected server %s", user.subject, server)
+
+
+async def _spend(runtime: Runtime, flow: UpstreamFlow) -> bool:
+    expires_at = from_epoch(flow.expires_at)
+    return await run_db(runtime.db, lambda db: spend_state(db, flow.state_id, expires_at))
+
+
+def _failure(request: Request, runtime: Runtime, server: str, error: UpstreamIdpError) -> Response:
+    title = runtime.config.servers[server].title or server
+    match error:
+        case AuthorizationResponseError():
+            detail = f": {error.description}" if error.description else ""
+            message = f"{title} returned the error {error.error}{detail}. Nothing was stored."
+        case TokenRequestError():
+            message = f"{title} refused to issue a token (error {error.error}). Nothing was stored; connect again."
+        case IdpUnavailableError():
+            message = f"Could not complete the connection to {title}: {error}. Nothing was stored; try again later."
+        case FlowStateError():
+            message = (
+                "This connection was not started in this browser by this account, took longer than 10 minutes, "
+                "or was already completed. Nothing was stored; connect again from the connections page."
+            )
+        case _:
+            message = f"Could not connect {title}. Nothing was stored."
+    status = 400 if isinstance(error, AuthorizationResponseError | FlowStateError) else 502
+    return error_page(request, f"Connecting {title} failed", message, status)

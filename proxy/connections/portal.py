@@ -1,0 +1,181 @@
+"""``GET /connections``: the servers a user may use and whether their own credential is connected.
+
+``POST /connections/connect`` stores a pasted ``user_token`` (validated against the server's
+``pattern``) in the encrypted vault; ``credentials: oauth`` servers connect through the
+authorization-code flow of :mod:`proxy.connections.oauth_connect` (mounted here).
+``POST /connections/disconnect`` deletes the credential — for an OAuth grant after revoking its
+tokens at the upstream's revocation endpoint when one is known (RFC 7009). Both require
+the login session and a CSRF token bound to it (``runtime.csrf``, purpose ``connections``), and
+both tell the gateway (:meth:`~proxy.gateway.Gateway.credential_changed`) so the user's cached
+credential is dropped and their stdio process for that server restarts. No stored value is ever
+shown, logged or put in an error message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.db import run_db
+from app.return_to import safe_return_to
+from app.runtime import Runtime
+from app.web import error_page, render
+from oauth.login.api import SignedInUser, current_user, login_redirect
+from oauth.login.session.deps import runtime_of
+from proxy.connections.oauth_connect import oauth_grants
+from proxy.connections.oauth_connect import router as oauth_router
+from proxy.credentials.groups import token_fallback, user_groups
+from proxy.credentials.oauth.revoke import revoke_grant
+from proxy.credentials.vault import USER_TOKEN, connected_servers, forget_secret, store_secret
+from proxy.gateway import Gateway
+
+router = APIRouter()
+router.include_router(oauth_router)
+CSRF_PURPOSE: Final = "connections"
+MAX_TOKEN_LENGTH: Final = 8192
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+UserDep = Annotated[SignedInUser | None, Depends(current_user)]
+_STATUS_LABELS: Final = {
+    "connected": "Connected",
+    "missing": "Not connected",
+    "expired": "Expired: connect again",
+    "provided": "Provided for you (a shared token; you may connect your own)",
+    "not_needed": "No account needed",
+}
+
+
+@dataclass(frozen=True)
+class ServerView:
+    name: str
+    title: str
+    status: str
+    user_token: bool
+    oauth: bool
+    help_text: str | None
+    help_url: str | None
+
+    @property
+    def status_label(self) -> str:
+        return _STATUS_LABELS[self.status]
+
+
+@router.get("/connections")
+async def connections(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
+    if user is None:
+        server = request.query_params.get("server")
+        return_to = f"/connections?{urlencode({'server': server})}" if server else "/connections"
+        return login_redirect(return_to=return_to)
+    return await _page(request, runtime, user)
+
+
+@router.post("/connections/connect")
+async def connect(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
+    form = await request.form()
+    server, token = str(form.get("server", "")), str(form.get("token", "")).strip()
+    refusal = _refusal(request, runtime, user, str(form.get("csrf", "")))
+    if refusal is not None or user is None:
+        return refusal or error_page(request, "Signed out", "Sign in again to manage your connections.", 403)
+    spec = runtime.config.servers[server].user_token if server in runtime.config.servers else None
+    if spec is None:
+        return await _page(request, runtime, user, error="That server does not take a personal token.", status=400)
+    if not token or len(token) > MAX_TOKEN_LENGTH or any(c.isspace() for c in token):
+        return await _page(
+            request, runtime, user, error="The token is empty or malformed.", status=400, selected=server
+        )
+    if spec.pattern is not None and re.fullmatch(spec.pattern, token) is None:
+        message = f"That does not look like a token for {server}." + (f" {spec.help_text}" if spec.help_text else "")
+        return await _page(request, runtime, user, error=message, status=400, selected=server)
+    now = runtime.clock.now()
+    await run_db(
+        runtime.db,
+        lambda db: store_secret(
+            db, runtime.envelope, subject=user.subject, server=server, kind=USER_TOKEN, secret=token, now=now
+        ),
+    )
+    await _gateway(request).credential_changed(user.subject, server)
+    return RedirectResponse(safe_return_to(str(form.get("return_to", "")) or "/connections"), status_code=303)
+
+
+@router.post("/connections/disconnect")
+async def disconnect(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
+    form = await request.form()
+    server = str(form.get("server", ""))
+    refusal = _refusal(request, runtime, user, str(form.get("csrf", "")))
+    if refusal is not None or user is None:
+        return refusal or error_page(request, "Signed out", "Sign in again to manage your connections.", 403)
+    if server in runtime.config.servers and runtime.config.servers[server].oauth is not None:
+        await revoke_grant(oauth_grants(request), user.subject, server)
+    await run_db(runtime.db, lambda db: forget_secret(db, subject=user.subject, server=server))
+    await _gateway(request).credential_changed(user.subject, server)
+    return RedirectResponse("/connections", status_code=303)
+
+
+def _refusal(request: Request, runtime: Runtime, user: SignedInUser | None, csrf: str) -> Response | None:
+    if user is None:
+        return error_page(request, "Signed out", "Sign in again to manage your connections.", 403)
+    now = runtime.clock.now().timestamp()
+    if not runtime.csrf.verify(csrf, binding=user.login_session_id, purpose=CSRF_PURPOSE, now=now):
+        return error_page(request, "Request refused", "The form is invalid or too old. Reload the page.", 403)
+    return None
+
+
+async def _page(
+    request: Request,
+    runtime: Runtime,
+    user: SignedInUser,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    selected: str | None = None,
+) -> Response:
+    now = runtime.clock.now()
+    connected = await run_db(runtime.db, lambda db: connected_servers(db, user.subject, now=now))
+    views = []
+    for name, server in runtime.config.servers.items():
+        spec = server.user_token
+        if server.oauth is not None:
+            status_name = await _oauth_status(request, user.subject, name, connected)
+        else:
+            status_name = "not_needed" if spec is None else ("connected" if name in connected else "missing")
+            if status_name == "missing" and spec is not None and (spec.groups or spec.default is not None):
+                groups = await run_db(runtime.db, lambda db: user_groups(db, user.subject))
+                status_name = "provided" if token_fallback(spec, groups) is not None else "missing"
+        help_text, help_url = (spec.help_text, spec.help_url) if spec is not None else (None, None)
+        views.append(
+            ServerView(
+                name, server.title or name, status_name, spec is not None, server.oauth is not None, help_text, help_url
+            )
+        )
+    csrf = runtime.csrf.issue(binding=user.login_session_id, purpose=CSRF_PURPOSE, now=now.timestamp())
+    context = {
+        "servers": views,
+        "csrf": csrf,
+        "user": user,
+        "error": error,
+        "selected": selected or request.query_params.get("server"),
+    }
+    response = render(request, "connections.html", context, status)
+    response.headers["x-frame-options"] = "DENY"
+    return response
+
+
+async def _oauth_status(request: Request, subject: str, server: str, connected: set[str]) -> str:
+    """``connected``, ``expired`` (the access token is past its expiry and cannot be refreshed) or ``missing``."""
+    if server not in connected:
+        return "missing"
+    grants = oauth_grants(request)
+    grant = await grants.load(subject, server)
+    if grant is None:
+        return "missing"
+    now = int(grants.clock.now().timestamp())
+    return "expired" if grant.expired(now) and grant.refresh_token is None else "connected"
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway

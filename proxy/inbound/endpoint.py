@@ -1,0 +1,92 @@
+"""The ASGI endpoint behind every ``/<name>/mcp`` route: server lookup, Origin, authentication, era.
+
+Order of checks: unknown server (404) → ``Origin`` (403) → bearer token (401, via
+``resource_server.authenticate``) → ``MCP-Protocol-Version`` (400; the body is read first so the
+-32022 error carries the request's id, SEP-2575) → the era's own handler. This is
+also the boundary where Portico's own MCP-plane errors become responses (style §3.3.5): a
+:class:`~proxy.wire.errors.GatewayError` raised before the response started is answered as a JSON-RPC
+error with its status; after that point the handlers themselves end streams with an error event.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+
+from proxy.auth.resource_server import authenticate
+from proxy.inbound.handshake_era import serve_handshake_era
+from proxy.inbound.modern_era import serve_modern_era
+from proxy.wire.asgi import read_body, request_headers, send_json
+from proxy.wire.errors import GatewayError, UnknownServerError, UnsupportedProtocolVersionError
+from proxy.wire.exchange import Exchange
+from proxy.wire.jsonrpc import RequestId, decode_json, encode
+from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, Era, era_for
+
+if TYPE_CHECKING:
+    from proxy.gateway import Gateway
+
+log = logging.getLogger("portico.proxy")
+
+
+class NotAnEndpoint:
+    """Anything below ``/<name>/mcp``: 404 with a JSON-RPC body (no redirect to the exact path)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = UnknownServerError("Not Found: the MCP endpoint is /<name>/mcp, without a trailing slash")
+        await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
+
+
+class McpEndpoint:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        server = str(scope.get("path_params", {}).get("server", ""))
+        exchange = Exchange(scope, receive, tracking_send, request_headers(scope), server)
+        try:
+            await self._serve(exchange)
+        except GatewayError as error:
+            if started:
+                log.warning("%s: %s after the response started", server, error.message)
+                return
+            body = encode(error.to_message(exchange.request_id))
+            await send_json(send, error.http_status, body, error.headers)
+
+    async def _serve(self, exchange: Exchange) -> None:
+        gateway = self.gateway
+        backend = gateway.backends.get(exchange.server)
+        resource = gateway.resources.for_path(f"/{exchange.server}/mcp")
+        if backend is None or resource is None:
+            raise UnknownServerError(f"Not Found: no MCP server named {exchange.server!r}")
+        gateway.origins.check(exchange.header("origin"))
+        claims = await authenticate(Request(exchange.scope, exchange.receive), resource)
+        exchange.subject = claims.subject
+        try:
+            era = era_for(exchange.header(PROTOCOL_VERSION_HEADER))
+        except UnsupportedProtocolVersionError:
+            exchange.request_id = _request_id(await read_body(exchange.receive))
+            raise
+        if era is Era.MODERN:
+            await serve_modern_era(exchange, backend)
+        else:
+            await serve_handshake_era(exchange, backend, gateway.sessions)
+
+
+def _request_id(body: bytes) -> RequestId | None:
+    """The ``id`` of a single JSON-RPC request body, or None when there is none to echo."""
+    try:
+        decoded = decode_json(body)
+    except ValueError:
+        return None
+    identifier = decoded.get("id") if isinstance(decoded, dict) else None
+    return identifier if isinstance(identifier, str | int) and not isinstance(identifier, bool) else None

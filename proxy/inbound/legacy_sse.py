@@ -1,0 +1,326 @@
+"""The client side of the legacy HTTP+SSE transport (2024-11-05 basic/transports §HTTP with SSE).
+
+``GET /<name>/sse`` opens the stream; its first event is ``endpoint``, naming Portico's own message
+URL ``/<name>/sse/messages?session_id=<192-bit random>`` (never the upstream's). Each message the
+client POSTs there is answered ``202 Accepted``; replies and server→client messages arrive as
+``message`` events, with a ``: keep-alive`` comment after each idle ``gateway.keepalive_interval``.
+
+Both routes are the ``/<name>/sse`` protected resource: every GET and every POST carries a bearer
+token whose ``aud`` is that URL (a ``/<name>/mcp`` token is refused, 401 with a challenge naming
+the ``/sse`` resource metadata). A ``session_id`` is bound to the user who opened it: presented by
+anyone else (or on another server's route) it is answered like an unknown one, 404.
+
+The stream reaches every upstream transport through the same :class:`~proxy.backends.base.Backend` as
+``/<name>/mcp``: a legacy session plays one handshake-era client session, and each message is
+handed to the backend on an in-process exchange whose response (JSON or SSE) is unpacked into
+``message`` events. Notifications and responses are handed over before the 202 (so their order
+holds); requests run concurrently, and end when the stream closes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+
+from proxy.auth.resource_server import authenticate
+from proxy.backends.base import Backend
+from proxy.wire.asgi import (
+    read_body,
+    request_headers,
+    send_chunk,
+    send_empty,
+    send_json,
+    start_sse,
+    wait_for_disconnect,
+)
+from proxy.wire.errors import (
+    CapacityExceededError,
+    GatewayError,
+    InvalidRequestError,
+    MethodNotAllowedError,
+    ParseError,
+    SessionNotFoundError,
+    UnknownServerError,
+)
+from proxy.wire.exchange import Exchange
+from proxy.wire.jsonrpc import (
+    InvalidMessageError,
+    JsonRpcMessage,
+    JsonRpcNotification,
+    JsonRpcRequest,
+    decode_json,
+    encode,
+    parse_message,
+)
+from proxy.wire.mcp_sessions import McpSession
+from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
+from proxy.wire.sse import KEEPALIVE, SseDecoder, message_event
+
+if TYPE_CHECKING:
+    from proxy.gateway import Gateway
+
+log = logging.getLogger("portico.proxy.legacy_sse")
+_CLOSE_GRACE: Final = 2.0
+
+
+@dataclass(eq=False)
+class LegacySseSession:
+    """One open ``GET /<name>/sse`` stream and the handshake-era session it plays upstream."""
+
+    session_id: str
+    subject: str
+    server: str
+    outgoing: MemoryObjectSendStream[dict[str, Any]]
+    handlers: TaskGroup
+    closed: anyio.Event = field(default_factory=anyio.Event)
+    mcp_session_id: str | None = None
+    protocol_version: str | None = None
+    listening: bool = False
+
+
+class LegacySseEndpoint:
+    """``GET /<name>/sse`` (the stream) and ``POST /<name>/sse/messages`` (the message endpoint)."""
+
+    def __init__(self, gateway: Gateway, *, messages: bool) -> None:
+        self.gateway = gateway
+        self._messages = messages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = str(scope.get("path_params", {}).get("server", ""))
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            backend, subject = await self._admit(scope, receive, server)
+            if self._messages:
+                await self._post(scope, receive, tracking_send, subject, backend)
+            else:
+                await self._stream(receive, tracking_send, server, subject, backend)
+        except GatewayError as error:
+            if not started:
+                await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
+
+    async def _admit(self, scope: Scope, receive: Receive, server: str) -> tuple[Backend, str]:
+        """Server lookup (404), method (405), ``Origin`` (403), bearer token for ``/<name>/sse`` (401/403)."""
+        gateway = self.gateway
+        backend = gateway.backends.get(server)
+        resource = gateway.resources.for_path(f"/{server}/sse")
+        if backend is None or resource is None:
+            raise UnknownServerError(f"Not Found: no MCP server named {server!r}")
+        allowed = "POST" if self._messages else "GET"
+        if scope["method"] != allowed:
+            raise MethodNotAllowedError("Method Not Allowed", headers={"allow": allowed})
+        headers = request_headers(scope)
+        gateway.origins.check(next((v for k, v in headers if k == "origin"), None))
+        claims = await authenticate(Request(scope, receive), resource)
+        return backend, claims.subject
+
+    # --- GET /<name>/sse ----------------------------------------------------------------------------
+
+    async def _stream(self, receive: Receive, send: Send, server: str, subject: str, backend: Backend) -> None:
+        registry = self.gateway.legacy_sse_sessions
+        settings = self.gateway.settings
+        if sum(1 for s in registry.values() if s.subject == subject) >= settings.max_sessions_per_user:
+            raise CapacityExceededError("Too many open sessions", headers={"retry-after": "5"})
+        outgoing, incoming = anyio.create_memory_object_stream[dict[str, Any]](settings.stream_buffer_messages)
+        async with anyio.create_task_group() as handlers:
+            session = LegacySseSession(secrets.token_urlsafe(24), subject, server, outgoing, handlers)
+            registry[session.session_id] = session
+            try:
+                await start_sse(send)
+                endpoint = f"{urlsplit(self.gateway.public_url).path.rstrip('/')}/{server}/sse/messages"
+                await send_chunk(
+                    send, f"event: endpoint\ndata: {endpoint}?session_id={session.session_id}\n\n".encode()
+                )
+                async with anyio.create_task_group() as streaming:
+                    streaming.start_soon(_write_events, send, incoming, settings.keepalive_interval)
+                    await wait_for_disconnect(receive)
+                    streaming.cancel_scope.cancel()
+            finally:
+                del registry[session.session_id]
+                session.closed.set()
+                incoming.close()
+                handlers.cancel_scope.deadline = anyio.current_time() + _CLOSE_GRACE
+        with anyio.CancelScope(shield=True):
+            await self._end(session, backend)
+
+    async def _end(self, session: LegacySseSession, backend: Backend) -> None:
+        if session.mcp_session_id is None:
+            return
+        mcp_session = self.gateway.sessions.remove(session.mcp_session_id)
+        if mcp_session is not None:
+            await backend.handshake_delete(mcp_session)
+
+    # --- POST /<name>/sse/messages -----------------------------------------------------------------
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send, subject: str, backend: Backend) -> None:
+        session = self._session(scope, subject, backend.server)
+        body = await read_body(receive)
+        message = _parse(body)
+        if isinstance(message, JsonRpcRequest):
+            session.handlers.start_soon(self._handle, session, backend, message, body)
+        else:
+            await self._handle(session, backend, message, body)
+        await send_empty(send, 202)
+
+    def _session(self, scope: Scope, subject: str, server: str) -> LegacySseSession:
+        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_id", [])
+        if len(values) != 1:
+            raise InvalidRequestError("Bad Request: session_id is required")
+        session = self.gateway.legacy_sse_sessions.get(values[0])
+        if (
+            session is None
+            or session.closed.is_set()
+            or not secrets.compare_digest(session.subject, subject)
+            or session.server != server
+        ):
+            raise SessionNotFoundError("Session not found")
+        return session
+
+    async def _handle(self, session: LegacySseSession, backend: Backend, message: JsonRpcMessage, body: bytes) -> None:
+        """Hand one message to the backend as a handshake-era POST; its answer goes to the stream."""
+        request_id = message.id if isinstance(message, JsonRpcRequest) else None
+        exchange = self._exchange(session)
+        try:
+            if isinstance(message, JsonRpcRequest) and message.method == "initialize":
+                await backend.handshake_post(exchange, None, [message], body)
+                return
+            mcp_session = self._mcp_session(session)
+            await backend.handshake_post(exchange, mcp_session, [message], body)
+            if isinstance(message, JsonRpcNotification) and message.method == "notifications/initialized":
+                self._listen(session, backend, mcp_session)
+        except GatewayError as error:
+            if request_id is not None:
+                await _put(session, error.to_message(request_id))
+
+    def _mcp_session(self, session: LegacySseSession) -> McpSession:
+        if session.mcp_session_id is None:
+            raise InvalidRequestError("Invalid Request: send initialize first")
+        return self.gateway.sessions.lookup(session.mcp_session_id, subject=session.subject, server=session.server)
+
+    def _listen(self, session: LegacySseSession, backend: Backend, mcp_session: McpSession) -> None:
+        """Open the session's server→client stream once, for messages not tied to a request."""
+        if session.listening:
+            return
+        session.listening = True
+        mcp_session.streams_open += 1  # the legacy stream keeps the session from idle expiry
+
+        async def listen() -> None:
+            try:
+                await backend.handshake_get(self._exchange(session, method="GET"), mcp_session)
+            except GatewayError as error:
+                log.info("%s: no server→client stream for a legacy session: %s", session.server, error.message)
+
+        session.handlers.start_soon(listen)
+
+    def _exchange(self, session: LegacySseSession, method: str = "POST") -> Exchange:
+        headers = [("accept", "application/json, text/event-stream"), ("content-type", "application/json")]
+        if session.protocol_version is not None:
+            headers.append((PROTOCOL_VERSION_HEADER, session.protocol_version))
+        scope: Scope = {"type": "http", "method": method, "headers": [], "path": f"/{session.server}/sse"}
+
+        async def receive() -> Message:
+            await session.closed.wait()
+            return {"type": "http.disconnect"}
+
+        unpacker = _Unpacker(session, self._on_initialized(session), self.gateway.settings.max_message_bytes)
+        exchange = Exchange(scope, receive, unpacker.send, headers, session.server)
+        exchange.subject = session.subject
+        return exchange
+
+    def _on_initialized(self, session: LegacySseSession) -> Callable[[str, dict[str, Any]], None]:
+        def record(mcp_session_id: str, message: dict[str, Any]) -> None:
+            if session.mcp_session_id is None:
+                session.mcp_session_id = mcp_session_id
+                version = (message.get("result") or {}).get("protocolVersion")
+                session.protocol_version = version if isinstance(version, str) else None
+
+        return record
+
+
+class _Unpacker:
+    """An ASGI ``send`` that turns one backend response (JSON or SSE) into messages on the legacy stream."""
+
+    def __init__(
+        self, session: LegacySseSession, on_session: Callable[[str, dict[str, Any]], None], max_message_bytes: int
+    ) -> None:
+        self._session = session
+        self._max_message_bytes = max_message_bytes
+        self._on_session = on_session
+        self._mcp_session_id: str | None = None
+        self._sse: SseDecoder | None = None
+        self._body = b""
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
+            self._mcp_session_id = headers.get(SESSION_ID_HEADER.lower())
+            if headers.get("content-type", "").startswith("text/event-stream"):
+                self._sse = SseDecoder(max_event_bytes=self._max_message_bytes)
+            return
+        chunk: bytes = message.get("body", b"")
+        if self._sse is not None:
+            for event in self._sse.feed(chunk):
+                if event.is_message and event.data is not None:
+                    await self._deliver(json.loads(event.data))
+            return
+        self._body += chunk
+        if not message.get("more_body", False) and self._body:
+            try:
+                decoded = json.loads(self._body)
+            except ValueError:
+                return
+            for item in decoded if isinstance(decoded, list) else [decoded]:
+                if isinstance(item, dict) and item.get("jsonrpc") == "2.0":
+                    await self._deliver(item)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        if self._mcp_session_id is not None and "result" in message:
+            self._on_session(self._mcp_session_id, message)
+        await _put(self._session, message)
+
+
+async def _put(session: LegacySseSession, message: dict[str, Any]) -> None:
+    try:
+        await session.outgoing.send(message)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        log.debug("%s: legacy stream closed; message dropped", session.server)
+
+
+async def _write_events(send: Send, incoming: MemoryObjectReceiveStream[dict[str, Any]], keepalive: float) -> None:
+    while True:
+        message: dict[str, Any] | None = None
+        with anyio.move_on_after(keepalive):
+            message = await incoming.receive()
+        await send_chunk(send, KEEPALIVE if message is None else message_event(encode(message)))
+
+
+def _parse(body: bytes) -> JsonRpcMessage:
+    """One JSON-RPC message (2024-11-05 has no batches).
+
+    Raises:
+        ParseError: not JSON. InvalidRequestError: not one valid JSON-RPC message.
+    """
+    try:
+        decoded = decode_json(body)
+    except ValueError as error:
+        raise ParseError("Parse error: body is not valid JSON") from error
+    try:
+        return parse_message(decoded)
+    except InvalidMessageError as error:
+        raise InvalidRequestError(f"Invalid Request: {error}") from error

@@ -1,1 +1,0 @@
-"""The data plane's tables (read off the hot path only)."""

@@ -1,0 +1,207 @@
+"""Errors the gateway itself produces on the MCP plane, each with its JSON-RPC code and HTTP status.
+
+Upstream errors are never wrapped: a JSON-RPC error from an upstream server reaches the client
+unchanged (same ``id``). Everything here is Portico's own answer (style §3.3.5):
+
+- transport-level refusals (bad ``Accept``, unknown ``Mcp-Session-Id``, bad JSON) carry ``id: null``
+  and the status the MCP SDK uses (400, 403, 404, 405, 406, 409, 415);
+- 2026-07-28 validation failures use the spec's codes and its status table (streamable-http.mdx
+  §Server Validation: -32602/-32020/-32021/-32022 → 400, -32601 → 404);
+- upstream faults use Portico's documented codes -32003…-32010 (docs/architecture.md) with gateway
+  statuses 502/503/504 when the answer is still a plain JSON response; once an SSE stream is
+  committed they travel as an event on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy.wire.jsonrpc import (
+    HEADER_MISMATCH,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    RequestId,
+    error_message,
+)
+
+UPSTREAM_UNAVAILABLE = -32003
+UPSTREAM_FAILED = -32004
+UPSTREAM_TIMEOUT = -32005
+CAPACITY_EXCEEDED = -32006
+TRANSPORT_NOT_SUPPORTED = -32007
+PROTOCOL_ERA_NOT_SUPPORTED = -32008
+UPSTREAM_AUTH_FAILED = -32009
+CLIENT_TOO_SLOW = -32010
+CREDENTIAL_REQUIRED = -32011
+
+
+class GatewayError(Exception):
+    """Base: ``code`` is the JSON-RPC error code, ``http_status`` the status of a plain JSON answer."""
+
+    code: int = INVALID_REQUEST
+    http_status: int = 400
+
+    def __init__(self, message: str, *, data: object = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+        self.headers = headers or {}
+
+    def to_message(self, request_id: RequestId | None) -> dict[str, Any]:
+        """The JSON-RPC error response for ``request_id`` (null for transport-level refusals)."""
+        return error_message(request_id, self.code, self.message, self.data)
+
+
+# --- transport-level refusals (id: null) -------------------------------------------------------
+
+
+class ParseError(GatewayError):  # noqa: N818 - named after JSON-RPC's "Parse error"
+    code = PARSE_ERROR
+    http_status = 400
+
+
+class InvalidRequestError(GatewayError):
+    code = INVALID_REQUEST
+    http_status = 400
+
+
+class SessionNotFoundError(GatewayError):
+    """Unknown, expired or another user's ``Mcp-Session-Id`` (transports §Session Management: 404)."""
+
+    code = INVALID_REQUEST
+    http_status = 404
+
+
+class UnknownServerError(GatewayError):
+    code = INVALID_REQUEST
+    http_status = 404
+
+
+class OriginNotAllowedError(GatewayError):
+    """``Origin`` present and not allowed (2025-11-25 transports §Security Warning: 403)."""
+
+    code = INVALID_REQUEST
+    http_status = 403
+
+
+class MethodNotAllowedError(GatewayError):
+    code = INVALID_REQUEST
+    http_status = 405
+
+
+class NotAcceptableError(GatewayError):
+    code = INVALID_REQUEST
+    http_status = 406
+
+
+class StreamConflictError(GatewayError):
+    """A second GET stream on one session (the SDK answers 409 Conflict)."""
+
+    code = INVALID_REQUEST
+    http_status = 409
+
+
+class UnsupportedMediaTypeError(GatewayError):
+    code = INVALID_REQUEST
+    http_status = 415
+
+
+class UnsupportedProtocolVersionError(GatewayError):
+    """``MCP-Protocol-Version`` names no revision Portico serves (-32022, ``data.supported``/``requested``)."""
+
+    code = UNSUPPORTED_PROTOCOL_VERSION
+    http_status = 400
+
+
+class HeaderMismatchError(GatewayError):
+    code = HEADER_MISMATCH
+    http_status = 400
+
+
+# --- upstream faults and capacity ---------------------------------------------------------------
+
+
+class UpstreamUnavailableError(GatewayError):
+    """The upstream server cannot be reached or started."""
+
+    code = UPSTREAM_UNAVAILABLE
+    http_status = 502
+
+
+class UpstreamFailedError(GatewayError):
+    """The upstream server failed during the request (exited, connection lost, no response)."""
+
+    code = UPSTREAM_FAILED
+    http_status = 502
+
+
+class UpstreamTimeoutError(GatewayError):
+    code = UPSTREAM_TIMEOUT
+    http_status = 504
+
+
+class UpstreamAuthFailedError(GatewayError):
+    """The upstream refused Portico's credential (401/403); never relayed as a challenge to the client."""
+
+    code = UPSTREAM_AUTH_FAILED
+    http_status = 502
+
+
+class CapacityExceededError(GatewayError):
+    code = CAPACITY_EXCEEDED
+    http_status = 503
+
+
+class TransportNotSupportedError(GatewayError):
+    """``transport: sse`` / ``auto`` upstreams: served from the next release."""
+
+    code = TRANSPORT_NOT_SUPPORTED
+    http_status = 501
+
+
+class ProtocolEraNotSupportedError(GatewayError):
+    """A 2026-07-28 request for an upstream that only speaks the initialize handshake.
+
+    An internal verdict today: such requests are bridged (``proxy/era_bridge/``), not refused. Should
+    it reach a client, it is a 400 with a code outside the spec's "modern evidence" set, so dual-era
+    clients fall back to ``initialize`` (streamable-http.mdx §Earlier revisions; SDK ``negotiate_auto``).
+    """
+
+    code = PROTOCOL_ERA_NOT_SUPPORTED
+    http_status = 400
+
+
+class RelayedUpstreamError(GatewayError):
+    """An upstream's own JSON-RPC error to a request Portico made for the client (the handshake):
+    relayed with its code, message and data unchanged, as a JSON-RPC response (HTTP 200)."""
+
+    http_status = 200
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(str(error.get("message", "upstream error")), data=error.get("data"))
+        code = error.get("code")
+        self.code = code if isinstance(code, int) else UPSTREAM_FAILED
+
+
+class ClientTooSlowError(GatewayError):
+    code = CLIENT_TOO_SLOW
+    http_status = 503
+
+
+class CredentialRequiredError(GatewayError):
+    """``tools/call`` on a ``user_token`` server the user has not connected yet (Portico's own code).
+
+    Answered as a JSON-RPC error response (HTTP 200, like any tool-call error the client must show)
+    whose message and ``data.connect_url`` name the ``/connections`` page; ``data.server`` names
+    the server. No secret is ever part of it.
+    """
+
+    code = CREDENTIAL_REQUIRED
+    http_status = 200
+
+    def __init__(self, server: str, connect_url: str) -> None:
+        super().__init__(
+            f"Connect your account for server {server!r} first: open {connect_url}",
+            data={"server": server, "connect_url": connect_url, "reason": "credential_required"},
+        )

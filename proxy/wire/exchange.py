@@ -1,0 +1,35 @@
+"""One client HTTP exchange on an MCP route, as every handler sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.types import Receive, Scope, Send
+
+from proxy.wire.asgi import first_header
+from proxy.wire.jsonrpc import RequestId
+
+
+@dataclass(eq=False)
+class Exchange:
+    """The ASGI triple plus what the endpoint established: the server and the authenticated user.
+
+    ``request_id`` is set once the body is known to hold one request that the gateway is about to
+    serve; Portico's own errors from then on answer that id instead of ``null``.
+    """
+
+    scope: Scope
+    receive: Receive
+    send: Send
+    headers: list[tuple[str, str]]
+    server: str
+    subject: str = ""
+    request_id: RequestId | None = None
+
+    def header(self, name: str) -> str | None:
+        return first_header(self.headers, name)
+
+    @property
+    def method(self) -> str:
+        method: str = self.scope["method"]
+        return method
