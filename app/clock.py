@@ -1,8 +1,8 @@
-"""Time as a dependency, so tests inject a fake clock instead of patching ``time``."""
+"""Time as a dependency, so tests inject a fake clock instead of patching ``time`` (tests/support/clock.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -17,14 +17,11 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class FakeClock:
-    """A clock that only moves when told to."""
+def epoch_seconds(moment: datetime) -> int:
+    """``moment`` (timezone-aware) as whole seconds since the epoch."""
+    return int(moment.timestamp())
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
 
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
+def from_epoch(seconds: int) -> datetime:
+    """Epoch seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, UTC)

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app import migrate
-from app.runtime import Runtime
+from app.context import APP_CONTEXT, AppContext
 
 router = APIRouter()
 
@@ -20,7 +20,7 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
+    runtime = APP_CONTEXT.of(request)
     checks = await anyio.to_thread.run_sync(_check, runtime)
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
@@ -28,7 +28,7 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-def _check(runtime: Runtime) -> dict[str, str]:
+def _check(runtime: AppContext) -> dict[str, str]:
     try:
         with runtime.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

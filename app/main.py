@@ -15,12 +15,16 @@ from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
 from app.web import static_files
-from oauth.client_metadata_documents import build_metadata_documents
+from oauth.client_metadata_documents import METADATA_DOCUMENTS, build_metadata_documents
+from oauth.consent.after_approval import AFTER_APPROVAL
 from oauth.endpoints import protected_resource_metadata
 from oauth.endpoints.router import router as oauth_router
 from oauth.login.routes import install_login
-from proxy.auth.resource_server import install_resource_server_errors
+from oauth.tokens.context import TOKEN_CONTEXT
+from proxy.auth.resource_server import BEARER_AUTHENTICATOR, install_resource_server_errors
 from proxy.connections import portal as connections
+from proxy.connections.consent_step import ConnectStep
+from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.inbound.fast_path import McpFastPath
 from proxy.routes import include_gateway
 
@@ -46,16 +50,20 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
         runtime.close()
 
     app = FastAPI(title="Portico", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.runtime = runtime
-    app.state.metadata_documents = metadata_documents
+    TOKEN_CONTEXT.put(app, runtime)  # also APP_CONTEXT: the same attribute, a narrower view
+    if metadata_documents is not None:
+        METADATA_DOCUMENTS.put(app, metadata_documents)
     install_error_handlers(app)
     install_resource_server_errors(app)
     app.include_router(health.router)
     app.include_router(protected_resource_metadata.router)
-    install_login(app)
+    install_login(app, runtime.config)
     app.include_router(oauth_router)
     app.mount("/static", static_files, name="static")
-    include_gateway(app, runtime)
+    gateway = include_gateway(app, runtime)
+    BEARER_AUTHENTICATOR.put(app, gateway.authenticator)
+    CONNECTIONS_GATEWAY.put(app, gateway)
+    AFTER_APPROVAL.put(app, ConnectStep(runtime, gateway))
     app.include_router(connections.router)
     _wrap(app, runtime.config)
     return app

@@ -16,8 +16,8 @@ from app.crypto import Envelope, KeyRing, load_root_keys
 from app.csrf import CsrfTokens
 from app.db import create_db_engine, session_factory, transaction
 from app.log import register_secret
-from oauth.tokens.access_tokens import RevokedTokens
 from oauth.tokens.resources import ResourceRegistry
+from oauth.tokens.revocation_list import RevokedTokens
 from oauth.tokens.signing_keys import SigningKeys, ensure_signing_key, load_signing_keys
 
 log = logging.getLogger("portico")

@@ -10,15 +10,15 @@ from __future__ import annotations
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.context import AppContext
 from app.crypto import Purpose
-from app.runtime import Runtime
 
 
-def cookie_name(runtime: Runtime, name: str) -> str:
+def cookie_name(runtime: AppContext, name: str) -> str:
     return f"__Host-{name}" if _secure(runtime) else name
 
 
-def set_signed_cookie(response: Response, runtime: Runtime, name: str, value: str, max_age: int) -> None:
+def set_signed_cookie(response: Response, runtime: AppContext, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
         cookie_name(runtime, name),
         _serializer(runtime, name).dumps(value),
@@ -30,7 +30,7 @@ def set_signed_cookie(response: Response, runtime: Runtime, name: str, value: st
     )
 
 
-def read_signed_cookie(request: Request, runtime: Runtime, name: str) -> str | None:
+def read_signed_cookie(request: Request, runtime: AppContext, name: str) -> str | None:
     """The cookie's value when present and correctly signed, else None."""
     raw = request.cookies.get(cookie_name(runtime, name))
     if raw is None:
@@ -42,14 +42,14 @@ def read_signed_cookie(request: Request, runtime: Runtime, name: str) -> str | N
     return value if isinstance(value, str) else None
 
 
-def delete_cookie(response: Response, runtime: Runtime, name: str) -> None:
+def delete_cookie(response: Response, runtime: AppContext, name: str) -> None:
     response.delete_cookie(cookie_name(runtime, name), path="/", secure=_secure(runtime), httponly=True, samesite="lax")
 
 
-def _secure(runtime: Runtime) -> bool:
+def _secure(runtime: AppContext) -> bool:
     return runtime.config.public_url.startswith("https://")
 
 
-def _serializer(runtime: Runtime, name: str) -> URLSafeSerializer:
+def _serializer(runtime: AppContext, name: str) -> URLSafeSerializer:
     keys = list(reversed(runtime.keyring.all(Purpose.COOKIE_SIGNING)))  # itsdangerous signs with the last
     return URLSafeSerializer(keys, salt=f"portico.cookie.{name}")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import migrations.models  # noqa: F401 - registers every table on Base.metadata
 from app.db import Base
-from migrations.models import import_all_models
 
-import_all_models()
 target_metadata = Base.metadata
 
 

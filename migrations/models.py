@@ -1,25 +1,20 @@
-"""The registry of model modules, so Alembic and tests see every table."""
+"""Every module that defines tables on ``app.db.Base``: importing this module registers them all.
 
+Alembic's environment (``migrations/env.py``) imports it so ``target_metadata`` holds every table.
+Migrations sit above every package (tests/unit/test_layers.py), so these imports point down only.
+"""
+
+# ruff: noqa: F401 - imported for their side effect: each registers its tables
 from __future__ import annotations
 
-import importlib
-
-MODEL_MODULES = (
-    "oauth.tokens.store.signing_keys",
-    "oauth.login.store.users",
-    "oauth.login.store.login_sessions",
-    "oauth.store.clients",
-    "oauth.store.authorization_codes",
-    "oauth.store.refresh_tokens",
-    "oauth.store.issued_access_tokens",
-    "oauth.store.consents",
-    "app.used_states",
-    "proxy.credentials.store",
-    "proxy.credentials.oauth.client_store",
-)
-
-
-def import_all_models() -> None:
-    """Import every module that defines tables on ``app.db.Base``."""
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
+import app.used_states
+import oauth.login.store.login_sessions
+import oauth.login.store.users
+import oauth.store.authorization_codes
+import oauth.store.clients
+import oauth.store.consents
+import oauth.store.issued_access_tokens
+import oauth.store.refresh_tokens
+import oauth.tokens.store.signing_keys
+import proxy.credentials.oauth.client_store
+import proxy.credentials.store

@@ -1,8 +1,8 @@
 """Clients identified by a URL: Client ID Metadata Documents (MCP 2025-11-25 §Client ID Metadata Documents).
 
 The fetcher lives in ``oauth.cimd``; the authorization server depends only on the two protocols
-below. ``create_app`` sets ``app.state.metadata_documents`` to an ``oauth.cimd.ClientMetadataResolver``
-(see :func:`build_metadata_documents`); without it, URL client ids are unknown clients. Documents
+below. ``create_app`` puts an ``oauth.cimd.ClientMetadataResolver`` in :data:`METADATA_DOCUMENTS`
+(see :func:`build_metadata_documents`); without one, URL client ids are unknown clients. Documents
 are resolved on the event loop *before* the authorization server runs, so no network I/O happens
 inside a database transaction.
 """
@@ -18,6 +18,7 @@ import httpx2
 from fastapi import Request
 
 from app.config.schema import ClientMetadataDocumentsConfig
+from app.slots import Slot
 from oauth.cimd import ClientMetadataResolver, is_client_id_url
 
 log = logging.getLogger("portico.oauth")
@@ -49,9 +50,13 @@ def is_metadata_document_client_id(client_id: str | None) -> bool:
     return bool(client_id) and is_client_id_url(client_id or "")
 
 
+METADATA_DOCUMENTS: Slot[MetadataDocuments] = Slot("metadata_documents")
+"""The app's document resolver (put by ``app.main.create_app`` when documents are enabled)."""
+
+
 def metadata_documents(request: Request) -> MetadataDocuments | None:
     """The configured resolver, or None (CIMD clients are then unknown)."""
-    return getattr(request.app.state, "metadata_documents", None)
+    return METADATA_DOCUMENTS.find(request)
 
 
 async def resolve_documents(

@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.runtime import Runtime
 from oauth.scopes import scope_set
 from oauth.server_context import GrantUser, ServerContext
 from oauth.store.clients import touch_client
 from oauth.store.issued_access_tokens import IssuedAccessTokenRow, record_access_token, revoke_access_tokens
 from oauth.store.refresh_tokens import RefreshTokenRow, add_refresh_token, revoke_family
 from oauth.token_hashing import token_hash
-from oauth.tokens.access_tokens import RevokedTokens, issue_access_token
+from oauth.tokens.access_tokens import issue_access_token
+from oauth.tokens.context import TokenContext
+from oauth.tokens.revocation_list import RevokedTokens
 
 
 def new_id() -> str:
@@ -92,7 +93,7 @@ def issue_tokens(
     }
 
 
-def revoke_grant(runtime: Runtime, db: Session, family_id: str) -> None:
+def revoke_grant(runtime: TokenContext, db: Session, family_id: str) -> None:
     """Revoke every refresh and access token of one grant (code replay, refresh replay, RFC 7009)."""
     revoke_grants(db, [family_id], now=runtime.clock.now(), revoked_tokens=runtime.revoked_tokens)
 

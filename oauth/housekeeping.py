@@ -18,8 +18,8 @@ import anyio.to_thread
 
 from app import used_states
 from app.db import transaction
-from app.runtime import Runtime
 from oauth.store import authorization_codes, clients, consents, issued_access_tokens, refresh_tokens
+from oauth.tokens.context import TokenContext
 
 log = logging.getLogger("portico.oauth")
 CODE_REPLAY_MEMORY = timedelta(days=1)
@@ -27,7 +27,7 @@ REVOCATION_SYNC_SECONDS = 60.0
 PURGE_EVERY = 60  # revocation syncs, i.e. hourly
 
 
-def delete_idle_clients(runtime: Runtime) -> list[str]:
+def delete_idle_clients(runtime: TokenContext) -> list[str]:
     """Delete clients unused for ``oauth.client_idle_days`` and everything issued to them."""
     now = runtime.clock.now()
     with transaction(runtime.db) as db:
@@ -41,7 +41,7 @@ def delete_idle_clients(runtime: Runtime) -> list[str]:
     return idle
 
 
-def purge_expired(runtime: Runtime) -> None:
+def purge_expired(runtime: TokenContext) -> None:
     now = runtime.clock.now()
     with transaction(runtime.db) as db:
         authorization_codes.delete_codes_expired_before(db, now - CODE_REPLAY_MEMORY)
@@ -50,21 +50,21 @@ def purge_expired(runtime: Runtime) -> None:
         used_states.delete_states_expired_before(db, now)
 
 
-def sync_revocations(runtime: Runtime) -> None:
+def sync_revocations(runtime: TokenContext) -> None:
     now = runtime.clock.now()
     with transaction(runtime.db) as db:
         for row in issued_access_tokens.revoked_unexpired(db, now):
             runtime.revoked_tokens.revoke(row.jti, int(row.expires_at.timestamp()))
 
 
-def housekeep(runtime: Runtime) -> None:
+def housekeep(runtime: TokenContext) -> None:
     """One full pass (run at startup)."""
     delete_idle_clients(runtime)
     purge_expired(runtime)
     sync_revocations(runtime)
 
 
-async def housekeep_forever(runtime: Runtime) -> None:
+async def housekeep_forever(runtime: TokenContext) -> None:
     """Sync revocations every minute and purge every hour, until cancelled; failures are logged."""
     rounds = 0
     while True:

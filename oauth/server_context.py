@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.runtime import Runtime
 from oauth.client_metadata_documents import MetadataDocument
 from oauth.clients import OAuthClient, load_client
+from oauth.tokens.context import TokenContext
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class GrantUser:
 class ServerContext:
     """One database transaction on a worker thread, the time of the request, resolved documents."""
 
-    runtime: Runtime
+    runtime: TokenContext
     db: Session
     now: datetime
     documents: Mapping[str, MetadataDocument] = field(default_factory=dict)

@@ -26,7 +26,8 @@ from app.config.schema import (
     StdioServerConfig,
     StreamableHttpServerConfig,
 )
-from app.runtime import Runtime
+from oauth.tokens.context import TokenContext
+from proxy.auth.resource_server import BearerAuthenticator
 from proxy.backends.auto import AutoBackend
 from proxy.backends.base import Backend
 from proxy.backends.credential_guard import CredentialGuard
@@ -36,8 +37,6 @@ from proxy.credentials.sources import CachedCredentials, VaultCredentials
 from proxy.era_bridge.bridge import Connect
 from proxy.era_bridge.parking import ParkedRequests
 from proxy.era_bridge.request_state import RequestStateCodec, request_state_key
-from proxy.inbound.legacy_sse import LegacySseSession
-from proxy.inbound.origin import OriginPolicy
 from proxy.stdio.environment import child_environment
 from proxy.stdio.process import StdioConnection
 from proxy.upstream.connection import MessageConnection
@@ -50,11 +49,11 @@ log = logging.getLogger("portico.proxy")
 
 
 class Gateway:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: TokenContext) -> None:
         config = runtime.config
         self.settings = settings = config.gateway
         self.resources = runtime.resources
-        self.origins = OriginPolicy(config.public_url, settings.allowed_origins)
+        self.authenticator = BearerAuthenticator(runtime)
         self.sessions = McpSessionRegistry(
             idle_timeout=settings.session_idle_timeout,
             max_sessions=settings.max_sessions,
@@ -67,12 +66,11 @@ class Gateway:
         )
         vault = VaultCredentials(config, db=runtime.db, envelope=runtime.envelope, clock=runtime.clock)
         self.credentials = CachedCredentials(vault, settings.credential_cache_seconds, runtime.clock)
-        vault.oauth_grants.on_changed = self.credential_changed  # a refreshed token restarts stdio children
-        self.public_url = config.public_url
+        self.oauth_grants = vault.oauth_grants
+        self.oauth_grants.on_changed = self.credential_changed  # a refreshed token restarts stdio children
         self.http_client = create_upstream_client(settings)
         self.data_plane_client = DataPlaneClient(settings)
         self.public_url = config.public_url
-        self.legacy_sse_sessions: dict[str, LegacySseSession] = {}
         self.parked_requests = ParkedRequests(RequestStateCodec(request_state_key(runtime.keyring)))
         self.servers = dict(config.servers)
         self.backends: dict[str, Backend] = {name: self._guarded(name, s) for name, s in config.servers.items()}
@@ -82,6 +80,10 @@ class Gateway:
         if not self.credentials.is_per_user(name):
             return backend
         return CredentialGuard(backend, credentials=self.credentials, public_url=self.public_url)
+
+    async def credential_missing(self, subject: str, server: str) -> bool:
+        """True when ``server`` needs a per-user credential that ``subject`` has not connected (cached)."""
+        return await self.credentials.missing(subject, server)
 
     async def credential_changed(self, subject: str, server: str) -> None:
         """A user connected, replaced or removed their credential for ``server``.

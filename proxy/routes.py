@@ -1,12 +1,12 @@
 """The data plane's routes for every configured server: ``/<name>/mcp`` (Streamable HTTP) and
-``/<name>/sse`` + ``/<name>/sse/messages`` (legacy HTTP+SSE, ``legacy_sse.py``).
+``/<name>/sse`` + ``/<name>/sse/messages`` (legacy HTTP+SSE, :mod:`proxy.inbound.legacy_sse`).
 
-:func:`include_gateway` is the single line ``create_app`` needs: it builds the
-:class:`~proxy.gateway.Gateway`, registers the route (a pure-ASGI endpoint: no FastAPI body
-parsing, no response buffering) and ties the gateway's lifetime to the app's lifespan. The
-gateway is reachable as ``app.state.gateway``. ``/<name>/mcp/…`` (a trailing slash included) is
-answered 404 rather than redirected, because each route is an exact RFC 8707 resource
-identifier and a redirected POST would lose its body (reference §1.3).
+:func:`include_gateway` is the single call ``create_app`` needs: it builds the
+:class:`~proxy.gateway.Gateway`, registers the routes (pure-ASGI endpoints: no FastAPI body
+parsing, no response buffering) and ties the gateway's lifetime to the app's lifespan; the
+composition root hands the returned gateway to whoever else needs it (``app.main``).
+``/<name>/mcp/…`` (a trailing slash included) is answered 404 rather than redirected, because
+each route is an exact resource identifier (RFC 8707 §2) and a redirected POST would lose its body.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from starlette.routing import Route
 
-from app.runtime import Runtime
+from oauth.tokens.context import TokenContext
 from proxy.gateway import Gateway
 from proxy.inbound.endpoint import McpEndpoint, NotAnEndpoint
-from proxy.inbound.legacy_sse import LegacySseEndpoint
+from proxy.inbound.legacy_sse import LegacySseEndpoint, LegacySseSessions
+from proxy.inbound.origin import OriginPolicy
 
 
-def include_gateway(app: FastAPI, runtime: Runtime) -> Gateway:
+def include_gateway(app: FastAPI, runtime: TokenContext) -> Gateway:
     gateway = Gateway(runtime)
 
     @asynccontextmanager
@@ -31,14 +32,15 @@ def include_gateway(app: FastAPI, runtime: Runtime) -> Gateway:
         async with gateway.running():
             yield
 
+    origins = OriginPolicy(runtime.config.public_url, runtime.config.gateway.allowed_origins)
+    legacy = LegacySseSessions()
+    stream = LegacySseEndpoint(gateway, origins=origins, sessions=legacy, messages=False)
+    messages = LegacySseEndpoint(gateway, origins=origins, sessions=legacy, messages=True)
     router = APIRouter(lifespan=lifespan)
-    router.routes.append(Route("/{server}/mcp", endpoint=McpEndpoint(gateway), name="mcp"))
-    router.routes.append(Route("/{server}/sse", endpoint=LegacySseEndpoint(gateway, messages=False), name="sse"))
-    router.routes.append(
-        Route("/{server}/sse/messages", endpoint=LegacySseEndpoint(gateway, messages=True), name="sse-messages")
-    )
+    router.routes.append(Route("/{server}/mcp", endpoint=McpEndpoint(gateway, origins), name="mcp"))
+    router.routes.append(Route("/{server}/sse", endpoint=stream, name="sse"))
+    router.routes.append(Route("/{server}/sse/messages", endpoint=messages, name="sse-messages"))
     # Exact paths only: a trailing slash is a 404, never a redirect (a redirected POST loses its body).
     router.routes.append(Route("/{server}/mcp/{rest:path}", endpoint=NotAnEndpoint(), name="mcp-below"))
-    app.state.gateway = gateway
     app.include_router(router)
     return gateway

@@ -14,11 +14,11 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 
-from app.clock import FakeClock
 from app.config import PorticoConfig
 from app.crypto import generate_secret
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
+from tests.support.clock import FakeClock
 from tests.support.databases import isolated_postgres_database, postgres_template, sqlite_copy, sqlite_template
 
 ConfigFactory = Callable[..., PorticoConfig]

@@ -15,13 +15,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from app.middleware import HTML_CSP
-from app.runtime import Runtime
 from app.signed_cookies import set_signed_cookie
 from app.web import render
 from oauth.consent.pending import STATE_LIFETIME, PendingConsent, seal
 from oauth.login.api import SignedInUser
 from oauth.scopes import scope_set
 from oauth.server.authorization import ValidatedAuthorization
+from oauth.tokens.context import TokenContext
 
 CONSENT_COOKIE = "portico-consent"
 CSRF_PURPOSE = "consent"
@@ -33,7 +33,11 @@ def consent_cookie(state_id: str) -> str:
 
 
 def render_consent(
-    request: Request, runtime: Runtime, user: SignedInUser, validated: ValidatedAuthorization, pending: PendingConsent
+    request: Request,
+    runtime: TokenContext,
+    user: SignedInUser,
+    validated: ValidatedAuthorization,
+    pending: PendingConsent,
 ) -> HTMLResponse:
     now = runtime.clock.now().timestamp()
     server = runtime.config.servers.get(validated.resource.server)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from oauth.grant_tokens import revoke_grants
 from oauth.store.consents import ConsentRow, consents_of, delete_consents
 from oauth.store.refresh_tokens import families_of_subject
-from oauth.tokens.access_tokens import RevokedTokens
+from oauth.tokens.revocation_list import RevokedTokens
 
 
 def list_consents(db: Session, subject: str) -> list[ConsentRow]:

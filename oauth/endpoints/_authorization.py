@@ -7,18 +7,18 @@ from collections.abc import Mapping
 from fastapi import Request
 from fastapi.responses import Response
 
-from app.runtime import Runtime
 from oauth.client_metadata_documents import MetadataDocument
 from oauth.login.api import SignedInUser
 from oauth.server.authlib_server import PorticoRequest, call_server
 from oauth.server.authorization import AuthorizationFailure, issue_code
 from oauth.server.authorization_responses import client_redirect, failure_response
 from oauth.server_context import GrantUser
+from oauth.tokens.context import TokenContext
 
 
 async def issue_and_redirect(
     request: Request,
-    runtime: Runtime,
+    runtime: TokenContext,
     oauth_request: PorticoRequest,
     user: SignedInUser,
     documents: Mapping[str, MetadataDocument],

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from app.runtime import Runtime
 from oauth.login.api import SignedInUser, current_user
+from oauth.tokens.context import TOKEN_CONTEXT, TokenContext
 
-
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+RuntimeDep = Annotated[TokenContext, Depends(TOKEN_CONTEXT.of)]
 UserDep = Annotated[SignedInUser | None, Depends(current_user)]

@@ -4,8 +4,8 @@ Refused with a page (no redirect, no code) unless all hold: a signed-in user; a 
 to their login session; a signed, unexpired pending request issued to that user; the browser's
 consent cookie naming that request; and the request not already answered (single use).
 Deny → ``access_denied`` redirect; Approve → consent remembered, code issued, redirect — or, when
-the server needs an upstream account the user has not connected, the connect step first
-(:mod:`proxy.connections.consent_step`).
+the step installed after approval (:mod:`oauth.consent.after_approval`) has a page to show,
+that page first.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.db import run_db
-from app.runtime import Runtime
 from app.signed_cookies import delete_cookie, read_signed_cookie
 from app.used_states import spend_state
 from app.web import error_page
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
+from oauth.consent.after_approval import AFTER_APPROVAL
 from oauth.consent.page import CSRF_PURPOSE, consent_cookie
 from oauth.consent.pending import PendingConsent, unseal
 from oauth.endpoints._authorization import issue_and_redirect
@@ -29,7 +29,7 @@ from oauth.login import api as login_api
 from oauth.login.api import SignedInUser
 from oauth.server.authlib_server import PorticoRequest
 from oauth.server.authorization_responses import access_denied, failure_response
-from proxy.connections.consent_step import connect_step
+from oauth.tokens.context import TokenContext
 
 router = APIRouter()
 DECISIONS = ("approve", "deny")
@@ -55,7 +55,7 @@ async def consent(request: Request, runtime: RuntimeDep, user: UserDep) -> Respo
     return response
 
 
-def _pending(request: Request, runtime: Runtime, user: SignedInUser, state: str) -> PendingConsent | None:
+def _pending(request: Request, runtime: TokenContext, user: SignedInUser, state: str) -> PendingConsent | None:
     pending = unseal(runtime.keyring, state, runtime.clock.now())
     if pending is None or pending.subject != user.subject:
         return None
@@ -65,7 +65,7 @@ def _pending(request: Request, runtime: Runtime, user: SignedInUser, state: str)
 
 
 async def _decide(
-    request: Request, runtime: Runtime, user: SignedInUser, pending: PendingConsent, *, approve: bool
+    request: Request, runtime: TokenContext, user: SignedInUser, pending: PendingConsent, *, approve: bool
 ) -> Response:
     issuer = runtime.config.public_url
     if not approve:
@@ -74,9 +74,10 @@ async def _decide(
     if not await login_api.user_may_continue(runtime, user.subject):
         denied = access_denied(pending.redirect_uri, pending.state, "this account may not use this gateway")
         return failure_response(request, issuer, denied)
-    step = await connect_step(request, runtime, user, pending)  # the server needs an account the user lacks
-    if step is not None:
-        return step
+    step = AFTER_APPROVAL.find(request)  # e.g. connect the upstream account the server needs
+    page = await step.page(request, user, pending) if step is not None else None
+    if page is not None:
+        return page
     documents = await resolve_documents(metadata_documents(request), [pending.client_id])
     uri = f"{issuer}/authorize?{urlencode(pending.params)}"
     oauth_request = PorticoRequest("GET", uri, request.headers, pending.params)

@@ -14,12 +14,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.db import run_db
-from app.runtime import Runtime
 from app.web import error_page, render
 from oauth.consent.remembered import list_consents, revoke_consent
 from oauth.endpoints._deps import RuntimeDep, UserDep
 from oauth.login import api as login_api
 from oauth.store.clients import find_client
+from oauth.tokens.context import TokenContext
 
 router = APIRouter()
 CSRF_PURPOSE = "consent-revoke"
@@ -69,5 +69,5 @@ def _views(db: Session, subject: str) -> list[ConsentView]:
     return views
 
 
-def _now(runtime: Runtime) -> float:
+def _now(runtime: TokenContext) -> float:
     return runtime.clock.now().timestamp()

@@ -36,7 +36,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.runtime import Runtime
+from oauth.tokens.context import TOKEN_CONTEXT
 from oauth.tokens.resources import ProtectedResource
 
 router = APIRouter()
@@ -78,7 +78,7 @@ def protected_resource_metadata(
 @router.get(PATH)
 async def protected_resource_metadata_document(server: str, kind: str, request: Request) -> JSONResponse:
     """RFC 9728 §3: the metadata of ``/<server>/<kind>``. 404 (``not_found``) for an unknown route."""
-    runtime: Runtime = request.app.state.runtime
+    runtime = TOKEN_CONTEXT.of(request)
     resource = runtime.resources.for_path(f"/{server}/{kind}")
     if resource is None:
         raise HTTPException(status_code=404, detail="no such protected resource", headers=_CORS_HEADERS)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.runtime import Runtime
+from app.slots import Slot
 from oauth.cors import add_preflight, allow_any_origin
 from oauth.endpoints._deps import RuntimeDep
 from oauth.errors import TooManyRequestsError
 from oauth.rate_limit import WINDOW_SECONDS, SlidingWindowLimiter
 from oauth.server.authlib_server import call_server, json_request, oauth_error_response
+from oauth.tokens.context import TokenContext
 
 router = APIRouter()
 
@@ -33,12 +34,15 @@ async def register(request: Request, runtime: RuntimeDep) -> Response:
     return allow_any_origin(response)
 
 
-def _limiter(request: Request, runtime: Runtime) -> SlidingWindowLimiter:
-    """One limiter per application instance (kept on ``app.state``)."""
-    limiter: SlidingWindowLimiter | None = getattr(request.app.state, "registration_limiter", None)
+_LIMITER: Slot[SlidingWindowLimiter] = Slot("registration_limiter")
+
+
+def _limiter(request: Request, runtime: TokenContext) -> SlidingWindowLimiter:
+    """One limiter per application instance, made on the first registration."""
+    limiter = _LIMITER.find(request)
     if limiter is None:
         limiter = SlidingWindowLimiter(runtime.config.oauth.registrations_per_minute, runtime.clock)
-        request.app.state.registration_limiter = limiter
+        _LIMITER.put(request.app, limiter)
     return limiter
 
 

@@ -25,11 +25,12 @@ from oauth.endpoints import (
     well_known,
 )
 from oauth.housekeeping import housekeep, housekeep_forever
+from oauth.tokens.context import TOKEN_CONTEXT
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    runtime = app.state.runtime
+    runtime = TOKEN_CONTEXT.of_app(app)
     await anyio.to_thread.run_sync(housekeep, runtime)
     async with anyio.create_task_group() as background:
         background.start_soon(housekeep_forever, runtime)

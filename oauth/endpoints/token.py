@@ -14,7 +14,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.db import run_db
-from app.runtime import Runtime
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
 from oauth.cors import add_preflight, allow_any_origin
 from oauth.endpoints._deps import RuntimeDep
@@ -22,6 +21,7 @@ from oauth.login import api as login_api
 from oauth.server.authlib_server import call_server, form_request, oauth_error_response
 from oauth.store.refresh_tokens import find_refresh_token
 from oauth.token_hashing import token_hashes
+from oauth.tokens.context import TokenContext
 
 router = APIRouter()
 
@@ -43,7 +43,7 @@ async def token(request: Request, runtime: RuntimeDep) -> Response:
     return allow_any_origin(response)
 
 
-async def _check_user_may_refresh(runtime: Runtime, refresh_token: str | None) -> None:
+async def _check_user_may_refresh(runtime: TokenContext, refresh_token: str | None) -> None:
     """Raises InvalidGrantError when the token's user may no longer sign in."""
     if not refresh_token:
         return

@@ -14,11 +14,10 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
+from app.context import APP_CONTEXT, AppContext
 from app.db import run_db
 from app.return_to import is_local_path
-from app.runtime import Runtime
 from oauth.login.session.current import admitted_user, read_login_session, session_user
-from oauth.login.session.deps import runtime_of
 from oauth.login.session.refresh import schedule_refresh
 
 
@@ -44,7 +43,7 @@ async def current_user(request: Request) -> SignedInUser | None:
     Reads the database once. Slides the idle timeout: at most once a minute the response gets a
     re-issued cookie (see :mod:`oauth.login.session.refresh`).
     """
-    runtime = runtime_of(request)
+    runtime = APP_CONTEXT.of(request)
     login_session = read_login_session(request, runtime)
     if login_session is None:
         return None
@@ -68,7 +67,7 @@ def login_redirect(return_to: str) -> RedirectResponse:
     return RedirectResponse(f"/login?{urlencode({'return_to': return_to})}", status_code=303)
 
 
-async def user_may_continue(runtime: Runtime, subject: str) -> bool:
+async def user_may_continue(runtime: AppContext, subject: str) -> bool:
     """True when the user still exists, is not disabled and still passes the access rules.
 
     ``subject`` is :attr:`SignedInUser.subject`; anything that is not a user id gives False.

@@ -13,8 +13,10 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.clock import epoch_seconds
 from app.config import PorticoConfig
 from app.config.schema import ProviderConfig
+from app.context import APP_CONTEXT
 from app.cookies import LOGIN_SESSION_COOKIE, clear_cookie
 from app.db import run_db
 from app.return_to import safe_return_to
@@ -22,8 +24,6 @@ from app.web import add_template_dir, error_page, render
 from oauth.login.api import SignedInUser, current_user
 from oauth.login.providers import provider_router
 from oauth.login.session.current import sealed_login_session
-from oauth.login.session.deps import runtime_of
-from oauth.login.session.login_session import epoch_seconds
 from oauth.login.session.refresh import LoginSessionRefreshMiddleware
 from oauth.login.store.login_sessions import end_login_session
 
@@ -32,9 +32,9 @@ LOGOUT_CSRF_PURPOSE = "logout"
 add_template_dir(Path(__file__).resolve().parent / "templates")
 
 
-def install_login(app: FastAPI) -> None:
-    """Add the sign-in routes for ``app.state.runtime``'s configuration and the cookie refresher."""
-    app.include_router(build_router(app.state.runtime.config))
+def install_login(app: FastAPI, config: PorticoConfig) -> None:
+    """Add the sign-in routes for ``config``'s providers and the login-cookie refresher."""
+    app.include_router(build_router(config))
     app.add_middleware(LoginSessionRefreshMiddleware)
 
 
@@ -56,7 +56,7 @@ def provider_url(provider: ProviderConfig, return_to: str) -> str:
 
 async def login(request: Request, return_to: str = "/") -> Response:
     """Straight to the only provider; a choice among several; an error page when there are none."""
-    providers = runtime_of(request).config.login.providers
+    providers = APP_CONTEXT.of(request).config.login.providers
     target = safe_return_to(return_to)
     if not providers:
         message = "Sign-in is not configured: login.providers is empty. Add an identity provider to the configuration."
@@ -73,7 +73,7 @@ async def logout_form(request: Request, user: Annotated[SignedInUser | None, Dep
     """A confirmation form (signing out by a plain link would let any page sign users out)."""
     if user is None:
         return render(request, "login/logout.html", {"email": None})
-    runtime = runtime_of(request)
+    runtime = APP_CONTEXT.of(request)
     now = epoch_seconds(runtime.clock.now())
     token = runtime.csrf.issue(binding=user.login_session_id, purpose=LOGOUT_CSRF_PURPOSE, now=now)
     return render(request, "login/logout.html", {"email": user.email, "csrf_token": token})
@@ -81,7 +81,7 @@ async def logout_form(request: Request, user: Annotated[SignedInUser | None, Dep
 
 async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     """End the login session (server-side row and cookie) after checking the form's CSRF token."""
-    runtime = runtime_of(request)
+    runtime = APP_CONTEXT.of(request)
     login_session = sealed_login_session(request, runtime)
     if login_session is not None:
         now = epoch_seconds(runtime.clock.now())

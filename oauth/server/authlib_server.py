@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from app.db import run_db
-from app.runtime import Runtime
 from oauth.client_metadata_documents import MetadataDocument
 from oauth.clients import OAuthClient
 from oauth.grants.authorization_code import AuthorizationCodeGrant
@@ -43,6 +42,7 @@ from oauth.server.introspection import IntrospectionEndpoint
 from oauth.server.registration import RegistrationEndpoint
 from oauth.server.revocation import RevocationEndpoint
 from oauth.server_context import ServerContext
+from oauth.tokens.context import TokenContext
 
 T = TypeVar("T")
 # Authlib logs issued tokens at DEBUG ("Issue token %r to %r"); keep its records out whatever our level.
@@ -170,7 +170,7 @@ def oauth_error_response(error: OAuth2Error) -> JSONResponse:
 
 
 async def call_server(
-    runtime: Runtime,
+    runtime: TokenContext,
     action: Callable[[PorticoAuthorizationServer], T],
     documents: Mapping[str, MetadataDocument] | None = None,
 ) -> T:
@@ -187,19 +187,19 @@ async def call_server(
     return await run_db(runtime.db, work)
 
 
-def endpoint_uri(runtime: Runtime, request: Request) -> str:
+def endpoint_uri(runtime: TokenContext, request: Request) -> str:
     """The request's URL as the issuer publishes it (TLS may end at a proxy in front of Portico)."""
     query = request.url.query
     return f"{runtime.config.public_url}{request.url.path}" + (f"?{query}" if query else "")
 
 
-def query_request(runtime: Runtime, request: Request) -> PorticoRequest:
+def query_request(runtime: TokenContext, request: Request) -> PorticoRequest:
     """The authorization request of a ``GET /authorize``."""
     params = list(request.query_params.multi_items())
     return PorticoRequest(request.method, endpoint_uri(runtime, request), request.headers, params)
 
 
-async def form_request(runtime: Runtime, request: Request) -> PorticoRequest:
+async def form_request(runtime: TokenContext, request: Request) -> PorticoRequest:
     """A form-encoded OAuth request (token, revocation, introspection).
 
     Raises:
@@ -213,7 +213,7 @@ async def form_request(runtime: Runtime, request: Request) -> PorticoRequest:
     return PorticoRequest(request.method, endpoint_uri(runtime, request), request.headers, params)
 
 
-async def json_request(runtime: Runtime, request: Request) -> PorticoJsonRequest:
+async def json_request(runtime: TokenContext, request: Request) -> PorticoJsonRequest:
     """A JSON request (client registration); an unreadable body becomes ``None``."""
     try:
         body: object = await request.json()

@@ -9,7 +9,6 @@ no database), as the proxy hot path requires.
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,10 +17,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from oauth.tokens.revocation_list import LEEWAY_SECONDS, RevokedTokens
 from oauth.tokens.signing_keys import ALGORITHM, SigningKeys
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - the RFC 9068 media type, not a secret
-_LEEWAY_SECONDS = 30
+_LEEWAY_SECONDS = LEEWAY_SECONDS
 
 
 @dataclass(frozen=True)
@@ -86,30 +86,6 @@ def issue_access_token(
         payload["email"] = email
     header = {"typ": TOKEN_TYPE, "alg": ALGORITHM, "kid": keys.signing_key.kid}
     return jwt.encode(header, payload, keys.signing_key, algorithms=[ALGORITHM]), claims
-
-
-class RevokedTokens:
-    """``jti`` values revoked before their expiry (e.g. after an authorization-code replay).
-
-    In-process and bounded by expiry: entries are dropped once the token would have expired anyway.
-    """
-
-    def __init__(self) -> None:
-        self._until: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def revoke(self, jwt_id: str, expires_at: int) -> None:
-        with self._lock:
-            self._until[jwt_id] = expires_at
-
-    def is_revoked(self, jwt_id: str, now: float) -> bool:
-        expiry = self._until.get(jwt_id)
-        if expiry is None:
-            return False
-        if expiry < now - _LEEWAY_SECONDS:
-            with self._lock:
-                self._until.pop(jwt_id, None)
-        return True
 
 
 def verify_access_token(

@@ -1,13 +1,15 @@
 """The resource-server side of every MCP route: a bearer token in, verified claims out.
 
-Every ``/<server>/mcp`` and ``/<server>/sse`` request (and the legacy SSE message endpoint) calls
-:func:`authenticate` — directly, or through the :data:`McpAccessToken` / :data:`SseAccessToken`
-dependencies. It reads the token from the ``Authorization`` header only (RFC 6750 §2.1; query and
-form tokens are never read, as MCP authorization §Token Requirements forbids them), verifies it
-locally with :func:`oauth.tokens.access_tokens.verify_access_token` (signature, ``iss``, ``aud`` = this
-route, expiry, revocation: no database, no key work per request) and requires the route's scopes.
-Verified tokens are remembered per app (``verified_tokens.py``): a client's next call with the same
-token skips the signature check but is still checked against the revocation list and its expiry.
+Every ``/<server>/mcp`` and ``/<server>/sse`` request (and the legacy SSE message endpoint) is
+checked by :meth:`BearerAuthenticator.authenticate` — the gateway's endpoints call it directly,
+other routes through the :data:`McpAccessToken` / :data:`SseAccessToken` dependencies. It reads
+the token from the ``Authorization`` header only (RFC 6750 §2.1; query and form tokens are never
+read, as MCP authorization §Token Requirements forbids them), verifies it locally with
+:func:`oauth.tokens.access_tokens.verify_access_token` (signature, ``iss``, ``aud`` = this route,
+expiry, revocation: no database, no key work per request) and requires the route's scopes.
+Verified tokens are remembered per app (:mod:`proxy.auth.verified_tokens`): a client's next call
+with the same token skips the signature check but is still checked against the revocation list
+and its expiry.
 
 Rejections raise a :class:`ResourceServerError`, rendered in one place by
 :func:`resource_server_error` (installed with :func:`install_resource_server_errors`):
@@ -38,8 +40,9 @@ from typing import Annotated, ClassVar
 from fastapi import Depends, FastAPI, Request, Response
 from starlette.exceptions import HTTPException
 
-from app.runtime import Runtime
+from app.slots import Slot
 from oauth.tokens.access_tokens import AccessTokenClaims, AccessTokenError, verify_access_token
+from oauth.tokens.context import TOKEN_CONTEXT, TokenContext
 from oauth.tokens.resources import ROUTE_KINDS, ProtectedResource
 from proxy.auth.challenge import INSUFFICIENT_SCOPE, INVALID_TOKEN, error_body, www_authenticate
 from proxy.auth.verified_tokens import VerifiedTokens
@@ -125,45 +128,60 @@ def bearer_token(authorization: list[str], resource: ProtectedResource) -> str:
     return token
 
 
-async def authenticate(request: Request, resource: ProtectedResource) -> AccessTokenClaims:
-    """Verify the request's bearer token for ``resource`` and require its scopes.
+class BearerAuthenticator:
+    """The bearer check of one app's MCP routes: verifies tokens locally and remembers them.
 
-    Raises:
-        AuthenticationRequiredError, InvalidRequestError, InvalidTokenError: see :func:`bearer_token`;
-            ``InvalidTokenError`` also for every :class:`~oauth.tokens.access_tokens.AccessTokenError`.
-        InsufficientScopeError: the token lacks one of ``resource.scopes``.
+    Holds the app's :class:`~proxy.auth.verified_tokens.VerifiedTokens`. Keys, issuer, clock and
+    revocation list are read from ``tokens`` at every call, so a key rotation or a revocation
+    takes effect at once.
     """
-    state = request.app.state
-    runtime: Runtime = state.runtime
-    token = bearer_token(request.headers.getlist("authorization"), resource)
-    keys = runtime.signing_keys.verification_keys
-    issuer = runtime.config.public_url
-    now = runtime.clock.now().timestamp()
-    verified: VerifiedTokens | None = getattr(state, "verified_tokens", None)
-    if verified is None:
-        verified = state.verified_tokens = VerifiedTokens(keys)
-    claims = verified.get(token, keys=keys, issuer=issuer, audience=resource.resource, now=now)
-    if claims is not None:
-        if runtime.revoked_tokens.is_revoked(claims.jwt_id, now):
-            verified.forget(token)
-            raise InvalidTokenError(resource, "token was revoked")
-    else:
-        try:
-            claims = verify_access_token(
-                token,
-                verification_keys=keys,
-                issuer=issuer,
-                audience=resource.resource,
-                revoked=runtime.revoked_tokens,
-                now=now,
-            )
-        except AccessTokenError as error:
-            raise InvalidTokenError(resource, error.reason) from None  # the cause may quote the token
-        verified.put(token, claims)
-    missing = [scope for scope in resource.scopes if scope not in claims.scopes]
-    if missing:
-        raise InsufficientScopeError(resource, f"the token lacks the scope {' '.join(missing)}")
-    return claims
+
+    def __init__(self, tokens: TokenContext) -> None:
+        self._tokens = tokens
+        self._verified = VerifiedTokens(tokens.signing_keys.verification_keys)
+
+    def authenticate(self, authorization: list[str], resource: ProtectedResource) -> AccessTokenClaims:
+        """Verify the request's bearer token for ``resource`` and require its scopes.
+
+        ``authorization`` is every ``Authorization`` header value of the request, in order.
+        No database, no key work for a token already verified (until its ``exp``).
+
+        Raises:
+            AuthenticationRequiredError, InvalidRequestError, InvalidTokenError: see :func:`bearer_token`;
+                ``InvalidTokenError`` also for every :class:`~oauth.tokens.access_tokens.AccessTokenError`.
+            InsufficientScopeError: the token lacks one of ``resource.scopes``.
+        """
+        tokens, verified = self._tokens, self._verified
+        token = bearer_token(authorization, resource)
+        keys = tokens.signing_keys.verification_keys
+        issuer = tokens.config.public_url
+        now = tokens.clock.now().timestamp()
+        claims = verified.get(token, keys=keys, issuer=issuer, audience=resource.resource, now=now)
+        if claims is not None:
+            if tokens.revoked_tokens.is_revoked(claims.jwt_id, now):
+                verified.forget(token)
+                raise InvalidTokenError(resource, "token was revoked")
+        else:
+            try:
+                claims = verify_access_token(
+                    token,
+                    verification_keys=keys,
+                    issuer=issuer,
+                    audience=resource.resource,
+                    revoked=tokens.revoked_tokens,
+                    now=now,
+                )
+            except AccessTokenError as error:
+                raise InvalidTokenError(resource, error.reason) from None  # the cause may quote the token
+            verified.put(token, claims)
+        missing = [scope for scope in resource.scopes if scope not in claims.scopes]
+        if missing:
+            raise InsufficientScopeError(resource, f"the token lacks the scope {' '.join(missing)}")
+        return claims
+
+
+BEARER_AUTHENTICATOR: Slot[BearerAuthenticator] = Slot("bearer_authenticator")
+"""The app's authenticator, for routes outside the gateway's own endpoints (put by ``app.main``)."""
 
 
 def access_token_for(kind: str) -> Callable[[Request], Awaitable[AccessTokenClaims]]:
@@ -171,16 +189,15 @@ def access_token_for(kind: str) -> Callable[[Request], Awaitable[AccessTokenClai
 
     Raises:
         HTTPException: 404 when ``server`` is not configured (rendered by ``app.errors``).
-        ResourceServerError: as :func:`authenticate`.
+        ResourceServerError: as :meth:`BearerAuthenticator.authenticate`.
     """
     assert kind in ROUTE_KINDS, kind
 
     async def access_token(request: Request) -> AccessTokenClaims:
-        runtime: Runtime = request.app.state.runtime
-        resource = runtime.resources.for_path(f"/{request.path_params.get('server', '')}/{kind}")
+        resource = TOKEN_CONTEXT.of(request).resources.for_path(f"/{request.path_params.get('server', '')}/{kind}")
         if resource is None:
             raise HTTPException(status_code=404, detail="no such server")
-        return await authenticate(request, resource)
+        return BEARER_AUTHENTICATOR.of(request).authenticate(request.headers.getlist("authorization"), resource)
 
     return access_token
 

@@ -2,7 +2,11 @@
 the gateway through a typed interface. Templates live in ``templates/``."""
 
 from pathlib import Path
+from typing import Final
 
 from app.web import add_template_dir
 
 add_template_dir(Path(__file__).resolve().parent / "templates")
+
+CSRF_PURPOSE: Final = "connections"
+"""The CSRF purpose of every connections form: paste, OAuth connect, disconnect, and the connect step."""

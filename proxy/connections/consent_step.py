@@ -15,7 +15,6 @@ token (bound to the login session); Skip is a plain link to the authorization en
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -23,52 +22,54 @@ from fastapi.responses import HTMLResponse
 
 from app.db import run_db
 from app.middleware import HTML_CSP
-from app.runtime import Runtime
 from app.web import render
 from oauth.consent.pending import PendingConsent
 from oauth.login.api import SignedInUser
 from oauth.store.consents import save_consent
+from oauth.tokens.context import TokenContext
+from proxy.connections import CSRF_PURPOSE
+from proxy.connections.gateway_port import ConnectionsGateway
 
-CONNECTIONS_CSRF_PURPOSE = "connections"
 
+class ConnectStep:
+    """The :class:`~oauth.consent.after_approval.AfterApproval` step of the data plane."""
 
-async def connect_step(
-    request: Request, runtime: Runtime, user: SignedInUser, pending: PendingConsent
-) -> HTMLResponse | None:
-    """The connect page when the approved server needs a credential the user lacks, else None.
+    def __init__(self, runtime: TokenContext, gateway: ConnectionsGateway) -> None:
+        self._runtime = runtime
+        self._gateway = gateway
 
-    Records the consent for (user, client, resource) before answering the page.
-    """
-    resource = runtime.resources.find(pending.resource)
-    server = runtime.config.servers.get(resource.server) if resource is not None else None
-    if resource is None or server is None or server.per_user is None:
-        return None
-    gateway: Any = getattr(request.app.state, "gateway", None)
-    if gateway is None or not await gateway.credentials.missing(user.subject, resource.server):
-        return None
-    now = runtime.clock.now()
-    await run_db(
-        runtime.db,
-        lambda db: save_consent(
-            db, subject=user.subject, client_id=pending.client_id, resource=pending.resource, now=now
-        ),
-    )
-    continue_url = f"/authorize?{urlencode(pending.params)}"
-    user_token = server.user_token
-    context = {
-        "server": resource.server,
-        "server_title": server.title or resource.server,
-        "oauth": server.oauth is not None,
-        "user_token": user_token is not None,
-        "help_text": user_token.help_text if user_token is not None else None,
-        "help_url": user_token.help_url if user_token is not None else None,
-        "continue_url": continue_url,
-        "csrf": runtime.csrf.issue(
-            binding=user.login_session_id, purpose=CONNECTIONS_CSRF_PURPOSE, now=now.timestamp()
-        ),
-        "user": user,
-    }
-    response = render(request, "consent_connect.html", context)
-    response.headers["x-frame-options"] = "DENY"
-    response.headers["content-security-policy"] = HTML_CSP
-    return response
+    async def page(self, request: Request, user: SignedInUser, pending: PendingConsent) -> HTMLResponse | None:
+        """The connect page when the approved server needs a credential the user lacks, else None.
+
+        Records the consent for (user, client, resource) before answering the page.
+        """
+        runtime = self._runtime
+        resource = runtime.resources.find(pending.resource)
+        server = runtime.config.servers.get(resource.server) if resource is not None else None
+        if resource is None or server is None or server.per_user is None:
+            return None
+        if not await self._gateway.credential_missing(user.subject, resource.server):
+            return None
+        now = runtime.clock.now()
+        await run_db(
+            runtime.db,
+            lambda db: save_consent(
+                db, subject=user.subject, client_id=pending.client_id, resource=pending.resource, now=now
+            ),
+        )
+        user_token = server.user_token
+        context = {
+            "server": resource.server,
+            "server_title": server.title or resource.server,
+            "oauth": server.oauth is not None,
+            "user_token": user_token is not None,
+            "help_text": user_token.help_text if user_token is not None else None,
+            "help_url": user_token.help_url if user_token is not None else None,
+            "continue_url": f"/authorize?{urlencode(pending.params)}",
+            "csrf": runtime.csrf.issue(binding=user.login_session_id, purpose=CSRF_PURPOSE, now=now.timestamp()),
+            "user": user,
+        }
+        response = render(request, "consent_connect.html", context)
+        response.headers["x-frame-options"] = "DENY"
+        response.headers["content-security-policy"] = HTML_CSP
+        return response

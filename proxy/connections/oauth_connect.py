@@ -19,16 +19,16 @@ forgets the user's cached credential for the server, and the browser goes back t
 from __future__ import annotations
 
 import logging
-from typing import Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.clock import epoch_seconds, from_epoch
+from app.context import APP_CONTEXT, AppContext
 from app.cookies import clear_cookie, read_cookie, set_cookie
 from app.db import run_db
 from app.return_to import safe_return_to
-from app.runtime import Runtime
 from app.used_states import spend_state
 from app.web import error_page
 from oauth.client.errors import (
@@ -48,8 +48,8 @@ from oauth.client.flow import (
     seal_flow,
 )
 from oauth.login.api import SignedInUser, current_user, login_redirect
-from oauth.login.session.deps import runtime_of
-from oauth.login.session.login_session import epoch_seconds, from_epoch
+from proxy.connections import CSRF_PURPOSE
+from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.credentials.oauth.client_metadata_document import callback_url
 from proxy.credentials.oauth.client_metadata_document import router as document_router
 from proxy.credentials.oauth.grant import grant_from_token_response
@@ -58,7 +58,6 @@ from proxy.credentials.oauth.user_grants import OAuthGrants
 log = logging.getLogger("portico.credentials")
 router = APIRouter()
 router.include_router(document_router)
-CSRF_PURPOSE: Final = "connections"
 
 
 def flow_binding(server: str, subject: str) -> str:
@@ -66,15 +65,9 @@ def flow_binding(server: str, subject: str) -> str:
     return f"connection|{server}|{subject}"
 
 
-def oauth_grants(request: Request) -> OAuthGrants:
-    """The gateway's grant manager (shared: its refresh locks and endpoint cache are per process)."""
-    grants: OAuthGrants = request.app.state.gateway.credentials.source.oauth_grants
-    return grants
-
-
 @router.post("/connections/oauth/start")
 async def start_connection(request: Request) -> Response:
-    runtime = runtime_of(request)
+    runtime = APP_CONTEXT.of(request)
     user = await current_user(request)
     form = await request.form()
     server = str(form.get("server", ""))
@@ -86,7 +79,7 @@ async def start_connection(request: Request) -> Response:
         str(form.get("csrf", "")), binding=user.login_session_id, purpose=CSRF_PURPOSE, now=now.timestamp()
     ):
         return error_page(request, "Request refused", "The form is invalid or too old. Reload the page.", 403)
-    grants = oauth_grants(request)
+    grants = CONNECTIONS_GATEWAY.of(request).oauth_grants
     if server not in grants.specs:
         return error_page(request, "Unknown server", "That server does not connect by OAuth.", 400)
     if len(return_to) > MAX_FLOW_RETURN_TO:
@@ -105,9 +98,9 @@ async def start_connection(request: Request) -> Response:
 
 @router.get("/connections/{server}/callback")
 async def finish_connection(request: Request, server: str) -> Response:
-    runtime = runtime_of(request)
+    runtime = APP_CONTEXT.of(request)
     user = await current_user(request)
-    grants = oauth_grants(request)
+    grants = CONNECTIONS_GATEWAY.of(request).oauth_grants
     if server not in grants.specs:
         return error_page(request, "Unknown server", "That server does not connect by OAuth.", 404)
     if user is None:
@@ -134,7 +127,7 @@ async def finish_connection(request: Request, server: str) -> Response:
 
 
 async def _complete(
-    request: Request, runtime: Runtime, grants: OAuthGrants, server: str, user: SignedInUser, flow: UpstreamFlow
+    request: Request, runtime: AppContext, grants: OAuthGrants, server: str, user: SignedInUser, flow: UpstreamFlow
 ) -> None:
     params = request.query_params
     spec = grants.specs[server]
@@ -152,16 +145,16 @@ async def _complete(
     )
     grant = grant_from_token_response(token, epoch_seconds(runtime.clock.now()))
     await grants.store(user.subject, server, grant)
-    await request.app.state.gateway.credential_changed(user.subject, server)
+    await CONNECTIONS_GATEWAY.of(request).credential_changed(user.subject, server)
     log.info("user %s connected server %s", user.subject, server)
 
 
-async def _spend(runtime: Runtime, flow: UpstreamFlow) -> bool:
+async def _spend(runtime: AppContext, flow: UpstreamFlow) -> bool:
     expires_at = from_epoch(flow.expires_at)
     return await run_db(runtime.db, lambda db: spend_state(db, flow.state_id, expires_at))
 
 
-def _failure(request: Request, runtime: Runtime, server: str, error: UpstreamIdpError) -> Response:
+def _failure(request: Request, runtime: AppContext, server: str, error: UpstreamIdpError) -> Response:
     title = runtime.config.servers[server].title or server
     match error:
         case AuthorizationResponseError():

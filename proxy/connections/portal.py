@@ -4,11 +4,11 @@
 ``pattern``) in the encrypted vault; ``credentials: oauth`` servers connect through the
 authorization-code flow of :mod:`proxy.connections.oauth_connect` (mounted here).
 ``POST /connections/disconnect`` deletes the credential — for an OAuth grant after revoking its
-tokens at the upstream's revocation endpoint when one is known (RFC 7009). Both require
-the login session and a CSRF token bound to it (``runtime.csrf``, purpose ``connections``), and
-both tell the gateway (:meth:`~proxy.gateway.Gateway.credential_changed`) so the user's cached
-credential is dropped and their stdio process for that server restarts. No stored value is ever
-shown, logged or put in an error message.
+tokens at the upstream's revocation endpoint when one is known (RFC 7009). Both require the
+login session and a CSRF token bound to it (purpose :data:`proxy.connections.CSRF_PURPOSE`), and
+both tell the gateway (:class:`~proxy.connections.gateway_port.ConnectionsGateway`) so the user's
+cached credential is dropped and their stdio process for that server restarts. No stored value
+is ever shown, logged or put in an error message.
 """
 
 from __future__ import annotations
@@ -21,24 +21,22 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.context import APP_CONTEXT, AppContext
 from app.db import run_db
 from app.return_to import safe_return_to
-from app.runtime import Runtime
 from app.web import error_page, render
 from oauth.login.api import SignedInUser, current_user, login_redirect
-from oauth.login.session.deps import runtime_of
-from proxy.connections.oauth_connect import oauth_grants
+from proxy.connections import CSRF_PURPOSE
+from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.connections.oauth_connect import router as oauth_router
 from proxy.credentials.groups import token_fallback, user_groups
 from proxy.credentials.oauth.revoke import revoke_grant
 from proxy.credentials.vault import USER_TOKEN, connected_servers, forget_secret, store_secret
-from proxy.gateway import Gateway
 
 router = APIRouter()
 router.include_router(oauth_router)
-CSRF_PURPOSE: Final = "connections"
 MAX_TOKEN_LENGTH: Final = 8192
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+RuntimeDep = Annotated[AppContext, Depends(APP_CONTEXT.of)]
 UserDep = Annotated[SignedInUser | None, Depends(current_user)]
 _STATUS_LABELS: Final = {
     "connected": "Connected",
@@ -97,7 +95,7 @@ async def connect(request: Request, runtime: RuntimeDep, user: UserDep) -> Respo
             db, runtime.envelope, subject=user.subject, server=server, kind=USER_TOKEN, secret=token, now=now
         ),
     )
-    await _gateway(request).credential_changed(user.subject, server)
+    await CONNECTIONS_GATEWAY.of(request).credential_changed(user.subject, server)
     return RedirectResponse(safe_return_to(str(form.get("return_to", "")) or "/connections"), status_code=303)
 
 
@@ -109,13 +107,13 @@ async def disconnect(request: Request, runtime: RuntimeDep, user: UserDep) -> Re
     if refusal is not None or user is None:
         return refusal or error_page(request, "Signed out", "Sign in again to manage your connections.", 403)
     if server in runtime.config.servers and runtime.config.servers[server].oauth is not None:
-        await revoke_grant(oauth_grants(request), user.subject, server)
+        await revoke_grant(CONNECTIONS_GATEWAY.of(request).oauth_grants, user.subject, server)
     await run_db(runtime.db, lambda db: forget_secret(db, subject=user.subject, server=server))
-    await _gateway(request).credential_changed(user.subject, server)
+    await CONNECTIONS_GATEWAY.of(request).credential_changed(user.subject, server)
     return RedirectResponse("/connections", status_code=303)
 
 
-def _refusal(request: Request, runtime: Runtime, user: SignedInUser | None, csrf: str) -> Response | None:
+def _refusal(request: Request, runtime: AppContext, user: SignedInUser | None, csrf: str) -> Response | None:
     if user is None:
         return error_page(request, "Signed out", "Sign in again to manage your connections.", 403)
     now = runtime.clock.now().timestamp()
@@ -126,7 +124,7 @@ def _refusal(request: Request, runtime: Runtime, user: SignedInUser | None, csrf
 
 async def _page(
     request: Request,
-    runtime: Runtime,
+    runtime: AppContext,
     user: SignedInUser,
     *,
     error: str | None = None,
@@ -168,14 +166,9 @@ async def _oauth_status(request: Request, subject: str, server: str, connected: 
     """``connected``, ``expired`` (the access token is past its expiry and cannot be refreshed) or ``missing``."""
     if server not in connected:
         return "missing"
-    grants = oauth_grants(request)
+    grants = CONNECTIONS_GATEWAY.of(request).oauth_grants
     grant = await grants.load(subject, server)
     if grant is None:
         return "missing"
     now = int(grants.clock.now().timestamp())
     return "expired" if grant.expired(now) and grant.refresh_token is None else "connected"
-
-
-def _gateway(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway

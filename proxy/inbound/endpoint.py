@@ -1,32 +1,29 @@
 """The ASGI endpoint behind every ``/<name>/mcp`` route: server lookup, Origin, authentication, era.
 
-Order of checks: unknown server (404) → ``Origin`` (403) → bearer token (401, via
-``resource_server.authenticate``) → ``MCP-Protocol-Version`` (400; the body is read first so the
--32022 error carries the request's id, SEP-2575) → the era's own handler. This is
-also the boundary where Portico's own MCP-plane errors become responses (style §3.3.5): a
-:class:`~proxy.wire.errors.GatewayError` raised before the response started is answered as a JSON-RPC
-error with its status; after that point the handlers themselves end streams with an error event.
+Order of checks: unknown server (404) → ``Origin`` (403) → bearer token (401, via the gateway's
+:class:`~proxy.auth.resource_server.BearerAuthenticator`) → ``MCP-Protocol-Version`` (400; the
+body is read first so the -32022 error carries the request's id, SEP-2575) → the era's own
+handler. This is also the boundary where Portico's own MCP-plane errors become responses: a
+:class:`~proxy.wire.errors.GatewayError` raised before the response started is answered as a
+JSON-RPC error with its status; after that point the handlers themselves end streams with an
+error event.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from proxy.auth.resource_server import authenticate
+from proxy.gateway import Gateway
 from proxy.inbound.handshake_era import serve_handshake_era
 from proxy.inbound.modern_era import serve_modern_era
-from proxy.wire.asgi import read_body, request_headers, send_json
+from proxy.inbound.origin import OriginPolicy
+from proxy.wire.asgi import header_values, read_body, request_headers, send_json
 from proxy.wire.errors import GatewayError, UnknownServerError, UnsupportedProtocolVersionError
 from proxy.wire.exchange import Exchange
 from proxy.wire.jsonrpc import RequestId, decode_json, encode
 from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, Era, era_for
-
-if TYPE_CHECKING:
-    from proxy.gateway import Gateway
 
 log = logging.getLogger("portico.proxy")
 
@@ -40,8 +37,9 @@ class NotAnEndpoint:
 
 
 class McpEndpoint:
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, origins: OriginPolicy) -> None:
         self.gateway = gateway
+        self.origins = origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -68,8 +66,8 @@ class McpEndpoint:
         resource = gateway.resources.for_path(f"/{exchange.server}/mcp")
         if backend is None or resource is None:
             raise UnknownServerError(f"Not Found: no MCP server named {exchange.server!r}")
-        gateway.origins.check(exchange.header("origin"))
-        claims = await authenticate(Request(exchange.scope, exchange.receive), resource)
+        self.origins.check(exchange.header("origin"))
+        claims = gateway.authenticator.authenticate(header_values(exchange.headers, "authorization"), resource)
         exchange.subject = claims.subject
         try:
             era = era_for(exchange.header(PROTOCOL_VERSION_HEADER))

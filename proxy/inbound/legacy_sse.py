@@ -24,18 +24,19 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from proxy.auth.resource_server import authenticate
 from proxy.backends.base import Backend
+from proxy.gateway import Gateway
+from proxy.inbound.origin import OriginPolicy
 from proxy.wire.asgi import (
+    header_values,
     read_body,
     request_headers,
     send_chunk,
@@ -67,11 +68,12 @@ from proxy.wire.mcp_sessions import McpSession
 from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
 from proxy.wire.sse import KEEPALIVE, SseDecoder, message_event
 
-if TYPE_CHECKING:
-    from proxy.gateway import Gateway
-
 log = logging.getLogger("portico.proxy.legacy_sse")
 _CLOSE_GRACE: Final = 2.0
+
+
+class LegacySseSessions(dict[str, "LegacySseSession"]):
+    """The open legacy streams of one app by ``session_id``, shared by the stream and message endpoints."""
 
 
 @dataclass(eq=False)
@@ -92,8 +94,10 @@ class LegacySseSession:
 class LegacySseEndpoint:
     """``GET /<name>/sse`` (the stream) and ``POST /<name>/sse/messages`` (the message endpoint)."""
 
-    def __init__(self, gateway: Gateway, *, messages: bool) -> None:
+    def __init__(self, gateway: Gateway, *, origins: OriginPolicy, sessions: LegacySseSessions, messages: bool) -> None:
         self.gateway = gateway
+        self.origins = origins
+        self.legacy_sessions = sessions
         self._messages = messages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,14 +130,14 @@ class LegacySseEndpoint:
         if scope["method"] != allowed:
             raise MethodNotAllowedError("Method Not Allowed", headers={"allow": allowed})
         headers = request_headers(scope)
-        gateway.origins.check(next((v for k, v in headers if k == "origin"), None))
-        claims = await authenticate(Request(scope, receive), resource)
+        self.origins.check(next((v for k, v in headers if k == "origin"), None))
+        claims = gateway.authenticator.authenticate(header_values(headers, "authorization"), resource)
         return backend, claims.subject
 
     # --- GET /<name>/sse ----------------------------------------------------------------------------
 
     async def _stream(self, receive: Receive, send: Send, server: str, subject: str, backend: Backend) -> None:
-        registry = self.gateway.legacy_sse_sessions
+        registry = self.legacy_sessions
         settings = self.gateway.settings
         if sum(1 for s in registry.values() if s.subject == subject) >= settings.max_sessions_per_user:
             raise CapacityExceededError("Too many open sessions", headers={"retry-after": "5"})
@@ -182,7 +186,7 @@ class LegacySseEndpoint:
         values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_id", [])
         if len(values) != 1:
             raise InvalidRequestError("Bad Request: session_id is required")
-        session = self.gateway.legacy_sse_sessions.get(values[0])
+        session = self.legacy_sessions.get(values[0])
         if (
             session is None
             or session.closed.is_set()

@@ -31,6 +31,11 @@ def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
     return next((value for key, value in headers if key == name), None)
 
 
+def header_values(headers: list[tuple[str, str]], name: str) -> list[str]:
+    """Every value of header ``name`` (lower-case), in order."""
+    return [value for key, value in headers if key == name]
+
+
 def accepts(headers: list[tuple[str, str]]) -> tuple[bool, bool]:
     """``(json, sse)`` acceptability of the ``Accept`` header, with RFC 9110 wildcards (as the SDK)."""
     accept = ",".join(value for key, value in headers if key == "accept")

@@ -14,16 +14,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from app.clock import epoch_seconds
 from app.config.schema import DevProviderConfig
+from app.context import APP_CONTEXT, AppContext
 from app.cookies import LOGIN_NONCE_COOKIE, read_cookie, set_cookie
 from app.return_to import safe_return_to
-from app.runtime import Runtime
 from app.web import render
 from oauth.login.session.codecs import LOGIN_NONCE_LIFETIME, login_codecs
 from oauth.login.session.current import sealed_login_session
-from oauth.login.session.deps import runtime_of
 from oauth.login.session.identity import UpstreamIdentity
-from oauth.login.session.login_session import epoch_seconds
 from oauth.login.session.pages import refused_page, signed_in_redirect
 from oauth.login.session.sign_in import sign_in
 
@@ -44,7 +43,7 @@ def dev_router(provider: DevProviderConfig) -> APIRouter:
     path = f"/login/{quote(provider.id, safe='')}"
 
     async def dev_sign_in_form(request: Request, return_to: str = "/") -> Response:
-        return _form_page(request, runtime_of(request), provider, safe_return_to(return_to))
+        return _form_page(request, APP_CONTEXT.of(request), provider, safe_return_to(return_to))
 
     async def dev_sign_in(
         request: Request, email: FormText = "", csrf_token: FormText = "", return_to: FormText = ""
@@ -59,7 +58,7 @@ def dev_router(provider: DevProviderConfig) -> APIRouter:
 async def _submit(
     request: Request, provider: DevProviderConfig, *, email: str, csrf_token: str, return_to: str
 ) -> Response:
-    runtime = runtime_of(request)
+    runtime = APP_CONTEXT.of(request)
     target = safe_return_to(return_to)
     nonce = _verified_nonce(request, runtime, csrf_token)
     if nonce is None:
@@ -78,7 +77,7 @@ async def _submit(
     return signed_in_redirect(runtime, outcome.login_session, target)
 
 
-def _verified_nonce(request: Request, runtime: Runtime, csrf_token: str) -> str | None:
+def _verified_nonce(request: Request, runtime: AppContext, csrf_token: str) -> str | None:
     now = epoch_seconds(runtime.clock.now())
     cookie = read_cookie(request, runtime.config, LOGIN_NONCE_COOKIE)
     nonce = login_codecs(runtime.keyring).login_nonce.open(cookie, now)
@@ -89,7 +88,7 @@ def _verified_nonce(request: Request, runtime: Runtime, csrf_token: str) -> str 
 
 def _form_page(
     request: Request,
-    runtime: Runtime,
+    runtime: AppContext,
     provider: DevProviderConfig,
     return_to: str,
     *,

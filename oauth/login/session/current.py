@@ -10,23 +10,24 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from app.clock import epoch_seconds
 from app.config.schema import LoginConfig
+from app.context import AppContext
 from app.cookies import LOGIN_SESSION_COOKIE, read_cookie
-from app.runtime import Runtime
 from oauth.login.session.access_rules import decide_access
 from oauth.login.session.codecs import login_codecs
-from oauth.login.session.login_session import LoginSession, epoch_seconds
+from oauth.login.session.login_session import LoginSession
 from oauth.login.store.login_sessions import live_session_user
 from oauth.login.store.users import UserRow, find_user
 
 
-def sealed_login_session(request: Request, runtime: Runtime) -> LoginSession | None:
+def sealed_login_session(request: Request, runtime: AppContext) -> LoginSession | None:
     """The session the cookie carries when it opens, expired or not (sign-out needs its id)."""
     value = read_cookie(request, runtime.config, LOGIN_SESSION_COOKIE)
     return login_codecs(runtime.keyring).login_session.open(value) if value else None
 
 
-def read_login_session(request: Request, runtime: Runtime) -> LoginSession | None:
+def read_login_session(request: Request, runtime: AppContext) -> LoginSession | None:
     """The cookie's session when it opens and has not timed out, else None. No database access."""
     login_session = sealed_login_session(request, runtime)
     now = epoch_seconds(runtime.clock.now())
@@ -35,7 +36,7 @@ def read_login_session(request: Request, runtime: Runtime) -> LoginSession | Non
     return login_session
 
 
-def session_user(db: Session, runtime: Runtime, login_session: LoginSession) -> UserRow | None:
+def session_user(db: Session, runtime: AppContext, login_session: LoginSession) -> UserRow | None:
     """The session's user when the session row is live and the user may still sign in."""
     user = live_session_user(
         db, login_session_id=login_session.login_session_id, user_id=login_session.user_id, now=runtime.clock.now()

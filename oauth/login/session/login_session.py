@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from app.config.schema import LoginConfig
 
@@ -55,13 +54,3 @@ class LoginSession:
 def new_login_session(user_id: int, now: int) -> LoginSession:
     """A fresh session with a new random id (never reuse an id across sign-ins: session fixation)."""
     return LoginSession(login_session_id=secrets.token_urlsafe(16), user_id=user_id, issued_at=now, last_seen=now)
-
-
-def epoch_seconds(moment: datetime) -> int:
-    """``moment`` (timezone-aware) as whole seconds since the epoch."""
-    return int(moment.timestamp())
-
-
-def from_epoch(seconds: int) -> datetime:
-    """Epoch seconds as an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, UTC)

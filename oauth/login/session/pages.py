@@ -7,11 +7,12 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app.clock import epoch_seconds
+from app.context import AppContext
 from app.cookies import LOGIN_NONCE_COOKIE, LOGIN_SESSION_COOKIE, clear_cookie, set_cookie
-from app.runtime import Runtime
 from app.web import render
 from oauth.login.session.codecs import login_codecs
-from oauth.login.session.login_session import LoginSession, epoch_seconds
+from oauth.login.session.login_session import LoginSession
 
 
 def login_url(return_to: str) -> str:
@@ -19,7 +20,7 @@ def login_url(return_to: str) -> str:
     return f"/login?{urlencode({'return_to': return_to})}"
 
 
-def signed_in_redirect(runtime: Runtime, login_session: LoginSession, return_to: str) -> RedirectResponse:
+def signed_in_redirect(runtime: AppContext, login_session: LoginSession, return_to: str) -> RedirectResponse:
     """303 to ``return_to`` carrying the new login session cookie; the sign-in nonce is dropped."""
     config = runtime.config
     value = login_codecs(runtime.keyring).login_session.seal(login_session)
@@ -32,7 +33,7 @@ def signed_in_redirect(runtime: Runtime, login_session: LoginSession, return_to:
 
 def refused_page(
     request: Request,
-    runtime: Runtime,
+    runtime: AppContext,
     *,
     title: str,
     message: str,

@@ -11,15 +11,16 @@ from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.clock import epoch_seconds
+from app.context import AppContext
 from app.cookies import LOGIN_SESSION_COOKIE, cookie_header, cookie_name
-from app.runtime import Runtime
 from oauth.login.session.codecs import login_codecs
-from oauth.login.session.login_session import LoginSession, epoch_seconds
+from oauth.login.session.login_session import LoginSession
 
 _STATE_KEY = "portico.login_session_refresh"
 
 
-def schedule_refresh(request: Request, runtime: Runtime, login_session: LoginSession) -> None:
+def schedule_refresh(request: Request, runtime: AppContext, login_session: LoginSession) -> None:
     """When due, queue a re-issued cookie (``last_seen`` = now) for this request's response."""
     now = epoch_seconds(runtime.clock.now())
     if not login_session.needs_refresh(now):

@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.clock import epoch_seconds, from_epoch
+from app.context import AppContext
 from app.db import run_db
-from app.runtime import Runtime
 from oauth.login.session.access_rules import AccessDecision, decide_access
 from oauth.login.session.identity import UpstreamIdentity
-from oauth.login.session.login_session import LoginSession, epoch_seconds, from_epoch, new_login_session
+from oauth.login.session.login_session import LoginSession, new_login_session
 from oauth.login.store.login_sessions import add_login_session, end_login_session, purge_expired_sessions
 from oauth.login.store.users import UserRow, find_by_provider_subject
 
@@ -32,7 +33,7 @@ class SignInOutcome:
     login_session: LoginSession | None = None
 
 
-async def sign_in(runtime: Runtime, identity: UpstreamIdentity, *, replacing: str | None = None) -> SignInOutcome:
+async def sign_in(runtime: AppContext, identity: UpstreamIdentity, *, replacing: str | None = None) -> SignInOutcome:
     """Admit or refuse ``identity``; when admitted, upsert its user and start a new login session.
 
     ``replacing`` is the browser's previous ``login_session_id``, ended on success.
@@ -56,7 +57,7 @@ async def sign_in(runtime: Runtime, identity: UpstreamIdentity, *, replacing: st
 
 
 def _admit(
-    db: Session, runtime: Runtime, identity: UpstreamIdentity, decision: AccessDecision, replacing: str | None
+    db: Session, runtime: AppContext, identity: UpstreamIdentity, decision: AccessDecision, replacing: str | None
 ) -> SignInOutcome:
     existing = find_by_provider_subject(db, provider=identity.provider, provider_subject=identity.provider_subject)
     if existing is not None and existing.disabled:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from app.runtime import Runtime
+from app.context import AppContext
 from oauth.client.errors import (
     AuthorizationResponseError,
     FlowStateError,
@@ -43,7 +43,7 @@ def failure_message(error: UpstreamIdpError, display_name: str) -> str:
 
 
 def failure_page(
-    request: Request, runtime: Runtime, error: UpstreamIdpError, *, display_name: str, return_to: str
+    request: Request, runtime: AppContext, error: UpstreamIdpError, *, display_name: str, return_to: str
 ) -> HTMLResponse:
     """The error page for ``error``, with a link back to ``/login`` (and ``return_to``)."""
     return refused_page(

@@ -26,11 +26,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
+from app.clock import epoch_seconds, from_epoch
 from app.config import PorticoConfig
+from app.context import APP_CONTEXT, AppContext
 from app.cookies import clear_cookie, read_cookie, set_cookie
 from app.db import run_db
 from app.return_to import safe_return_to
-from app.runtime import Runtime
 from app.used_states import spend_state
 from oauth.client.errors import (
     AuthorizationResponseError,
@@ -48,8 +49,6 @@ from oauth.client.flow import (
     seal_flow,
 )
 from oauth.login.session.current import sealed_login_session
-from oauth.login.session.deps import runtime_of
-from oauth.login.session.login_session import epoch_seconds, from_epoch
 from oauth.login.session.pages import refused_page, signed_in_redirect
 from oauth.login.session.sign_in import sign_in
 from oauth.login.upstream_idp.base import UpstreamIdentityProvider
@@ -81,7 +80,7 @@ def upstream_idp_router(idp: UpstreamIdentityProvider) -> APIRouter:
 
 async def start_sign_in(request: Request, idp: UpstreamIdentityProvider, return_to: str) -> Response:
     """303 to the IdP with a new flow cookie; an error page when the IdP cannot be reached."""
-    runtime = runtime_of(request)
+    runtime = APP_CONTEXT.of(request)
     target = safe_return_to(return_to)
     flow = new_flow(idp.provider_id, target, epoch_seconds(runtime.clock.now()))
     try:
@@ -99,7 +98,7 @@ async def start_sign_in(request: Request, idp: UpstreamIdentityProvider, return_
 
 async def finish_sign_in(request: Request, idp: UpstreamIdentityProvider) -> Response:
     """The redirect URI: check the flow, redeem the code, apply the rules; always clears the flow cookie."""
-    runtime = runtime_of(request)
+    runtime = APP_CONTEXT.of(request)
     params = request.query_params
     cookie_base = flow_cookie_base(params.get("state", ""))
     flow = _flow(request, runtime, idp, cookie_base)
@@ -116,7 +115,7 @@ async def finish_sign_in(request: Request, idp: UpstreamIdentityProvider) -> Res
 
 
 async def _complete(
-    request: Request, runtime: Runtime, idp: UpstreamIdentityProvider, flow: UpstreamFlow, params: QueryParams
+    request: Request, runtime: AppContext, idp: UpstreamIdentityProvider, flow: UpstreamFlow, params: QueryParams
 ) -> Response:
     issuer = params.get("iss")
     if issuer is not None and not idp.accepts_issuer(issuer):
@@ -137,7 +136,9 @@ async def _complete(
     return signed_in_redirect(runtime, outcome.login_session, flow.return_to)
 
 
-def _flow(request: Request, runtime: Runtime, idp: UpstreamIdentityProvider, cookie_base: str) -> UpstreamFlow | None:
+def _flow(
+    request: Request, runtime: AppContext, idp: UpstreamIdentityProvider, cookie_base: str
+) -> UpstreamFlow | None:
     value = read_cookie(request, runtime.config, cookie_base)
     now = epoch_seconds(runtime.clock.now())
     return open_flow(
@@ -145,6 +146,6 @@ def _flow(request: Request, runtime: Runtime, idp: UpstreamIdentityProvider, coo
     )
 
 
-async def _spend(runtime: Runtime, flow: UpstreamFlow) -> bool:
+async def _spend(runtime: AppContext, flow: UpstreamFlow) -> bool:
     expires_at = from_epoch(flow.expires_at)
     return await run_db(runtime.db, lambda db: spend_state(db, flow.state_id, expires_at))

@@ -25,13 +25,12 @@ from collections.abc import Awaitable, Callable
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.clock import Clock
+from app.clock import Clock, epoch_seconds
 from app.config.schema import OAuthCredentialsConfig, PorticoConfig
 from app.crypto import Envelope
 from app.db import run_db
 from app.log import register_secret
 from oauth.client.errors import IdpUnavailableError, TokenRequestError
-from oauth.login.session.login_session import epoch_seconds
 from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
 from proxy.credentials.oauth.discovery import DiscoveredClients
 from proxy.credentials.oauth.endpoints import EndpointResolver

@@ -11,12 +11,12 @@ from joserfc import jwt
 from sqlalchemy import select
 
 from app import migrate
-from app.clock import FakeClock
 from app.crypto import DecryptionError, Envelope, KeyRing
 from app.db import Base, create_db_engine, session_factory, transaction
 from app.runtime import Runtime
 from oauth.tokens.signing_keys import load_signing_keys, rotate_signing_key
 from oauth.tokens.store.signing_keys import SigningKeyRow
+from tests.support.clock import FakeClock
 
 
 def test_migrations_bring_an_empty_database_to_the_newest_revision(empty_database_url: str) -> None:

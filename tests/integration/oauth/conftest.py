@@ -9,11 +9,11 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 
-from app.clock import FakeClock
 from app.runtime import Runtime, build_runtime
 from oauth.login import api as login_api
 from oauth.login.api import current_user
 from tests.conftest import ConfigFactory
+from tests.support.clock import FakeClock
 from tests.support.oauth import Browser, OAuthFlow
 
 SERVERS = {

@@ -6,11 +6,11 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 
-from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import Runtime
 from oauth.login.api import SignedInUser, current_user
 from tests.integration.oauth.conftest import RuntimeFactory
+from tests.support.clock import FakeClock
 from tests.support.oauth import GITHUB, ISSUER, Browser, OAuthFlow, Pkce, hidden_input, query_of
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 import oauth.endpoints.router
-from app.clock import FakeClock
 from app.db import transaction
 from app.runtime import Runtime
 from oauth.consent.remembered import revoke_user_grants
@@ -19,7 +18,8 @@ from oauth.store.authorization_codes import AuthorizationCodeRow
 from oauth.store.consents import ConsentRow
 from oauth.store.issued_access_tokens import IssuedAccessTokenRow
 from oauth.store.refresh_tokens import RefreshTokenRow
-from oauth.tokens.access_tokens import RevokedTokens
+from oauth.tokens.revocation_list import RevokedTokens
+from tests.support.clock import FakeClock
 from tests.support.oauth import Browser, OAuthFlow, Pkce
 
 pytestmark = pytest.mark.anyio

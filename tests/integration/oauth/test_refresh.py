@@ -6,10 +6,10 @@ import anyio
 import httpx2
 import pytest
 
-from app.clock import FakeClock
 from app.main import create_app
 from oauth.login.api import current_user
 from tests.integration.oauth.conftest import RuntimeFactory
+from tests.support.clock import FakeClock
 from tests.support.oauth import ISSUER, JIRA, Browser, OAuthFlow
 
 pytestmark = pytest.mark.anyio

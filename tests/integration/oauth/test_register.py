@@ -8,11 +8,11 @@ import httpx2
 import pytest
 from sqlalchemy import select
 
-from app.clock import FakeClock
 from app.db import transaction
 from app.runtime import Runtime
 from oauth.store.clients import ClientRow
 from tests.integration.oauth.conftest import RuntimeFactory
+from tests.support.clock import FakeClock
 from tests.support.oauth import CLAUDE_CALLBACK
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from app.clock import FakeClock
 from app.runtime import Runtime
+from tests.support.clock import FakeClock
 from tests.support.oauth import GITHUB, ISSUER, OAuthFlow
 
 pytestmark = pytest.mark.anyio

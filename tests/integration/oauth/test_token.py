@@ -10,7 +10,6 @@ import httpx2
 import pytest
 from sqlalchemy import select
 
-from app.clock import FakeClock
 from app.db import transaction
 from app.main import create_app
 from app.runtime import Runtime
@@ -20,6 +19,7 @@ from oauth.store.authorization_codes import AuthorizationCodeRow
 from oauth.store.refresh_tokens import RefreshTokenRow
 from oauth.tokens.access_tokens import verify_access_token
 from tests.integration.oauth.conftest import RuntimeFactory
+from tests.support.clock import FakeClock
 from tests.support.oauth import CLAUDE_CALLBACK, GITHUB, ISSUER, JIRA, Browser, OAuthFlow, Pkce
 
 pytestmark = pytest.mark.anyio

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
 from oauth.tokens.access_tokens import AccessTokenClaims, issue_access_token
 from proxy.auth.resource_server import McpAccessToken, SseAccessToken
 from tests.conftest import ConfigFactory
+from tests.support.clock import FakeClock
 
 PUBLIC_URL = "http://127.0.0.1:8080"
 SERVERS: dict[str, Any] = {

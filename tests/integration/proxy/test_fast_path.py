@@ -13,13 +13,13 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 
-from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
 from oauth.tokens.access_tokens import issue_access_token
 from proxy.inbound.fast_path import McpFastPath
 from tests.conftest import ConfigFactory
 from tests.integration.proxy.conftest import PUBLIC_URL, SERVERS
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 

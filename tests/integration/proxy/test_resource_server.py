@@ -14,12 +14,12 @@ import httpx2
 import pytest
 from joserfc.jwk import ECKey, KeySet
 
-from app.clock import FakeClock
 from app.runtime import Runtime
 from oauth.tokens.access_tokens import issue_access_token
 from oauth.tokens.signing_keys import SigningKeys
 from tests.integration.proxy.conftest import PUBLIC_URL, Mint
 from tests.support.challenge_parser import parse_bearer_challenge
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from oauth.tokens.access_tokens import AccessTokenError, RevokedTokens, issue_access_token, verify_access_token
+from oauth.tokens.access_tokens import AccessTokenError, issue_access_token, verify_access_token
+from oauth.tokens.revocation_list import RevokedTokens
 from oauth.tokens.signing_keys import SigningKeys
 
 ISSUER = "https://gw.example.com"

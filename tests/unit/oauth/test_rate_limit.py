@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.clock import FakeClock
 from oauth.rate_limit import SlidingWindowLimiter
+from tests.support.clock import FakeClock
 
 
 def test_the_limit_applies_per_key_within_the_window() -> None:

@@ -11,11 +11,11 @@ import pytest
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
 from oauth.login import SignedInUser, current_user
 from tests.conftest import ConfigFactory
+from tests.support.clock import FakeClock
 
 DEV_LOGIN: dict[str, Any] = {"providers": [{"type": "dev"}], "allowed_domains": ["example.com"]}
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

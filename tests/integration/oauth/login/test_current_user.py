@@ -6,11 +6,11 @@ import httpx2
 import pytest
 from sqlalchemy import delete, select
 
-from app.clock import FakeClock
 from app.db import transaction
 from app.runtime import Runtime
 from oauth.login.store.users import UserRow
 from tests.integration.oauth.login.conftest import SignIn
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 

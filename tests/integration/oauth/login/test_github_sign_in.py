@@ -8,15 +8,15 @@ from typing import Any
 import httpx2
 import pytest
 
-from app.clock import FakeClock
+from app.clock import epoch_seconds
 from app.runtime import Runtime, build_runtime
 from oauth.login import user_may_continue
-from oauth.login.session.login_session import epoch_seconds
 from tests.conftest import ConfigFactory
 from tests.integration.oauth.login.conftest import PorticoFactory
 from tests.integration.oauth.login.standins.driver import sign_in, users
 from tests.integration.oauth.login.standins.github import CLIENT_ID, CLIENT_SECRET, GithubStandIn
 from tests.support.asgi_server import serve_asgi
+from tests.support.clock import FakeClock
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.anyio

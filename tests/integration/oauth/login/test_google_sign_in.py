@@ -12,15 +12,15 @@ from typing import Any
 import httpx2
 import pytest
 
-from app.clock import FakeClock
+from app.clock import epoch_seconds
 from app.runtime import Runtime, build_runtime
 from oauth.login import user_may_continue
-from oauth.login.session.login_session import epoch_seconds
 from tests.conftest import ConfigFactory
 from tests.integration.oauth.login.conftest import PorticoFactory
 from tests.integration.oauth.login.standins.driver import at_idp, idp_redirect, sign_in, users
 from tests.integration.oauth.login.standins.google import CLIENT_ID, CLIENT_SECRET, GoogleStandIn, new_signing_key
 from tests.support.asgi_server import serve_asgi
+from tests.support.clock import FakeClock
 from tests.support.oauth import query_of
 from tests.support.processes import free_port
 

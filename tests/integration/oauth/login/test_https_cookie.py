@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 import httpx2
 import pytest
 
-from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
 from oauth.login.session.codecs import login_codecs
@@ -15,6 +14,7 @@ from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.sign_in import sign_in
 from tests.conftest import ConfigFactory
 from tests.integration.oauth.login.conftest import whoami
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 

@@ -9,12 +9,12 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from app.clock import FakeClock
 from app.config import PorticoConfig
 from app.main import create_app
 from app.runtime import build_runtime
 from tests.conftest import ConfigFactory
 from tests.integration.oauth.login.conftest import DEV_LOGIN, SignIn, csrf_token
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from app.clock import FakeClock
-from oauth.login.session.login_session import epoch_seconds
+from app.clock import epoch_seconds
 from tests.integration.oauth.login.conftest import PorticoFactory
 from tests.integration.oauth.login.standins.driver import sign_in, users
 from tests.integration.oauth.login.standins.google import CLIENT_ID, CLIENT_SECRET, GoogleStandIn
 from tests.support.asgi_server import serve_asgi
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 

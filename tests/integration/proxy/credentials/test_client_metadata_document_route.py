@@ -7,10 +7,10 @@ from typing import Any
 import httpx2
 import pytest
 
-from app.clock import FakeClock
 from app.main import create_app
 from app.runtime import build_runtime
 from tests.conftest import ConfigFactory
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 URL = "https://up.example.com/mcp"

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.clock import FakeClock
 from app.db import transaction
 from app.runtime import Runtime, build_runtime
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.sign_in import sign_in
 from proxy.credentials.vault import USER_TOKEN, store_secret
 from tests.conftest import ConfigFactory
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 SECRET = "ghp_explainsecret123456"

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import anyio
 import pytest
 
-from app.clock import FakeClock
 from app.config import PorticoConfig
 from app.log import redact
 from proxy.credentials.sources import CachedCredentials, StaticCredentials
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 
