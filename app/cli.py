@@ -139,7 +139,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _users_list(args: argparse.Namespace) -> int:
-    from oauth.login.users import list_users, users_table
+    from oauth.login.api import list_users, users_table
 
     print(users_table(_in_database(args.config, list_users)))
     return 0
@@ -147,7 +147,7 @@ def _users_list(args: argparse.Namespace) -> int:
 
 def _users_disable(args: argparse.Namespace) -> int:
     from oauth.consent.remembered import revoke_user_grants
-    from oauth.login.users import AmbiguousEmailError, disable_user
+    from oauth.login.api import AmbiguousEmailError, disable_user
 
     def disable(db: Session) -> int | None:
         user_id = disable_user(db, args.email)
@@ -169,20 +169,26 @@ def _credentials_explain(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from app.crypto import Envelope, KeyRing, load_root_keys
-    from oauth.login.store.users import find_by_email
+    from oauth.login.api import accounts_by_email
     from proxy.credentials.explain import ExplainError, explain_credentials
 
     config = _load(args.config)
     envelope = Envelope(KeyRing(tuple(load_root_keys(config))))
 
     def explain(db: Session) -> list[str]:
-        users = find_by_email(db, args.email.strip())
-        if not users:
+        accounts = accounts_by_email(db, args.email)
+        if not accounts:
             raise CommandError(f"no user has the email {args.email}")
         lines: list[str] = []
-        for user in users:
+        for account in accounts:
             lines += explain_credentials(
-                db, config, envelope, subject=str(user.id), email=user.email, server=args.server, now=datetime.now(UTC)
+                db,
+                config,
+                envelope,
+                subject=account.subject,
+                email=account.email,
+                server=args.server,
+                now=datetime.now(UTC),
             )
         return lines
 

@@ -1,9 +1,32 @@
 """Sign-in: the login session (browser cookie at the authorization server) and who may sign in.
 
-This is the contract the authorization server uses; the sign-in providers implement it.
+Other packages use :mod:`oauth.login.api` (re-exported here); the providers implement it.
 """
 
-from oauth.login.api import SignedInUser, current_user, login_redirect, user_may_continue
-from oauth.login.users import disable_user
+from oauth.login.api import (
+    AmbiguousEmailError,
+    SignedInUser,
+    UserAccount,
+    accounts_by_email,
+    current_user,
+    disable_user,
+    find_account,
+    list_users,
+    login_redirect,
+    user_may_continue,
+    users_table,
+)
 
-__all__ = ["SignedInUser", "current_user", "disable_user", "login_redirect", "user_may_continue"]
+__all__ = [
+    "AmbiguousEmailError",
+    "SignedInUser",
+    "UserAccount",
+    "accounts_by_email",
+    "current_user",
+    "disable_user",
+    "find_account",
+    "list_users",
+    "login_redirect",
+    "user_may_continue",
+    "users_table",
+]

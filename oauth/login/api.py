@@ -1,9 +1,15 @@
-"""What the authorization server needs from sign-in.
+"""What the rest of Portico may use of sign-in: the only module imported from outside ``oauth.login``.
 
 - :func:`current_user` (a FastAPI dependency): the user of the request's login session, or None.
 - :func:`login_redirect`: send the browser to sign in, then back to ``return_to``.
 - :func:`user_may_continue`: re-check a user against the access rules (at /authorize and at every
   refresh-token use), so a user removed from the allowed set loses access.
+- :func:`find_account`, :func:`accounts_by_email`: a user's stored account (email, IdP groups,
+  disabled) by subject or email, e.g. for group-based upstream credentials.
+- :func:`list_users`, :func:`users_table`, :func:`disable_user`: ``portico users …``.
+
+The composition root alone also mounts the routes (:func:`oauth.login.routes.install_login`);
+tests/unit/test_layers.py holds every other package to this module.
 """
 
 from __future__ import annotations
@@ -13,12 +19,29 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from app.context import APP_CONTEXT, AppContext
 from app.db import run_db
 from app.return_to import is_local_path
 from oauth.login.session.current import admitted_user, read_login_session, session_user
 from oauth.login.session.refresh import schedule_refresh
+from oauth.login.store.users import UserRow, find_by_email, find_user
+from oauth.login.users import AmbiguousEmailError, disable_user, list_users, users_table
+
+__all__ = [
+    "AmbiguousEmailError",
+    "SignedInUser",
+    "UserAccount",
+    "accounts_by_email",
+    "current_user",
+    "disable_user",
+    "find_account",
+    "list_users",
+    "login_redirect",
+    "user_may_continue",
+    "users_table",
+]
 
 
 @dataclass(frozen=True)
@@ -83,3 +106,33 @@ def _user_id(subject: str) -> int | None:
     if not (subject.isascii() and subject.isdigit()) or len(subject) > 18:
         return None
     return int(subject)
+
+
+@dataclass(frozen=True)
+class UserAccount:
+    """A stored user as other packages see it.
+
+    ``subject`` is :attr:`SignedInUser.subject`; ``groups`` are the IdP groups claim stored at the
+    last sign-in (empty when the IdP sent none); ``disabled`` is set by ``portico users disable``.
+    """
+
+    subject: str
+    email: str
+    groups: tuple[str, ...]
+    disabled: bool
+
+
+def find_account(db: Session, subject: str) -> UserAccount | None:
+    """The account of ``subject``, or None when no user has it (anything not a user id included)."""
+    user_id = _user_id(subject)
+    row = find_user(db, user_id) if user_id is not None else None
+    return _account(row) if row is not None else None
+
+
+def accounts_by_email(db: Session, email: str) -> list[UserAccount]:
+    """Every account with this email (case-insensitive; one per sign-in provider)."""
+    return [_account(row) for row in find_by_email(db, email.strip())]
+
+
+def _account(row: UserRow) -> UserAccount:
+    return UserAccount(str(row.id), row.email, tuple(row.groups or ()), bool(row.disabled))
