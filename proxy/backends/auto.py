@@ -25,12 +25,13 @@ from app.config.schema import AutoServerConfig
 from proxy.backends.base import Backend
 from proxy.credentials.sources import UpstreamCredentials
 from proxy.era_bridge.http_probe import speaks_modern_http
+from proxy.upstream.headers import upstream_headers
 from proxy.upstream.http_client import upstream_timeouts
 from proxy.wire.errors import UpstreamAuthFailedError, UpstreamUnavailableError
 from proxy.wire.exchange import Exchange
 from proxy.wire.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, encode
 from proxy.wire.mcp_sessions import McpSession
-from proxy.wire.protocol import SESSION_ID_HEADER
+from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
 
 log = logging.getLogger("portico.proxy")
 _PROBE: Final = {
@@ -81,12 +82,10 @@ class AutoBackend:
         return self._streamable if self.chosen == "streamable-http" else self._legacy
 
     async def _probe(self, subject: str) -> str:
-        headers = {
-            **(await self._credentials.http_headers(subject, self.server)),
-            "accept": "application/json, text/event-stream",
-            "content-type": "application/json",
-            "accept-encoding": "identity",
-        }
+        headers = upstream_headers(
+            await self._credentials.http_headers(subject, self.server),
+            {"accept": "application/json, text/event-stream", "content-type": "application/json"},
+        )
         request = self._client.build_request(
             "POST", self._config.url, headers=headers, content=encode(_PROBE), timeout=upstream_timeouts(self._config)
         )
@@ -111,7 +110,7 @@ class AutoBackend:
     async def _end_probe_session(self, headers: dict[str, str], upstream_session: str | None) -> None:
         if upstream_session is None:
             return
-        headers = {**headers, SESSION_ID_HEADER: upstream_session, "mcp-protocol-version": "2025-11-25"}
+        headers = {**headers, SESSION_ID_HEADER: upstream_session, PROTOCOL_VERSION_HEADER: "2025-11-25"}
         try:
             await self._client.delete(self._config.url, headers=headers, timeout=upstream_timeouts(self._config))
         except httpx2.HTTPError:

@@ -37,7 +37,7 @@ from proxy.era_bridge.modern_http_exchange import HttpModernExchange
 from proxy.era_bridge.modern_upstream import ModernUpstreamBridge
 from proxy.era_bridge.parking import ParkedRequests
 from proxy.upstream.connection import MessageConnection
-from proxy.upstream.headers import client_response_headers, upstream_request_headers
+from proxy.upstream.headers import client_response_headers, upstream_headers
 from proxy.upstream.http_client import (
     DataPlaneClient,
     UpstreamConnectError,
@@ -56,7 +56,7 @@ from proxy.wire.errors import (
 from proxy.wire.exchange import Exchange
 from proxy.wire.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, RequestId
 from proxy.wire.mcp_sessions import McpSession, McpSessionRegistry
-from proxy.wire.protocol import DEFAULT_HANDSHAKE_VERSION, SESSION_ID_HEADER
+from proxy.wire.protocol import DEFAULT_HANDSHAKE_VERSION, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
 
 _SSE: Final = "text/event-stream"
 _VERDICT_SECONDS: Final = 300.0
@@ -128,9 +128,10 @@ class HttpBackend:
             return
         if session.upstream_session_id is None:
             return
-        headers = {**(await self._credentials.http_headers(session.subject, self.server))}
-        headers[SESSION_ID_HEADER] = session.upstream_session_id
-        headers["mcp-protocol-version"] = session.protocol_version
+        headers = upstream_headers(
+            await self._credentials.http_headers(session.subject, self.server),
+            {SESSION_ID_HEADER: session.upstream_session_id, PROTOCOL_VERSION_HEADER: session.protocol_version},
+        )
         try:
             response = await self._request("DELETE", headers, None)
         except UpstreamHttpError:
@@ -209,11 +210,11 @@ class HttpBackend:
         Raises:
             UpstreamUnavailableError / UpstreamTimeoutError / UpstreamFailedError: no response.
         """
-        headers = dict(upstream_request_headers(exchange.headers))
-        headers.update(await self._credentials.http_headers(exchange.subject, self.server))
-        headers["accept-encoding"] = "identity"
-        if upstream_session is not None:
-            headers[SESSION_ID_HEADER] = upstream_session
+        headers = upstream_headers(
+            await self._credentials.http_headers(exchange.subject, self.server),
+            {SESSION_ID_HEADER: upstream_session} if upstream_session is not None else None,
+            client=exchange.headers,
+        )
         try:
             return await self._request(method, headers, body)
         except UpstreamConnectError as error:

@@ -28,6 +28,7 @@ import httpx2
 from anyio.abc import TaskGroup
 
 from app.config.schema import StreamableHttpServerConfig
+from proxy.upstream.headers import upstream_headers
 from proxy.upstream.http_client import upstream_timeouts
 from proxy.wire.errors import (
     GatewayError,
@@ -130,12 +131,12 @@ class HttpMessageConnection:
             self._ended.set()
 
     def _base_headers(self) -> dict[str, str]:
-        headers = {**self._headers, "accept-encoding": "identity"}
+        protocol: dict[str, str] = {}
         if self._session_id is not None:
-            headers[SESSION_ID_HEADER] = self._session_id
+            protocol[SESSION_ID_HEADER] = self._session_id
         if self._protocol_version is not None:
-            headers[PROTOCOL_VERSION_HEADER] = self._protocol_version
-        return headers
+            protocol[PROTOCOL_VERSION_HEADER] = self._protocol_version
+        return upstream_headers(self._headers, protocol)
 
     async def _request(self, method: str, body: bytes | None) -> httpx2.Response:
         headers = self._base_headers()

@@ -18,6 +18,7 @@ import httpx2
 from mcp_types.version import LATEST_MODERN_VERSION, MODERN_PROTOCOL_VERSIONS
 
 from app.config.schema import StreamableHttpServerConfig
+from proxy.upstream.headers import upstream_headers
 from proxy.upstream.http_client import upstream_timeouts
 from proxy.wire.errors import UpstreamAuthFailedError, UpstreamUnavailableError
 from proxy.wire.jsonrpc import encode
@@ -41,14 +42,15 @@ async def speaks_modern_http(
         UpstreamUnavailableError: unreachable.
         UpstreamAuthFailedError: 401/403.
     """
-    request_headers = {
-        **headers,
-        "accept": "application/json, text/event-stream",
-        "content-type": "application/json",
-        "accept-encoding": "identity",
-        PROTOCOL_VERSION_HEADER: LATEST_MODERN_VERSION,
-        "mcp-method": "server/discover",
-    }
+    request_headers = upstream_headers(
+        headers,
+        {
+            "accept": "application/json, text/event-stream",
+            "content-type": "application/json",
+            PROTOCOL_VERSION_HEADER: LATEST_MODERN_VERSION,
+            "mcp-method": "server/discover",
+        },
+    )
     request = client.build_request(
         "POST", config.url, headers=request_headers, content=encode(_PROBE), timeout=upstream_timeouts(config)
     )

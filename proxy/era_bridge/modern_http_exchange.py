@@ -16,6 +16,7 @@ from mcp_types.version import LATEST_MODERN_VERSION
 
 from app.config.schema import GatewayConfig, StreamableHttpServerConfig
 from proxy.credentials.sources import UpstreamCredentials
+from proxy.upstream.headers import upstream_headers
 from proxy.upstream.http_client import upstream_timeouts
 from proxy.wire.errors import UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError
 from proxy.wire.jsonrpc import encode
@@ -46,14 +47,15 @@ class HttpModernExchange:
         Raises:
             UpstreamUnavailableError / UpstreamTimeoutError / UpstreamFailedError: no final message.
         """
-        headers = {
-            **(await self._credentials.http_headers(subject, self.server)),
-            "accept": "application/json, text/event-stream",
-            "content-type": "application/json",
-            "accept-encoding": "identity",
-            PROTOCOL_VERSION_HEADER: LATEST_MODERN_VERSION,
-            MCP_METHOD_HEADER: message["method"],
-        }
+        headers = upstream_headers(
+            await self._credentials.http_headers(subject, self.server),
+            {
+                "accept": "application/json, text/event-stream",
+                "content-type": "application/json",
+                PROTOCOL_VERSION_HEADER: LATEST_MODERN_VERSION,
+                MCP_METHOD_HEADER: message["method"],
+            },
+        )
         name_key = NAME_BEARING_METHODS.get(message["method"])
         name = (message.get("params") or {}).get(name_key) if name_key else None
         if isinstance(name, str):

@@ -1,4 +1,4 @@
-"""``Origin`` validation against DNS rebinding (2025-11-25 transports §Security Warning; SH26 §Security).
+"""``Origin`` validation against DNS rebinding (MCP 2025-11-25 basic/transports §Security Warning).
 
 Requests without ``Origin`` (native clients, server-side connectors) pass; a present ``Origin``
 must be Portico's own (``public_url``) or listed in ``gateway.allowed_origins``, else 403.

@@ -3,8 +3,8 @@
 A child sees only ``PATH``, ``HOME``, ``LANG`` (and ``LC_ALL`` when set) from Portico's own
 environment, plus the server's configured ``env`` keys (and, with per-user credentials, the
 user's). Portico's secrets (``PORTICO_SECRET_KEY``, database URLs, anything else in its
-environment) are therefore invisible to upstream servers — unlike peers that pass
-``os.environ`` through (seed-gateways.md §1.3, mcp-front.md §6).
+environment) are therefore invisible to upstream servers (docs/architecture.md, "Upstream
+processes"; MCP 2025-11-25 security best practices §Local MCP Server Compromise).
 """
 
 from __future__ import annotations

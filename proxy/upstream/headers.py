@@ -6,6 +6,9 @@ identity headers (``X-Forwarded-*``, ``X-Remote-User``, …) never leave Portico
 not on the list; the server's configured credential is added by the caller (MCP authorization
 §Access Token Privilege Restriction: the client's token MUST NOT be passed through).
 
+Every request Portico sends to an upstream server gets its headers from :func:`upstream_headers`,
+the one place where the credential meets the protocol headers.
+
 Towards the client only headers that describe the MCP response survive; the upstream's
 ``Mcp-Session-Id`` is replaced by Portico's own, and ``WWW-Authenticate``/``Set-Cookie`` are
 dropped (a challenge from the upstream would send the client's OAuth flow to the wrong server).
@@ -13,7 +16,7 @@ dropped (a challenge from the upstream would send the client's OAuth flow to the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 FORWARDED_REQUEST_HEADERS: Final = frozenset(
@@ -49,3 +52,25 @@ def upstream_request_headers(client_headers: Iterable[tuple[str, str]]) -> list[
 def client_response_headers(upstream_headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """The upstream's response headers that are relayed to the client."""
     return {name.lower(): value for name, value in upstream_headers if name.lower() in RELAYED_RESPONSE_HEADERS}
+
+
+def upstream_headers(
+    credential: Mapping[str, str],
+    protocol: Mapping[str, str] | None = None,
+    *,
+    client: Iterable[tuple[str, str]] = (),
+) -> dict[str, str]:
+    """The headers of one request to an upstream server (names lower-case).
+
+    Precedence, lowest first: the client's forwardable headers (:func:`upstream_request_headers`),
+    the server's credential (configured headers, the user's token), then Portico's own protocol
+    headers (``Accept``, ``Content-Type``, ``Mcp-Session-Id``, ``MCP-Protocol-Version``, …). So a
+    credential never replaces a protocol header and a client header never replaces the
+    credential. ``Accept-Encoding: identity`` always: Portico relays bytes as they come.
+    """
+    headers = dict(upstream_request_headers(client))
+    headers.update(credential)
+    headers["accept-encoding"] = "identity"
+    if protocol:
+        headers.update(protocol)
+    return headers

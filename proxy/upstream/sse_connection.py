@@ -28,6 +28,7 @@ import anyio
 import httpx2
 
 from app.config.schema import StreamableHttpServerConfig
+from proxy.upstream.headers import upstream_headers
 from proxy.upstream.http_client import upstream_timeouts
 from proxy.wire.errors import (
     UpstreamAuthFailedError,
@@ -100,7 +101,7 @@ class SseConnection:
             UpstreamUnavailableError: unreachable, not an event stream, no or a foreign endpoint.
             UpstreamAuthFailedError: the upstream answered 401/403.
         """
-        request_headers = {**headers, "accept": _SSE, "accept-encoding": "identity", "cache-control": "no-cache"}
+        request_headers = upstream_headers(headers, {"accept": _SSE, "cache-control": "no-cache"})
         request = client.build_request("GET", config.url, headers=request_headers, timeout=upstream_timeouts(config))
         try:
             response = await client.send(request, stream=True)
@@ -133,7 +134,7 @@ class SseConnection:
         """
         if self._closed:
             raise UpstreamFailedError(f"upstream server {self.label} is not connected")
-        headers = {**self._headers, "content-type": "application/json", "accept-encoding": "identity"}
+        headers = upstream_headers(self._headers, {"content-type": "application/json"})
         try:
             async with self._write_lock:  # keep the upstream's view of the order (like one stdin)
                 response = await self._client.post(

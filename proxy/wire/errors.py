@@ -1,13 +1,13 @@
 """Errors the gateway itself produces on the MCP plane, each with its JSON-RPC code and HTTP status.
 
 Upstream errors are never wrapped: a JSON-RPC error from an upstream server reaches the client
-unchanged (same ``id``). Everything here is Portico's own answer (style §3.3.5):
+unchanged (same ``id``). Everything here is Portico's own answer:
 
 - transport-level refusals (bad ``Accept``, unknown ``Mcp-Session-Id``, bad JSON) carry ``id: null``
   and the status the MCP SDK uses (400, 403, 404, 405, 406, 409, 415);
 - 2026-07-28 validation failures use the spec's codes and its status table (streamable-http.mdx
   §Server Validation: -32602/-32020/-32021/-32022 → 400, -32601 → 404);
-- upstream faults use Portico's documented codes -32003…-32010 (docs/architecture.md) with gateway
+- upstream faults use Portico's documented codes -32003…-32011 (docs/architecture.md) with gateway
   statuses 502/503/504 when the answer is still a plain JSON response; once an SSE stream is
   committed they travel as an event on it.
 """
@@ -29,11 +29,11 @@ UPSTREAM_UNAVAILABLE = -32003
 UPSTREAM_FAILED = -32004
 UPSTREAM_TIMEOUT = -32005
 CAPACITY_EXCEEDED = -32006
-TRANSPORT_NOT_SUPPORTED = -32007
 PROTOCOL_ERA_NOT_SUPPORTED = -32008
 UPSTREAM_AUTH_FAILED = -32009
-CLIENT_TOO_SLOW = -32010
 CREDENTIAL_REQUIRED = -32011
+# Retired, never produced: -32007 (upstream transport not supported: every transport is served now)
+# and -32010 (client too slow: a slow reader loses notifications, never its response).
 
 
 class GatewayError(Exception):
@@ -153,13 +153,6 @@ class CapacityExceededError(GatewayError):
     http_status = 503
 
 
-class TransportNotSupportedError(GatewayError):
-    """``transport: sse`` / ``auto`` upstreams: served from the next release."""
-
-    code = TRANSPORT_NOT_SUPPORTED
-    http_status = 501
-
-
 class ProtocolEraNotSupportedError(GatewayError):
     """A 2026-07-28 request for an upstream that only speaks the initialize handshake.
 
@@ -182,11 +175,6 @@ class RelayedUpstreamError(GatewayError):
         super().__init__(str(error.get("message", "upstream error")), data=error.get("data"))
         code = error.get("code")
         self.code = code if isinstance(code, int) else UPSTREAM_FAILED
-
-
-class ClientTooSlowError(GatewayError):
-    code = CLIENT_TOO_SLOW
-    http_status = 503
 
 
 class CredentialRequiredError(GatewayError):
