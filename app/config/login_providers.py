@@ -10,6 +10,7 @@ Four types, told apart by ``type``:
 Every endpoint URL is overridable, which is how tests point Google and GitHub at local stand-ins.
 Endpoint URLs must be https, except on loopback hosts. A provider's ``id`` names its routes
 (``/login/<id>``, ``/login/callback/<id>``) and its users; it is unique and URL-safe.
+See docs/configuration.md §``login.providers``.
 """
 
 from __future__ import annotations
@@ -18,18 +19,15 @@ import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from app.config.hosts import is_loopback_host
+from app.config.strict import Strict
 
 PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 # ``/login/callback/<id>`` is the upstream IdPs' return path.
 RESERVED_PROVIDER_IDS = frozenset({"callback"})
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def endpoint_url(value: str) -> str:
@@ -47,7 +45,7 @@ def endpoint_url(value: str) -> str:
 EndpointUrl = Annotated[str, AfterValidator(endpoint_url)]
 
 
-class _ProviderBase(_Strict):
+class _ProviderBase(Strict):
     id: str
     display_name: str
 
@@ -62,7 +60,10 @@ class _ProviderBase(_Strict):
 
 
 class DevProviderConfig(_ProviderBase):
-    """Local-only sign-in: a form on which any email is typed. Refused unless public_url is loopback."""
+    """``login.providers.<n>`` with ``type: dev``: local-only sign-in, a form on which any email is typed.
+
+    Refused unless public_url is loopback. See docs/configuration.md §``login.providers``.
+    """
 
     type: Literal["dev"]
     id: str = "dev"
@@ -96,7 +97,11 @@ class _OpenIdProviderBase(_UpstreamProviderBase):
 
 
 class GoogleProviderConfig(_OpenIdProviderBase):
-    """Sign in with Google. ``hosted_domain`` preselects a Workspace domain and is enforced on ``hd``."""
+    """``login.providers.<n>`` with ``type: google``: sign in with Google.
+
+    ``hosted_domain`` preselects a Workspace domain and is enforced on ``hd``.
+    See docs/configuration.md §``type: google``.
+    """
 
     type: Literal["google"]
     id: str = "google"
@@ -113,7 +118,11 @@ class GoogleProviderConfig(_OpenIdProviderBase):
 
 
 class OidcProviderConfig(_OpenIdProviderBase):
-    """Any OpenID provider: authorization code + PKCE + nonce, ID token verified against its JWKS."""
+    """``login.providers.<n>`` with ``type: oidc``: any OpenID provider.
+
+    Authorization code + PKCE + nonce, ID token verified against its JWKS.
+    See docs/configuration.md §``type: oidc``.
+    """
 
     type: Literal["oidc"]
     id: str = "oidc"
@@ -143,7 +152,11 @@ class OidcProviderConfig(_OpenIdProviderBase):
 
 
 class GithubProviderConfig(_UpstreamProviderBase):
-    """A GitHub OAuth app (github.com, or GitHub Enterprise Server through the URL keys)."""
+    """``login.providers.<n>`` with ``type: github``: a GitHub OAuth app.
+
+    github.com, or GitHub Enterprise Server through the URL keys.
+    See docs/configuration.md §``type: github``.
+    """
 
     type: Literal["github"]
     id: str = "github"
@@ -159,3 +172,4 @@ ProviderConfig = Annotated[
     DevProviderConfig | GoogleProviderConfig | OidcProviderConfig | GithubProviderConfig,
     Field(discriminator="type"),
 ]
+"""One ``login.providers.<n>`` entry, chosen by ``type``."""
