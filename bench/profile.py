@@ -36,8 +36,8 @@ from bench.run import (
 
 # (label, substring of a frame) — inclusive shares, so rows overlap.
 PARTS = (
-    ("McpFastPath (all of the request)", "fast_dispatch.py"),
-    ("bearer check (authenticate)", "authenticate (proxy/auth/resource_server.py"),
+    ("McpFastPath (all of the request)", "proxy/inbound/fast_path.py"),
+    ("bearer check (BearerAuthenticator.authenticate)", "authenticate (proxy/auth/resource_server.py"),
     ("upstream request (HttpBackend._send)", "_send (proxy/backends/http.py"),
     ("relay of the answer (relay_json)", "relay_json (proxy/upstream/http_relay.py"),
     ("relay of an SSE answer (relay_sse)", "relay_sse (proxy/upstream/http_relay.py"),

@@ -4,7 +4,7 @@ The probe is the one the spec gives clients for servers of unknown age (2025-11-
 basic/transports §Backwards Compatibility): POST an ``InitializeRequest`` to the URL with
 ``Accept: application/json, text/event-stream``. A 2xx means Streamable HTTP (the probe's upstream
 session is deleted again, best effort); any other 4xx — typically 404 or 405 — means the server
-predates it, and the legacy SSE client (``sse_upstream.py``) is used on the same URL — unless the
+predates it, and the legacy SSE client (:mod:`proxy.upstream.sse_connection`) is used on the same URL — unless the
 server answers ``server/discover`` as a 2026-07-28 server (it refused ``initialize`` because it
 speaks only the stateless era): then Streamable HTTP. A 401/403 or
 an unreachable server is reported and not remembered, so the next request probes again.

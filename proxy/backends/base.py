@@ -1,6 +1,6 @@
 """What the client-facing handlers need from a server's upstream, whatever its transport.
 
-- :class:`~proxy.backends.message.MessageBackend` — ``stdio`` and legacy ``sse`` (``sse_upstream.py``);
+- :class:`~proxy.backends.message.MessageBackend` — ``stdio`` and legacy ``sse`` (:mod:`proxy.upstream.sse_connection`);
 - :class:`~proxy.backends.http.HttpBackend` — ``streamable-http``;
 - :class:`~proxy.backends.auto.AutoBackend` — ``auto``: probes, then delegates to one of the two.
 """

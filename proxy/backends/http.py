@@ -4,7 +4,7 @@ The upstream already speaks the client's transport, so Portico relays at the HTT
 transparent: the body bytes go upstream unchanged (already validated), the upstream's status and
 content type come back, SSE is relayed event by event with event ids intact (so ``Last-Event-ID``
 resumption works end to end), and requests are re-originated with Portico's own headers
-(``outbound.py``) plus the server's credential.
+(:mod:`proxy.upstream.headers`) plus the server's credential.
 
 - **Handshake era.** Client sessions map 1:1 to upstream sessions: ``initialize`` is forwarded,
   the upstream's ``Mcp-Session-Id`` is kept in the client's Portico session and never shown to
@@ -13,12 +13,12 @@ resumption works end to end), and requests are re-originated with Portico's own 
   session ends the Portico session too (the client re-initializes).
 - **2026-07-28.** Each POST is forwarded as is; closing the client's stream closes the upstream's —
   when the upstream speaks 2026-07-28. The first modern request probes it with ``server/discover``
-  (``era_bridge/http_probe.py``, verdict kept 300 s); a handshake-only upstream is bridged
-  (``era_bridge/bridge.py``) over a message-level handshake session per user
-  (``era_bridge/http_connection.py``).
+  (:mod:`proxy.era_bridge.http_probe`, verdict kept 300 s); a handshake-only upstream is bridged
+  (:mod:`proxy.era_bridge.bridge`) over a message-level handshake session per user
+  (:mod:`proxy.era_bridge.http_connection`).
 - **Handshake client, 2026-07-28-only upstream.** When the upstream refuses ``initialize`` with a
   4xx and answers ``server/discover`` as a modern server, Portico answers the handshake and
-  translates the session's requests itself (``era_bridge/modern_upstream.py``).
+  translates the session's requests itself (:mod:`proxy.era_bridge.modern_upstream`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Serving one configured server whose upstream speaks JSON-RPC messages (stdio; legacy SSE next).
 
-Both client eras are served from per-user upstream connections (``connection_pool.py``):
+Both client eras are served from per-user upstream connections (:mod:`proxy.upstream.pool`):
 
 - **Handshake era (2025-03-26 … 2025-11-25).** ``initialize`` starts (or reuses) the user's
   connection for the requested revision: Portico performs the handshake with the upstream once,
@@ -133,7 +133,7 @@ class MessageBackend:
         except RelayedUpstreamError:
             if not await self._speaks_only_modern(exchange.subject):
                 raise
-            await self._modern.initialize(exchange, request)  # the reverse bridge (era_bridge/modern_upstream.py)
+            await self._modern.initialize(exchange, request)  # the reverse bridge (proxy/era_bridge/modern_upstream.py)
             return
         result = upstream.initialize_result or {}
         negotiated = result.get("protocolVersion")

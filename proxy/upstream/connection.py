@@ -2,8 +2,8 @@
 
 A :class:`MessageConnection` is one live connection to one upstream server: a stdio process
 (``proxy/stdio/process.py``) or a legacy HTTP+SSE session (``proxy/upstream/sse_connection.py``). Everything
-above it — id remapping (``multiplexer.py``), pooling and caps (``connection_pool.py``), the
-handshake cache and both client eras (``message_backend.py``) — is written against this
+above it — id remapping (:mod:`proxy.upstream.multiplexer`), pooling and caps (:mod:`proxy.upstream.pool`),
+the handshake cache and both client eras (:mod:`proxy.backends.message`) — is written against this
 protocol only, so a new upstream transport is one new implementation of it.
 """
 

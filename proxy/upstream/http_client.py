@@ -12,7 +12,7 @@ Two clients, chosen by measurement (docs/adr/0004-data-plane-http-client.md):
   nothing is buffered here. Its failures are the three neutral :class:`UpstreamHttpError` kinds
   below; the callers turn them into JSON-RPC errors.
 - ``create_upstream_client`` (httpx2) for the rest: the legacy HTTP+SSE upstream connections
-  (``sse_upstream.py``) and the transport probe of ``auto`` servers.
+  (:mod:`proxy.upstream.sse_connection`) and the transport probe of ``auto`` servers.
 
 Timeouts are per server and per phase — ``connect_timeout`` for acquiring a pooled connection
 or connecting, ``read_timeout`` for the gap between two reads (waiting for the head included) —
