@@ -8,7 +8,7 @@ verified by :mod:`.id_token` (joserfc), never by Authlib.
 
 Failures become :mod:`.errors` exceptions: an OAuth error body from the token endpoint is a
 :class:`TokenRequestError`; network errors, 5xx and non-JSON answers are
-:class:`IdpUnavailableError`. The one module of the package that imports Authlib.
+:class:`AuthorizationServerUnavailableError`. The one module of the package that imports Authlib.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import httpx2
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import OAuth
 
-from oauth.client.errors import IdpUnavailableError, TokenRequestError
+from oauth.client.errors import AuthorizationServerUnavailableError, TokenRequestError
 from oauth.client.flow import UpstreamFlow
 from oauth.client.http import TIMEOUT
 
@@ -72,7 +72,7 @@ class IdpOAuthClient:
         try:
             created = await self._app.create_authorization_url(redirect_uri, **params)
         except AuthlibBaseError:
-            raise IdpUnavailableError("the authorization request could not be built") from None
+            raise AuthorizationServerUnavailableError("the authorization request could not be built") from None
         url: str = created["url"]
         return url
 
@@ -85,7 +85,7 @@ class IdpOAuthClient:
 
         Raises:
             TokenRequestError: the IdP answered with an OAuth error (e.g. ``invalid_grant``).
-            IdpUnavailableError: network failure, 5xx, or a body that is not a JSON object.
+            AuthorizationServerUnavailableError: network failure, 5xx, or a body that is not a JSON object.
         """
         return await token_request(
             self._app.fetch_access_token(
@@ -99,14 +99,14 @@ class IdpOAuthClient:
         """GET ``url`` with the access token as a bearer credential (RFC 6750 §2.1).
 
         Raises:
-            IdpUnavailableError: the request failed on the network.
+            AuthorizationServerUnavailableError: the request failed on the network.
         """
         try:
             response: httpx2.Response = await self._app.get(url, token=dict(token), headers=dict(headers or {}))
         except httpx2.HTTPError as error:
-            raise IdpUnavailableError(f"an API call failed ({type(error).__name__})") from None
+            raise AuthorizationServerUnavailableError(f"an API call failed ({type(error).__name__})") from None
         except AuthlibBaseError:
-            raise IdpUnavailableError("the access token could not be used") from None
+            raise AuthorizationServerUnavailableError("the access token could not be used") from None
         return response
 
 
@@ -115,16 +115,19 @@ async def token_request(call: Awaitable[Mapping[str, Any]]) -> dict[str, Any]:
 
     Raises:
         TokenRequestError: the endpoint answered with an OAuth error (e.g. ``invalid_grant``).
-        IdpUnavailableError: network failure, 5xx, a body that is not a JSON object, or no ``access_token``.
+        AuthorizationServerUnavailableError: network failure, 5xx, a body that is not a JSON object, or
+            no ``access_token``.
     """
     try:
         token = await call
     except AuthlibBaseError as error:
         raise TokenRequestError(str(error.error or "unknown_error"), error.description) from None
     except httpx2.HTTPError as error:
-        raise IdpUnavailableError(f"the token endpoint could not be used ({type(error).__name__})") from None
+        raise AuthorizationServerUnavailableError(
+            f"the token endpoint could not be used ({type(error).__name__})"
+        ) from None
     except ValueError:
-        raise IdpUnavailableError("the token endpoint did not answer with a JSON object") from None
+        raise AuthorizationServerUnavailableError("the token endpoint did not answer with a JSON object") from None
     if not isinstance(token.get("access_token"), str):
-        raise IdpUnavailableError("the token response has no access_token")
+        raise AuthorizationServerUnavailableError("the token response has no access_token")
     return dict(token)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.config.login_providers import GoogleProviderConfig, OidcProviderConfig, endpoint_url
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.http import get_json_object
 
 OpenIdProviderConfig = GoogleProviderConfig | OidcProviderConfig
@@ -37,7 +37,7 @@ async def resolve_endpoints(config: OpenIdProviderConfig) -> OpenIdEndpoints:
     """The endpoints to use; fetches the discovery document unless every endpoint is configured.
 
     Raises:
-        IdpUnavailableError: the document cannot be fetched, names another issuer, lacks an
+        AuthorizationServerUnavailableError: the document cannot be fetched, names another issuer, lacks an
             endpoint, or names one that is not https.
     """
     overrides = _overrides(config)
@@ -45,7 +45,9 @@ async def resolve_endpoints(config: OpenIdProviderConfig) -> OpenIdEndpoints:
     if any(value is None for value in overrides.values()):
         document = await get_json_object(discovery_url(config), "discovery document")
         if document.get("issuer") != config.issuer:
-            raise IdpUnavailableError("the discovery document is for another issuer than login.providers[].issuer")
+            raise AuthorizationServerUnavailableError(
+                "the discovery document is for another issuer than login.providers[].issuer"
+            )
     resolved = {name: override or document.get(name) for name, override in overrides.items()}
     return OpenIdEndpoints(
         issuer=config.issuer,
@@ -70,8 +72,8 @@ def _overrides(config: OpenIdProviderConfig) -> dict[str, str | None]:
 def _endpoint(resolved: dict[str, Any], name: str) -> str:
     value = resolved.get(name)
     if not isinstance(value, str) or not value:
-        raise IdpUnavailableError(f"the discovery document has no {name}")
+        raise AuthorizationServerUnavailableError(f"the discovery document has no {name}")
     try:
         return endpoint_url(value)
     except ValueError:
-        raise IdpUnavailableError(f"the {name} is not an https URL") from None
+        raise AuthorizationServerUnavailableError(f"the {name} is not an https URL") from None

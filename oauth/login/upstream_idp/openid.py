@@ -14,10 +14,10 @@ from typing import Any
 
 from app.log import register_secret
 from oauth.client.authlib_client import ClientSettings, IdpOAuthClient
-from oauth.client.errors import InvalidIdTokenError
 from oauth.client.flow import UpstreamFlow
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.discovery import OpenIdEndpoints, OpenIdProviderConfig, resolve_endpoints
+from oauth.login.upstream_idp.errors import InvalidIdTokenError
 from oauth.login.upstream_idp.id_token import IdTokenExpectations, UnknownSigningKeyError, verify_id_token
 from oauth.login.upstream_idp.jwks import JwksCache
 

@@ -5,7 +5,7 @@ The authorization request and the code redemption reuse the sign-in client
 refresh (RFC 6749 §6) and revocation (RFC 7009 §2.1) use Authlib's ``AsyncOAuth2Client`` (also
 httpx2). Failures are the sign-in package's exceptions: an OAuth error body is a
 :class:`~oauth.client.errors.TokenRequestError` (``invalid_grant`` included); network
-errors, 5xx and non-JSON bodies are :class:`~oauth.client.errors.IdpUnavailableError`.
+errors, 5xx and non-JSON bodies are :class:`~oauth.client.errors.AuthorizationServerUnavailableError`.
 No message carries a token, code or secret.
 """
 
@@ -19,7 +19,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from app.config.schema import OAuthCredentialsConfig
 from oauth.client.authlib_client import ClientSettings, IdpOAuthClient, token_request
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.flow import UpstreamFlow
 from oauth.client.http import TIMEOUT
 from proxy.credentials.oauth.endpoints import AuthorizationServerEndpoints
@@ -104,7 +104,7 @@ class UpstreamOAuthClient:
         """Revoke ``token`` at the revocation endpoint (RFC 7009 §2.1); a no-op without one.
 
         Raises:
-            IdpUnavailableError: network failure or a status other than 200 (RFC 7009 §2.2).
+            AuthorizationServerUnavailableError: network failure or a status other than 200 (RFC 7009 §2.2).
         """
         if self.endpoints.revocation_endpoint is None:
             return
@@ -114,9 +114,11 @@ class UpstreamOAuthClient:
                     self.endpoints.revocation_endpoint, token=token, token_type_hint=token_type_hint
                 )
             except httpx2.HTTPError as error:
-                raise IdpUnavailableError(f"the revocation endpoint failed ({type(error).__name__})") from None
+                raise AuthorizationServerUnavailableError(
+                    f"the revocation endpoint failed ({type(error).__name__})"
+                ) from None
         if response.status_code != 200:
-            raise IdpUnavailableError(f"the revocation endpoint answered HTTP {response.status_code}")
+            raise AuthorizationServerUnavailableError(f"the revocation endpoint answered HTTP {response.status_code}")
 
     def _client(self) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(

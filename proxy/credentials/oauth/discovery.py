@@ -43,7 +43,7 @@ from app.crypto.envelope import DecryptionError
 from app.db import run_db
 from app.log import register_secret
 from oauth.cimd.errors import ClientMetadataDocumentError
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.guarded_http import GuardedTransport, SharedGuardedTransport, guarded_client
 from oauth.client.http import MAX_DOCUMENT_BYTES, get_json_object
 from oauth.client.ssrf import check_addresses, resolve_host
@@ -80,7 +80,7 @@ class DiscoveredClients:
         """The OAuth client for ``server``.
 
         Raises:
-            IdpUnavailableError: a document cannot be fetched or is unusable, an address is refused
+            AuthorizationServerUnavailableError: a document cannot be fetched or is unusable, an address is refused
                 by the SSRF policy, or registration fails.
         """
         known = self._known.get(server)
@@ -100,10 +100,10 @@ class DiscoveredClients:
         resource_document = await _protected_resource_metadata(url, allow)
         resource = resource_document.get("resource")
         if not isinstance(resource, str) or resource.rstrip("/") != url.rstrip("/"):
-            raise IdpUnavailableError("the protected resource metadata is for another resource")
+            raise AuthorizationServerUnavailableError("the protected resource metadata is for another resource")
         servers = resource_document.get("authorization_servers")
         if not isinstance(servers, list) or not servers or not isinstance(servers[0], str):
-            raise IdpUnavailableError("the protected resource metadata names no authorization server")
+            raise AuthorizationServerUnavailableError("the protected resource metadata names no authorization server")
         issuer = servers[0]
         metadata = await _authorization_server_metadata(issuer, allow)
         endpoints = AuthorizationServerEndpoints(
@@ -167,11 +167,13 @@ def uses_metadata_document(spec: OAuthCredentialsConfig, metadata: dict[str, Any
     """Whether Portico identifies itself by its Client ID Metadata Document at this authorization server.
 
     Raises:
-        IdpUnavailableError: ``registration: cimd`` but the server does not advertise support.
+        AuthorizationServerUnavailableError: ``registration: cimd`` but the server does not advertise support.
     """
     supported = metadata.get("client_id_metadata_document_supported") is True
     if spec.registration == "cimd" and not supported:
-        raise IdpUnavailableError("the authorization server does not accept Client ID Metadata Documents")
+        raise AuthorizationServerUnavailableError(
+            "the authorization server does not accept Client ID Metadata Documents"
+        )
     if spec.registration == "auto":
         return supported and public_url.startswith("https://")
     return spec.registration == "cimd"
@@ -184,32 +186,32 @@ def _secret_ad(issuer: str, redirect_uri: str) -> str:
 async def _protected_resource_metadata(resource: str, allow: frozenset[str]) -> dict[str, Any]:
     try:
         return await guarded_get_json(protected_resource_metadata_url(resource), "protected resource metadata", allow)
-    except IdpUnavailableError:
+    except AuthorizationServerUnavailableError:
         pass
     await check_url(resource, allow)
     try:
         async with guarded_client(allow) as http:
             response = await http.get(resource, headers={"accept": "application/json, text/event-stream"})
     except httpx2.HTTPError as error:
-        raise IdpUnavailableError(f"the server could not be reached ({type(error).__name__})") from None
+        raise AuthorizationServerUnavailableError(f"the server could not be reached ({type(error).__name__})") from None
     match = _RESOURCE_METADATA.search(response.headers.get("www-authenticate", ""))
     if response.status_code != 401 or match is None:
-        raise IdpUnavailableError("the server names no protected resource metadata (RFC 9728)")
+        raise AuthorizationServerUnavailableError("the server names no protected resource metadata (RFC 9728)")
     return await guarded_get_json(match.group(1), "protected resource metadata", allow)
 
 
 async def _authorization_server_metadata(issuer: str, allow: frozenset[str]) -> dict[str, Any]:
-    failure: IdpUnavailableError | None = None
+    failure: AuthorizationServerUnavailableError | None = None
     for url in metadata_urls(issuer):
         try:
             document = await guarded_get_json(url, "authorization server metadata", allow)
-        except IdpUnavailableError as error:
+        except AuthorizationServerUnavailableError as error:
             failure = error
             continue
         if document.get("issuer") != issuer:
-            raise IdpUnavailableError("the authorization server metadata names another issuer")
+            raise AuthorizationServerUnavailableError("the authorization server metadata names another issuer")
         return document
-    raise failure or IdpUnavailableError("no authorization server metadata")
+    raise failure or AuthorizationServerUnavailableError("no authorization server metadata")
 
 
 async def _register(
@@ -231,20 +233,22 @@ async def _register(
         async with guarded_client(allow) as http:
             response = await http.post(endpoint, json=body, headers={"accept": "application/json"})
     except httpx2.HTTPError as error:
-        raise IdpUnavailableError(f"the registration endpoint could not be used ({type(error).__name__})") from None
+        raise AuthorizationServerUnavailableError(
+            f"the registration endpoint could not be used ({type(error).__name__})"
+        ) from None
     try:
         answer = response.json() if len(response.content) <= MAX_DOCUMENT_BYTES else None
     except ValueError:
         answer = None
     if response.status_code not in (200, 201) or not isinstance(answer, dict):
-        raise IdpUnavailableError(f"the registration endpoint answered HTTP {response.status_code}")
+        raise AuthorizationServerUnavailableError(f"the registration endpoint answered HTTP {response.status_code}")
     client_id, secret = answer.get("client_id"), answer.get("client_secret")
     if not isinstance(client_id, str) or not client_id:
-        raise IdpUnavailableError("the registration response has no client_id")
+        raise AuthorizationServerUnavailableError("the registration response has no client_id")
     granted = answer.get("token_endpoint_auth_method")
     auth_method = granted if isinstance(granted, str) else method
     if auth_method != "none" and not isinstance(secret, str):
-        raise IdpUnavailableError("the registration response has no client_secret")
+        raise AuthorizationServerUnavailableError("the registration response has no client_secret")
     if isinstance(secret, str):
         register_secret(secret)
     return ClientRegistration(client_id, secret if isinstance(secret, str) else None, auth_method)
@@ -261,27 +265,27 @@ async def check_url(url: str, allow: frozenset[str]) -> None:
     """The SSRF policy: https to public addresses only, unless the host is in ``allow``.
 
     Raises:
-        IdpUnavailableError: not https (outside ``allow``), or an address the policy refuses.
+        AuthorizationServerUnavailableError: not https (outside ``allow``), or an address the policy refuses.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if not host or parts.username or parts.password or parts.scheme not in ("http", "https"):
-        raise IdpUnavailableError("a discovered URL is not an absolute http(s) URL")
+        raise AuthorizationServerUnavailableError("a discovered URL is not an absolute http(s) URL")
     if host in allow:
         return
     if parts.scheme != "https":
-        raise IdpUnavailableError("a discovered URL is not https")
+        raise AuthorizationServerUnavailableError("a discovered URL is not https")
     try:
         check_addresses(await resolve_host(host, parts.port or 443))
     except ClientMetadataDocumentError as error:
-        raise IdpUnavailableError(f"a discovered URL was refused: {error}") from None
+        raise AuthorizationServerUnavailableError(f"a discovered URL was refused: {error}") from None
 
 
 def _url(metadata: dict[str, Any], name: str, allow: frozenset[str]) -> str:
     value = metadata.get(name)
     if not isinstance(value, str) or not value:
-        raise IdpUnavailableError(f"the authorization server metadata has no {name}")
+        raise AuthorizationServerUnavailableError(f"the authorization server metadata has no {name}")
     parts = urlsplit(value)
     if parts.scheme != "https" and (parts.scheme != "http" or (parts.hostname or "").lower() not in allow):
-        raise IdpUnavailableError(f"the {name} is not https")
+        raise AuthorizationServerUnavailableError(f"the {name} is not https")
     return value

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from app.config.login_providers import endpoint_url
 from app.config.schema import OAuthCredentialsConfig
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.http import get_json_object
 
 
@@ -45,7 +45,7 @@ class EndpointResolver:
         """The endpoints of ``server``'s authorization server.
 
         Raises:
-            IdpUnavailableError: no metadata document could be fetched, it names another issuer,
+            AuthorizationServerUnavailableError: no metadata document could be fetched, it names another issuer,
                 or an endpoint is missing or not https (http only on loopback).
         """
         known = self._known.get(server)
@@ -64,27 +64,27 @@ class EndpointResolver:
 
 
 async def _metadata(issuer: str) -> dict[str, Any]:
-    failure: IdpUnavailableError | None = None
+    failure: AuthorizationServerUnavailableError | None = None
     for url in metadata_urls(issuer):
         try:
             document = await get_json_object(url, "authorization server metadata")
-        except IdpUnavailableError as error:
+        except AuthorizationServerUnavailableError as error:
             failure = error
             continue
         if document.get("issuer") != issuer:
-            raise IdpUnavailableError("the authorization server metadata names another issuer")
+            raise AuthorizationServerUnavailableError("the authorization server metadata names another issuer")
         return document
-    raise failure or IdpUnavailableError("no authorization server metadata")
+    raise failure or AuthorizationServerUnavailableError("no authorization server metadata")
 
 
 def _endpoint(configured: str | None, document: dict[str, Any], name: str) -> str:
     value = configured or document.get(name)
     if not isinstance(value, str) or not value:
-        raise IdpUnavailableError(f"the authorization server metadata has no {name}")
+        raise AuthorizationServerUnavailableError(f"the authorization server metadata has no {name}")
     try:
         return endpoint_url(value)
     except ValueError:
-        raise IdpUnavailableError(f"the {name} is not an https URL") from None
+        raise AuthorizationServerUnavailableError(f"the {name} is not an https URL") from None
 
 
 def _optional(configured: str | None, document: dict[str, Any], name: str) -> str | None:
