@@ -20,9 +20,8 @@ from collections.abc import Awaitable, Callable
 
 import httpx2
 
-from oauth.cimd.errors import ClientMetadataDocumentError
 from oauth.client.http import TIMEOUT
-from oauth.client.ssrf import IPAddress, check_addresses, resolve_host
+from oauth.client.ssrf import DestinationError, IPAddress, check_addresses, resolve_host
 
 Resolve = Callable[[str, int], Awaitable[list[IPAddress]]]
 Check = Callable[[list[IPAddress]], None]
@@ -66,7 +65,7 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         try:
             addresses = await self._resolve(host, request.url.port or 443)
             self._check(addresses)
-        except ClientMetadataDocumentError as error:
+        except DestinationError as error:
             raise RefusedUrlError(f"a discovered URL was refused: {error}", request=request) from None
         return addresses
 

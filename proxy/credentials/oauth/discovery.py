@@ -42,11 +42,10 @@ from app.crypto import Envelope
 from app.crypto.envelope import DecryptionError
 from app.db import run_db
 from app.log import register_secret
-from oauth.cimd.errors import ClientMetadataDocumentError
 from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.guarded_http import GuardedTransport, SharedGuardedTransport, guarded_client
 from oauth.client.http import MAX_DOCUMENT_BYTES, get_json_object
-from oauth.client.ssrf import check_addresses, resolve_host
+from oauth.client.ssrf import DestinationError, check_addresses, resolve_host
 from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
 from proxy.credentials.oauth.client_metadata_document import callback_url, document_url
 from proxy.credentials.oauth.client_store import UpstreamOAuthClientRow, find_upstream_client, put_upstream_client
@@ -277,7 +276,7 @@ async def check_url(url: str, allow: frozenset[str]) -> None:
         raise AuthorizationServerUnavailableError("a discovered URL is not https")
     try:
         check_addresses(await resolve_host(host, parts.port or 443))
-    except ClientMetadataDocumentError as error:
+    except DestinationError as error:
         raise AuthorizationServerUnavailableError(f"a discovered URL was refused: {error}") from None
 
 
