@@ -35,6 +35,11 @@ class AuthorizationServerUnavailableError(OAuthClientError):
     one of its endpoints (JWKS, userinfo, an IdP's API, revocation) failing."""
 
 
+class IssuerMismatchError(AuthorizationServerUnavailableError):
+    """A metadata document names another ``issuer`` than the one it was fetched for (RFC 8414 §3.3,
+    OpenID Connect Discovery 1.0 §4.3)."""
+
+
 class AuthorizationResponseError(OAuthClientError):
     """The authorization server sent the browser back with an error (RFC 6749 §4.1.2.1), e.g.
     ``access_denied``, or with a response Portico refuses (another ``iss``, no ``code``).

@@ -6,8 +6,8 @@ For such a server Portico finds everything itself, once per process and server:
    server URL's path appended (§3.1); when that is not found, the ``resource_metadata`` URL of
    the ``WWW-Authenticate`` challenge an unauthenticated request gets (§5.1). Its ``resource``
    must be the server's URL (§3.3); it names the authorization server(s) and ``scopes_supported``.
-2. The first authorization server's metadata (RFC 8414, :mod:`.endpoints`), whose ``issuer`` must
-   match the one named.
+2. The first authorization server's metadata (RFC 8414, :mod:`oauth.client.discovery`), whose
+   ``issuer`` must match the one named.
 3. Portico's client there (``registration``): with a Client ID Metadata Document (``cimd``, or
    ``auto`` when the server advertises ``client_id_metadata_document_supported`` and
    ``public_url`` is https), the ``client_id`` is the document's URL
@@ -23,7 +23,8 @@ The code, refresh and revocation requests go through the same guard (checked and
 Every fetch goes through the SSRF policy of Client ID Metadata Document fetches
 (:mod:`oauth.client.ssrf`): https only, and the host must resolve to public addresses only —
 except hosts in ``discovery_allow_hosts`` (internal or test deployments), which may also use http.
-The connection is made to an address that was checked (:mod:`.guarded_http`: no DNS rebinding).
+The connection is made to an address that was checked (:mod:`oauth.client.guarded_http`: no DNS
+rebinding).
 """
 
 from __future__ import annotations
@@ -42,14 +43,14 @@ from app.crypto import Envelope
 from app.crypto.envelope import DecryptionError
 from app.db import run_db
 from app.log import register_secret
+from oauth.client.discovery import AUTHORIZATION_SERVER_METADATA, fetch_metadata, metadata_member, metadata_urls
 from oauth.client.errors import AuthorizationServerUnavailableError
-from oauth.client.guarded_http import GuardedTransport, SharedGuardedTransport, guarded_client
-from oauth.client.http import MAX_DOCUMENT_BYTES, get_json_object
-from oauth.client.ssrf import DestinationError, check_addresses, resolve_host
+from oauth.client.guarded_http import SharedGuardedTransport, check_url, guarded_client, guarded_get_json
+from oauth.client.http import MAX_DOCUMENT_BYTES
 from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
 from proxy.credentials.oauth.client_metadata_document import callback_url, document_url
 from proxy.credentials.oauth.client_store import UpstreamOAuthClientRow, find_upstream_client, put_upstream_client
-from proxy.credentials.oauth.endpoints import AuthorizationServerEndpoints, metadata_urls
+from proxy.credentials.oauth.endpoints import AuthorizationServerEndpoints
 
 _RESOURCE_METADATA = re.compile(r'resource_metadata="([^"]+)"')
 
@@ -200,17 +201,12 @@ async def _protected_resource_metadata(resource: str, allow: frozenset[str]) -> 
 
 
 async def _authorization_server_metadata(issuer: str, allow: frozenset[str]) -> dict[str, Any]:
-    failure: AuthorizationServerUnavailableError | None = None
-    for url in metadata_urls(issuer):
-        try:
-            document = await guarded_get_json(url, "authorization server metadata", allow)
-        except AuthorizationServerUnavailableError as error:
-            failure = error
-            continue
-        if document.get("issuer") != issuer:
-            raise AuthorizationServerUnavailableError("the authorization server metadata names another issuer")
-        return document
-    raise failure or AuthorizationServerUnavailableError("no authorization server metadata")
+    return await fetch_metadata(
+        metadata_urls(issuer),
+        issuer=issuer,
+        what=AUTHORIZATION_SERVER_METADATA,
+        fetch=lambda url, what: guarded_get_json(url, what, allow),
+    )
 
 
 async def _register(
@@ -253,37 +249,8 @@ async def _register(
     return ClientRegistration(client_id, secret if isinstance(secret, str) else None, auth_method)
 
 
-async def guarded_get_json(url: str, what: str, allow: frozenset[str]) -> dict[str, Any]:
-    """:func:`~oauth.client.http.get_json_object` after :func:`check_url`, connected to a
-    checked address only (:mod:`.guarded_http`)."""
-    await check_url(url, allow)
-    return await get_json_object(url, what, transport=GuardedTransport(allow))
-
-
-async def check_url(url: str, allow: frozenset[str]) -> None:
-    """The SSRF policy: https to public addresses only, unless the host is in ``allow``.
-
-    Raises:
-        AuthorizationServerUnavailableError: not https (outside ``allow``), or an address the policy refuses.
-    """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not host or parts.username or parts.password or parts.scheme not in ("http", "https"):
-        raise AuthorizationServerUnavailableError("a discovered URL is not an absolute http(s) URL")
-    if host in allow:
-        return
-    if parts.scheme != "https":
-        raise AuthorizationServerUnavailableError("a discovered URL is not https")
-    try:
-        check_addresses(await resolve_host(host, parts.port or 443))
-    except DestinationError as error:
-        raise AuthorizationServerUnavailableError(f"a discovered URL was refused: {error}") from None
-
-
 def _url(metadata: dict[str, Any], name: str, allow: frozenset[str]) -> str:
-    value = metadata.get(name)
-    if not isinstance(value, str) or not value:
-        raise AuthorizationServerUnavailableError(f"the authorization server metadata has no {name}")
+    value = metadata_member(metadata, name, AUTHORIZATION_SERVER_METADATA)
     parts = urlsplit(value)
     if parts.scheme != "https" and (parts.scheme != "http" or (parts.hostname or "").lower() not in allow):
         raise AuthorizationServerUnavailableError(f"the {name} is not https")

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.db import run_db
 from oauth.client.errors import AuthorizationServerUnavailableError
+from oauth.client.guarded_http import check_url
 from proxy.credentials.oauth.client_store import UpstreamOAuthClientRow
-from proxy.credentials.oauth.discovery import check_url
 from proxy.credentials.store import UpstreamCredentialRow
 from tests.integration.proxy.credentials.oauth_harness import LOGIN, serve_portico_with, sign_in_to_portico
 from tests.integration.proxy.gateway.harness import FIXTURE_SERVER
