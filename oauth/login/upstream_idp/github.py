@@ -25,7 +25,7 @@ import httpx2
 
 from app.config.login_providers import GithubProviderConfig
 from app.log import register_secret
-from oauth.client.authlib_client import ClientSettings, IdpOAuthClient
+from oauth.client.authlib_client import ClientSettings, OAuthClient
 from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.flow import UpstreamFlow
 from oauth.login.session.identity import UpstreamIdentity
@@ -58,7 +58,7 @@ class GithubProvider:
             token_endpoint=config.token_url,
             auth_method="client_secret_post",
         )
-        self.client = IdpOAuthClient(settings)
+        self.client = OAuthClient(settings)
 
     def accepts_issuer(self, iss: str) -> bool:
         # GitHub publishes no issuer identifier; its callback path is its own (RFC 9700 §4.4.2).
