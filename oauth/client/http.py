@@ -1,7 +1,8 @@
-"""Plain GETs of an IdP's public documents (discovery, JWKS) over httpx2, failures made uniform.
+"""Plain GETs of an authorization server's public documents over httpx2, failures made uniform.
 
-Token requests and API calls go through Authlib's client (:mod:`.oauth_client`); these two
-documents need no client authentication.
+Metadata (RFC 8414, OpenID Connect Discovery 1.0), JWKS (RFC 7517) and protected resource metadata
+(RFC 9728) need no client authentication; token requests and API calls go through Authlib's
+client (:mod:`.authlib_client`). :data:`TIMEOUT` is every OAuth client request's timeout.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ async def get_json_object(url: str, what: str, *, transport: httpx2.AsyncBaseTra
     replaces httpx2's default (e.g. an SSRF-guarded one).
 
     Raises:
-        AuthorizationServerUnavailableError: network failure, a status other than 200, a body over 512 KiB, or
-            a body that is not a JSON object.
+        AuthorizationServerUnavailableError: network failure, a status other than 200, a body over
+            512 KiB, or a body that is not a JSON object.
     """
     try:
         async with httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=False, transport=transport) as client:
