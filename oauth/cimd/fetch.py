@@ -14,7 +14,7 @@ import httpx2
 
 from oauth.cimd.client_id_url import ClientIdUrl
 from oauth.cimd.errors import ClientMetadataDocumentError
-from oauth.client.ssrf import IPAddress, check_addresses, resolve_host
+from oauth.client.ssrf import DestinationError, IPAddress, check_addresses, resolve_host
 
 USER_AGENT = "Portico-CIMD/1 (client ID metadata document fetcher)"
 
@@ -40,10 +40,19 @@ async def fetch_document(
             transport error, a redirect, a status other than 200, a content type other than
             ``application/json``, or a body over ``max_bytes``.
     """
-    addresses = await resolve_host(target.host, target.port)
-    if guard:
-        check_addresses(addresses)
+    addresses = await _addresses(target, guard=guard)
     return await fetch_from_addresses(http, target, addresses, max_bytes=max_bytes)
+
+
+async def _addresses(target: ClientIdUrl, *, guard: bool) -> list[IPAddress]:
+    # The guard's refusal keeps its reason; this package reports every failure as its own error.
+    try:
+        addresses = await resolve_host(target.host, target.port)
+        if guard:
+            check_addresses(addresses)
+    except DestinationError as error:
+        raise ClientMetadataDocumentError(error.reason) from error
+    return addresses
 
 
 def pinned_request(target: ClientIdUrl, address: IPAddress) -> httpx2.Request:

@@ -1,9 +1,16 @@
-"""What can go wrong while signing in through an upstream IdP, as exceptions with page-safe messages.
+"""What can go wrong while Portico acts as an OAuth client, as exceptions with page-safe messages.
 
-Every message is fixed text or built from values Portico checked (a provider's display name, an
-OAuth error code restricted to RFC 6749's characters); none ever contains a code, token, ID token,
-client secret or verifier. The routes turn each into an error page (:mod:`.pages`); none reaches
-the generic 500 handler.
+Portico is an OAuth client (RFC 6749 §1.1) of two kinds of authorization server: the upstream IdPs
+users sign in with, and the authorization servers of upstream MCP servers it holds users' grants
+for. Both raise these exceptions; each caller turns them into its own page.
+
+Every message is fixed text or built from values Portico checked (an endpoint's name, an HTTP
+status, an OAuth error code restricted to RFC 6749's characters); none ever contains a code,
+token, ID token, client secret or verifier.
+
+``status_code`` says whose failure it is, as the HTTP status of a response that reports it (RFC 9110
+§15): 502 Bad Gateway (§15.6.3) when the authorization server failed, 400 Bad Request (§15.5.1)
+when what came back through the browser was at fault. Titles and sentences belong to the pages.
 """
 
 from __future__ import annotations
@@ -16,20 +23,26 @@ MAX_ERROR_LENGTH = 64
 MAX_DESCRIPTION_LENGTH = 300
 
 
-class UpstreamIdpError(Exception):
-    """Base class. ``status_code`` is the HTTP status of the error page; ``title`` its heading."""
+class OAuthClientError(Exception):
+    """Base class of the OAuth client's failures; ``status_code`` per the module docstring."""
 
     status_code = 502
-    title = "Sign-in failed"
 
 
-class IdpUnavailableError(UpstreamIdpError):
-    """The IdP could not be reached or answered with something unusable (network, 5xx, bad JSON,
-    a discovery document for another issuer, an endpoint that is not https)."""
+class AuthorizationServerUnavailableError(OAuthClientError):
+    """The authorization server could not be reached or answered with something unusable: network,
+    5xx, a body that is not JSON, metadata for another ``issuer``, an endpoint that is not https, or
+    one of its endpoints (JWKS, userinfo, an IdP's API, revocation) failing."""
 
 
-class AuthorizationResponseError(UpstreamIdpError):
-    """The IdP sent the browser back with an error (RFC 6749 §4.1.2.1), e.g. ``access_denied``.
+class IssuerMismatchError(AuthorizationServerUnavailableError):
+    """A metadata document names another ``issuer`` than the one it was fetched for (RFC 8414 §3.3,
+    OpenID Connect Discovery 1.0 §4.3)."""
+
+
+class AuthorizationResponseError(OAuthClientError):
+    """The authorization server sent the browser back with an error (RFC 6749 §4.1.2.1), e.g.
+    ``access_denied``, or with a response Portico refuses (another ``iss``, no ``code``).
 
     ``error`` and ``description`` are reduced to RFC 6749's characters and truncated.
     """
@@ -42,8 +55,11 @@ class AuthorizationResponseError(UpstreamIdpError):
         super().__init__(self.error)
 
 
-class TokenRequestError(UpstreamIdpError):
-    """The IdP's token endpoint refused the code (RFC 6749 §5.2), e.g. ``invalid_grant``."""
+class TokenRequestError(OAuthClientError):
+    """The token endpoint refused the request (RFC 6749 §5.2), e.g. ``invalid_grant``.
+
+    ``error`` and ``description`` are reduced to RFC 6749's characters and truncated.
+    """
 
     def __init__(self, error: str, description: str | None = None) -> None:
         self.error = oauth_text(error, MAX_ERROR_LENGTH) or "unknown_error"
@@ -51,37 +67,13 @@ class TokenRequestError(UpstreamIdpError):
         super().__init__(self.error)
 
 
-class InvalidIdTokenError(UpstreamIdpError):
-    """The ID token failed a check of OpenID Connect Core §3.1.3.7; ``reason`` names which."""
+class FlowStateError(OAuthClientError):
+    """The redirect's ``state`` does not belong to a flow this browser started less than 10 minutes
+    ago, or was already used (RFC 6749 §10.12)."""
 
     status_code = 400
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
-class UnusableIdentityError(UpstreamIdpError):
-    """The IdP vouched for no usable identity (no subject, no email)."""
-
-    status_code = 400
-
-
-class FlowStateError(UpstreamIdpError):
-    """The callback's ``state`` does not belong to a sign-in this browser started less than 10
-    minutes ago, or was already used (RFC 6749 §10.12)."""
-
-    status_code = 400
-    title = "Sign-in expired"
 
 
 def oauth_text(value: str, limit: int) -> str:
     """``value`` without characters RFC 6749 forbids in error values, cut to ``limit`` characters."""
     return _NOT_OAUTH_TEXT.sub("", value)[:limit]
-
-
-class AccountRefusedError(UpstreamIdpError):
-    """A provider-level rule refused the account (Google's ``hosted_domain``)."""
-
-    status_code = 403
-    title = "Access denied"

@@ -1,11 +1,14 @@
-"""One sign-in in flight at an upstream IdP, and the cookie that binds it to the browser.
+"""One authorization code flow in flight at an upstream authorization server, and the cookie that
+binds it to the browser: a sign-in at an upstream IdP, or connecting a user's account at an upstream
+MCP server's authorization server.
 
-Starting a sign-in creates an :class:`UpstreamFlow`: a random ``state`` (RFC 6749 §10.12), PKCE
+Starting a flow creates an :class:`UpstreamFlow`: a random ``state`` (RFC 6749 §10.12), PKCE
 ``code_verifier`` (RFC 7636 §4.1) and ``nonce`` (OpenID Connect Core §3.1.2.1), plus where the
 browser returns afterwards. The flow travels in a cookie, sealed with AES-256-GCM (authenticated:
-forging or altering it fails) under associated data naming the provider, so the verifier never
-reaches the IdP or the page. The cookie's name is derived from ``state``, so several sign-ins may
-run in parallel tabs; it lives :data:`FLOW_LIFETIME` seconds.
+forging or altering it fails) under associated data naming the ``provider`` (the caller's binding:
+an IdP's id, or a server and user), so the verifier never reaches the authorization server or the
+page. The cookie's name is derived from ``state``, so several flows may run in parallel tabs; it
+lives :data:`FLOW_LIFETIME` seconds.
 
 At the callback the ``state`` parameter must name a cookie that opens, for this provider, issued
 less than :data:`FLOW_LIFETIME` seconds ago, holding the same ``state`` (compared in constant

@@ -1,7 +1,8 @@
-"""Plain GETs of an IdP's public documents (discovery, JWKS) over httpx2, failures made uniform.
+"""Plain GETs of an authorization server's public documents over httpx2, failures made uniform.
 
-Token requests and API calls go through Authlib's client (:mod:`.oauth_client`); these two
-documents need no client authentication.
+Metadata (RFC 8414, OpenID Connect Discovery 1.0), JWKS (RFC 7517) and protected resource metadata
+(RFC 9728) need no client authentication; token requests and API calls go through Authlib's
+client (:mod:`.authlib_client`). :data:`TIMEOUT` is every OAuth client request's timeout.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import httpx2
 
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 
 TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
 MAX_DOCUMENT_BYTES = 512 * 1024
@@ -21,22 +22,22 @@ async def get_json_object(url: str, what: str, *, transport: httpx2.AsyncBaseTra
     replaces httpx2's default (e.g. an SSRF-guarded one).
 
     Raises:
-        IdpUnavailableError: network failure, a status other than 200, a body over 512 KiB, or
-            a body that is not a JSON object.
+        AuthorizationServerUnavailableError: network failure, a status other than 200, a body over
+            512 KiB, or a body that is not a JSON object.
     """
     try:
         async with httpx2.AsyncClient(timeout=TIMEOUT, follow_redirects=False, transport=transport) as client:
             response = await client.get(url, headers={"accept": "application/json"})
     except httpx2.HTTPError as error:
-        raise IdpUnavailableError(f"could not fetch the {what} ({type(error).__name__})") from None
+        raise AuthorizationServerUnavailableError(f"could not fetch the {what} ({type(error).__name__})") from None
     if response.status_code != 200:
-        raise IdpUnavailableError(f"the {what} answered HTTP {response.status_code}")
+        raise AuthorizationServerUnavailableError(f"the {what} answered HTTP {response.status_code}")
     if len(response.content) > MAX_DOCUMENT_BYTES:
-        raise IdpUnavailableError(f"the {what} is too large")
+        raise AuthorizationServerUnavailableError(f"the {what} is too large")
     try:
         document = response.json()
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise IdpUnavailableError(f"the {what} is not a JSON object")
+        raise AuthorizationServerUnavailableError(f"the {what} is not a JSON object")
     return document

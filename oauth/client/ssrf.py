@@ -1,12 +1,16 @@
-"""SSRF guard for metadata document fetches: resolve once, refuse non-public addresses, pin.
+"""SSRF guard for fetches of URLs someone else chose: resolve once, refuse non-public addresses, pin.
 
-draft-ietf-oauth-client-id-metadata-document-00 §6 (Security Considerations, SSRF) and the MCP
-security best practices (§SSRF Against Authorization Servers): the authorization server fetches
-URLs chosen by whoever sends it an authorization request, so it must not reach loopback, private,
-link-local (cloud metadata at 169.254.169.254), or otherwise non-public addresses. The host is
-resolved once; if ANY address is refused the whole name is refused (a name that mixes public and
-private addresses is a DNS rebinding setup); the connection then goes to exactly the validated
-address, so a second, different DNS answer cannot be used against us.
+Portico fetches URLs it did not choose: a client's metadata document (the authorization server,
+draft-ietf-oauth-client-id-metadata-document-00 §6 Security Considerations, SSRF) and an upstream
+MCP server's discovery documents and endpoints (the MCP security best practices, §SSRF Against
+Authorization Servers). Neither may reach loopback, private, link-local (cloud metadata at
+169.254.169.254), or otherwise non-public addresses. The host is resolved once; if ANY address is
+refused the whole name is refused (a name that mixes public and private addresses is a DNS
+rebinding setup); the connection then goes to exactly the validated address, so a second,
+different DNS answer cannot be used against us.
+
+Refusals are :class:`DestinationError` s whose ``reason`` is safe to show: it never names an
+address. Callers turn them into their own errors.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ import socket
 
 import anyio
 
-from oauth.cimd.errors import ClientMetadataDocumentError
-
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _PRIVATE = tuple(
@@ -25,6 +27,32 @@ _PRIVATE = tuple(
 )  # RFC 1918, RFC 4193
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 carrier-grade NAT
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+
+
+class DestinationError(Exception):
+    """A host the guard will not connect to. ``reason`` is short, safe text that names no address."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HostNotResolvedError(DestinationError):
+    """The host name does not resolve (reason ``host did not resolve``)."""
+
+    def __init__(self) -> None:
+        super().__init__("host did not resolve")
+
+
+class AddressNotAllowedError(DestinationError):
+    """An address of the host is not public (reason ``address not allowed (<category>)``).
+
+    ``category`` is one of :func:`refusal_reason`'s answers.
+    """
+
+    def __init__(self, category: str) -> None:
+        super().__init__(f"address not allowed ({category})")
+        self.category = category
 
 
 def refusal_reason(address: IPAddress) -> str | None:
@@ -66,12 +94,12 @@ def check_addresses(addresses: list[IPAddress]) -> None:
     """Refuse the lot if any address is not public.
 
     Raises:
-        ClientMetadataDocumentError: ``address not allowed (<reason>)``; no address is named.
+        AddressNotAllowedError: ``address not allowed (<reason>)``; no address is named.
     """
     for address in addresses:
         reason = refusal_reason(address)
         if reason is not None:
-            raise ClientMetadataDocumentError(f"address not allowed ({reason})")
+            raise AddressNotAllowedError(reason)
 
 
 async def resolve_host(host: str, port: int) -> list[IPAddress]:
@@ -80,7 +108,7 @@ async def resolve_host(host: str, port: int) -> list[IPAddress]:
     An IP literal is returned as is, without a lookup.
 
     Raises:
-        ClientMetadataDocumentError: the name does not resolve.
+        HostNotResolvedError: the name does not resolve.
     """
     try:
         return [ipaddress.ip_address(host)]
@@ -89,8 +117,8 @@ async def resolve_host(host: str, port: int) -> list[IPAddress]:
     try:
         results = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise ClientMetadataDocumentError("host did not resolve") from exc
+        raise HostNotResolvedError from exc
     addresses = [ipaddress.ip_address(result[4][0]) for result in results]
     if not addresses:
-        raise ClientMetadataDocumentError("host did not resolve")
+        raise HostNotResolvedError
     return list(dict.fromkeys(addresses))

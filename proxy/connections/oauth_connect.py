@@ -33,10 +33,10 @@ from app.used_states import spend_state
 from app.web import error_page
 from oauth.client.errors import (
     AuthorizationResponseError,
+    AuthorizationServerUnavailableError,
     FlowStateError,
-    IdpUnavailableError,
+    OAuthClientError,
     TokenRequestError,
-    UpstreamIdpError,
 )
 from oauth.client.flow import (
     FLOW_LIFETIME,
@@ -88,7 +88,7 @@ async def start_connection(request: Request) -> Response:
     try:
         client = await grants.client(server)
         url = await client.authorization_url(flow, redirect_uri=callback_url(runtime.config.public_url, server))
-    except UpstreamIdpError as error:
+    except OAuthClientError as error:
         log.warning("connecting server %s could not start: %s", server, error)
         return _failure(request, runtime, server, error)
     response = RedirectResponse(url, status_code=303, headers={"cache-control": "no-store"})
@@ -119,7 +119,7 @@ async def finish_connection(request: Request, server: str) -> Response:
             raise FlowStateError("no connection in flight for this state")
         await _complete(request, runtime, grants, server, user, flow)
         response: Response = RedirectResponse(flow.return_to, status_code=303, headers={"cache-control": "no-store"})
-    except UpstreamIdpError as error:
+    except OAuthClientError as error:
         log.info("connecting server %s for user %s failed: %s: %s", server, user.subject, type(error).__name__, error)
         response = _failure(request, runtime, server, error)
     clear_cookie(response, runtime.config, cookie_base)
@@ -154,7 +154,7 @@ async def _spend(runtime: AppContext, flow: UpstreamFlow) -> bool:
     return await run_db(runtime.db, lambda db: spend_state(db, flow.state_id, expires_at))
 
 
-def _failure(request: Request, runtime: AppContext, server: str, error: UpstreamIdpError) -> Response:
+def _failure(request: Request, runtime: AppContext, server: str, error: OAuthClientError) -> Response:
     title = runtime.config.servers[server].title or server
     match error:
         case AuthorizationResponseError():
@@ -162,7 +162,7 @@ def _failure(request: Request, runtime: AppContext, server: str, error: Upstream
             message = f"{title} returned the error {error.error}{detail}. Nothing was stored."
         case TokenRequestError():
             message = f"{title} refused to issue a token (error {error.error}). Nothing was stored; connect again."
-        case IdpUnavailableError():
+        case AuthorizationServerUnavailableError():
             message = f"Could not complete the connection to {title}: {error}. Nothing was stored; try again later."
         case FlowStateError():
             message = (

@@ -1,11 +1,13 @@
 """Signing in through upstream identity providers: Google, any OpenID provider, GitHub.
 
 - :mod:`.routes`: ``GET /login/<id>`` (start) and ``GET /login/callback/<id>`` (finish).
-- :mod:`.flow`: ``state``/PKCE/``nonce`` of one sign-in, sealed in a browser-bound cookie.
-- :mod:`.oauth_client`: Authlib's Starlette OAuth client over httpx2 (the only Authlib import here).
+- :mod:`.pages`: the error page a failed sign-in ends on; :mod:`.errors`: the sign-in-only failures.
 - :mod:`.discovery`, :mod:`.jwks`, :mod:`.id_token`: OpenID Connect discovery, signing keys and
   ID-token validation (joserfc).
 - :mod:`.openid`, :mod:`.oidc`, :mod:`.google`, :mod:`.github`: the provider adapters.
+
+The OAuth client underneath (the ``state``/PKCE/``nonce`` flow cookie, Authlib over httpx2,
+discovery, errors) is :mod:`oauth.client`, shared with upstream OAuth credentials.
 """
 
 from __future__ import annotations

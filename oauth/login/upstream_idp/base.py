@@ -22,7 +22,7 @@ class UpstreamIdentityProvider(Protocol):
         """Where to send the browser to sign in (RFC 6749 §4.1.1).
 
         Raises:
-            UpstreamIdpError: the IdP's endpoints cannot be resolved.
+            OAuthClientError: the IdP's endpoints cannot be resolved.
         """
         ...
 
@@ -30,7 +30,9 @@ class UpstreamIdentityProvider(Protocol):
         """Redeem ``code`` and return whom the IdP vouches for (``now``: epoch seconds).
 
         Raises:
-            UpstreamIdpError: the code was refused, a token failed validation, the IdP was
-                unreachable, or it vouched for no usable identity.
+            OAuthClientError: the code was refused or the IdP was unreachable
+                (:mod:`oauth.client.errors`).
+            UpstreamIdpError: the ID token failed validation, or the IdP vouched for no usable
+                identity (:mod:`.errors`).
         """
         ...

@@ -4,19 +4,21 @@ OpenID Connect Discovery 1.0: the document is at ``<issuer>/.well-known/openid-c
 (§4, the issuer's trailing ``/`` removed) unless ``discovery_url`` says otherwise; its ``issuer``
 must equal the configured issuer exactly (§4.3), so a document served for another issuer is
 refused. Every endpoint must be https, except on loopback hosts. When every endpoint is
-configured, no document is fetched at all.
+configured, no document is fetched at all. The rules are the OAuth client's
+(:mod:`oauth.client.discovery`); this module adds the provider configuration.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from app.config.login_providers import GoogleProviderConfig, OidcProviderConfig, endpoint_url
-from oauth.client.errors import IdpUnavailableError
-from oauth.client.http import get_json_object
+from app.config.login_providers import GoogleProviderConfig, OidcProviderConfig
+from oauth.client.discovery import endpoint, fetch_metadata, openid_configuration_url
+from oauth.client.errors import AuthorizationServerUnavailableError, IssuerMismatchError
 
 OpenIdProviderConfig = GoogleProviderConfig | OidcProviderConfig
+DISCOVERY_DOCUMENT: Final = "discovery document"
 
 
 @dataclass(frozen=True)
@@ -30,30 +32,41 @@ class OpenIdEndpoints:
 
 def discovery_url(config: OpenIdProviderConfig) -> str:
     """Where the provider's discovery document is."""
-    return config.discovery_url or config.issuer.rstrip("/") + "/.well-known/openid-configuration"
+    return config.discovery_url or openid_configuration_url(config.issuer)
 
 
 async def resolve_endpoints(config: OpenIdProviderConfig) -> OpenIdEndpoints:
     """The endpoints to use; fetches the discovery document unless every endpoint is configured.
 
     Raises:
-        IdpUnavailableError: the document cannot be fetched, names another issuer, lacks an
-            endpoint, or names one that is not https.
+        AuthorizationServerUnavailableError: the document cannot be fetched, names another issuer,
+            lacks an endpoint, or names one that is not https.
     """
     overrides = _overrides(config)
     document: dict[str, Any] = {}
     if any(value is None for value in overrides.values()):
-        document = await get_json_object(discovery_url(config), "discovery document")
-        if document.get("issuer") != config.issuer:
-            raise IdpUnavailableError("the discovery document is for another issuer than login.providers[].issuer")
-    resolved = {name: override or document.get(name) for name, override in overrides.items()}
+        document = await _discovery_document(config)
+
+    def resolved(name: str) -> str:
+        return endpoint(overrides[name], document, name, DISCOVERY_DOCUMENT)
+
     return OpenIdEndpoints(
         issuer=config.issuer,
-        authorization_endpoint=_endpoint(resolved, "authorization_endpoint"),
-        token_endpoint=_endpoint(resolved, "token_endpoint"),
-        jwks_uri=_endpoint(resolved, "jwks_uri"),
-        userinfo_endpoint=_endpoint(resolved, "userinfo_endpoint") if "userinfo_endpoint" in overrides else None,
+        authorization_endpoint=resolved("authorization_endpoint"),
+        token_endpoint=resolved("token_endpoint"),
+        jwks_uri=resolved("jwks_uri"),
+        userinfo_endpoint=resolved("userinfo_endpoint") if "userinfo_endpoint" in overrides else None,
     )
+
+
+async def _discovery_document(config: OpenIdProviderConfig) -> dict[str, Any]:
+    try:
+        return await fetch_metadata([discovery_url(config)], issuer=config.issuer, what=DISCOVERY_DOCUMENT)
+    except IssuerMismatchError:
+        # Names the configuration key the administrator has to check.
+        raise AuthorizationServerUnavailableError(
+            "the discovery document is for another issuer than login.providers[].issuer"
+        ) from None
 
 
 def _overrides(config: OpenIdProviderConfig) -> dict[str, str | None]:
@@ -65,13 +78,3 @@ def _overrides(config: OpenIdProviderConfig) -> dict[str, str | None]:
     if isinstance(config, OidcProviderConfig) and config.fetch_userinfo:
         overrides["userinfo_endpoint"] = config.userinfo_url
     return overrides
-
-
-def _endpoint(resolved: dict[str, Any], name: str) -> str:
-    value = resolved.get(name)
-    if not isinstance(value, str) or not value:
-        raise IdpUnavailableError(f"the discovery document has no {name}")
-    try:
-        return endpoint_url(value)
-    except ValueError:
-        raise IdpUnavailableError(f"the {name} is not an https URL") from None

@@ -25,11 +25,12 @@ import httpx2
 
 from app.config.login_providers import GithubProviderConfig
 from app.log import register_secret
-from oauth.client.authlib_client import ClientSettings, IdpOAuthClient
-from oauth.client.errors import IdpUnavailableError, UnusableIdentityError
+from oauth.client.authlib_client import ClientSettings, OAuthClient
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.flow import UpstreamFlow
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.claims import MAX_GROUPS, plausible_email
+from oauth.login.upstream_idp.errors import UnusableIdentityError
 
 GITHUB_API_HEADERS = {"accept": "application/vnd.github+json", "x-github-api-version": "2022-11-28"}
 ORGS_PER_PAGE = 100
@@ -57,7 +58,7 @@ class GithubProvider:
             token_endpoint=config.token_url,
             auth_method="client_secret_post",
         )
-        self.client = IdpOAuthClient(settings)
+        self.client = OAuthClient(settings)
 
     def accepts_issuer(self, iss: str) -> bool:
         # GitHub publishes no issuer identifier; its callback path is its own (RFC 9700 §4.4.2).
@@ -103,14 +104,14 @@ class GithubProvider:
         if not url:
             return None
         if _origin(url) != _origin(self.api_base_url):
-            raise IdpUnavailableError("GitHub's pagination link points away from the API origin")
+            raise AuthorizationServerUnavailableError("GitHub's pagination link points away from the API origin")
         return str(url)
 
     async def _get(self, token: Mapping[str, Any], url: str) -> httpx2.Response:
         response = await self.client.get(url, token, headers=GITHUB_API_HEADERS)
         if response.status_code != 200:
             path = urlsplit(url).path.removeprefix(urlsplit(self.api_base_url).path)
-            raise IdpUnavailableError(f"GitHub answered HTTP {response.status_code} for {path}")
+            raise AuthorizationServerUnavailableError(f"GitHub answered HTTP {response.status_code} for {path}")
         return response
 
 
@@ -134,7 +135,7 @@ def _json(response: httpx2.Response, kind: type[Any], path: str) -> Any:
     except ValueError:
         body = None
     if not isinstance(body, kind):
-        raise IdpUnavailableError(f"GitHub's {path} answer is not a JSON {kind.__name__}")
+        raise AuthorizationServerUnavailableError(f"GitHub's {path} answer is not a JSON {kind.__name__}")
     return body
 
 

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.config.login_providers import GoogleProviderConfig
-from oauth.client.errors import AccountRefusedError, UnusableIdentityError
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.claims import claim_name, claim_text, claim_true, plausible_email
+from oauth.login.upstream_idp.errors import AccountRefusedError, UnusableIdentityError
 from oauth.login.upstream_idp.openid import OpenIdProvider
 
 GOOGLE_ISSUER = "https://accounts.google.com"

@@ -31,7 +31,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError, SecurityWarning
 from joserfc.jws import extract_compact
 
-from oauth.client.errors import InvalidIdTokenError
+from oauth.login.upstream_idp.errors import InvalidIdTokenError
 from oauth.login.upstream_idp.jwks import PublicKey
 
 ALGORITHM_KEY_TYPES = {

@@ -13,7 +13,7 @@ from typing import Any
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.http import get_json_object
 
 PublicKey = RSAKey | ECKey | OKPKey
@@ -23,7 +23,7 @@ FetchJwks = Callable[[str], Awaitable[dict[str, Any]]]
 
 
 async def fetch_jwks(jwks_uri: str) -> dict[str, Any]:
-    """GET the JWKS document (raises :class:`IdpUnavailableError`)."""
+    """GET the JWKS document (raises :class:`AuthorizationServerUnavailableError`)."""
     return await get_json_object(jwks_uri, "JWKS")
 
 
@@ -59,12 +59,12 @@ class JwksCache:
         """The cached keys (fetching them when there are none yet, or when ``refresh``).
 
         Raises:
-            IdpUnavailableError: the JWKS cannot be fetched or holds no usable signature key.
+            AuthorizationServerUnavailableError: the JWKS cannot be fetched or holds no usable signature key.
         """
         if self._keys is None or refresh:
             keys = signature_keys(await self._fetch(self.jwks_uri))
             if not keys:
-                raise IdpUnavailableError("the JWKS holds no usable signature key")
+                raise AuthorizationServerUnavailableError("the JWKS holds no usable signature key")
             self._keys = keys
         return self._keys
 

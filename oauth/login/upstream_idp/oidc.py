@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.config.login_providers import OidcProviderConfig
-from oauth.client.errors import IdpUnavailableError, UnusableIdentityError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.claims import claim_name, claim_strings, claim_text, claim_true, plausible_email
+from oauth.login.upstream_idp.errors import UnusableIdentityError
 from oauth.login.upstream_idp.openid import OpenIdProvider, ResolvedProvider
 
 
@@ -52,13 +53,15 @@ class OidcProvider(OpenIdProvider):
             return claims
         response = await resolved.client.get(userinfo_endpoint, token, headers={"accept": "application/json"})
         if response.status_code != 200:
-            raise IdpUnavailableError(f"the userinfo endpoint answered HTTP {response.status_code}")
+            raise AuthorizationServerUnavailableError(f"the userinfo endpoint answered HTTP {response.status_code}")
         try:
             userinfo = response.json()
         except ValueError:
             userinfo = None
         if not isinstance(userinfo, dict):
-            raise IdpUnavailableError("the userinfo response is not a JSON object (signed userinfo is not supported)")
+            raise AuthorizationServerUnavailableError(
+                "the userinfo response is not a JSON object (signed userinfo is not supported)"
+            )
         if userinfo.get("sub") != claims["sub"]:
             raise UnusableIdentityError("the userinfo response is about another subject than the ID token")
         return {**claims, **{name: value for name, value in userinfo.items() if name not in _ID_TOKEN_ONLY}}

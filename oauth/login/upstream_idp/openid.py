@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.log import register_secret
-from oauth.client.authlib_client import ClientSettings, IdpOAuthClient
-from oauth.client.errors import InvalidIdTokenError
+from oauth.client.authlib_client import ClientSettings, OAuthClient
 from oauth.client.flow import UpstreamFlow
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.discovery import OpenIdEndpoints, OpenIdProviderConfig, resolve_endpoints
+from oauth.login.upstream_idp.errors import InvalidIdTokenError
 from oauth.login.upstream_idp.id_token import IdTokenExpectations, UnknownSigningKeyError, verify_id_token
 from oauth.login.upstream_idp.jwks import JwksCache
 
@@ -27,7 +27,7 @@ class ResolvedProvider:
     """A provider's endpoints, its Authlib client and its JWKS cache, once discovered."""
 
     endpoints: OpenIdEndpoints
-    client: IdpOAuthClient
+    client: OAuthClient
     jwks: JwksCache
 
 
@@ -106,5 +106,5 @@ class OpenIdProvider:
                 token_endpoint=endpoints.token_endpoint,
                 auth_method=self.auth_method,
             )
-            self._resolved = ResolvedProvider(endpoints, IdpOAuthClient(settings), JwksCache(endpoints.jwks_uri))
+            self._resolved = ResolvedProvider(endpoints, OAuthClient(settings), JwksCache(endpoints.jwks_uri))
         return self._resolved

@@ -33,12 +33,7 @@ from app.cookies import clear_cookie, read_cookie, set_cookie
 from app.db import run_db
 from app.return_to import safe_return_to
 from app.used_states import spend_state
-from oauth.client.errors import (
-    AuthorizationResponseError,
-    FlowStateError,
-    IdpUnavailableError,
-    UpstreamIdpError,
-)
+from oauth.client.errors import AuthorizationResponseError, AuthorizationServerUnavailableError, FlowStateError
 from oauth.client.flow import (
     FLOW_LIFETIME,
     MAX_FLOW_RETURN_TO,
@@ -52,6 +47,7 @@ from oauth.login.session.current import sealed_login_session
 from oauth.login.session.pages import refused_page, signed_in_redirect
 from oauth.login.session.sign_in import sign_in
 from oauth.login.upstream_idp.base import UpstreamIdentityProvider
+from oauth.login.upstream_idp.errors import SIGN_IN_ERRORS
 from oauth.login.upstream_idp.pages import failure_page
 
 log = logging.getLogger("portico.login")
@@ -85,9 +81,9 @@ async def start_sign_in(request: Request, idp: UpstreamIdentityProvider, return_
     flow = new_flow(idp.provider_id, target, epoch_seconds(runtime.clock.now()))
     try:
         if len(target) > MAX_FLOW_RETURN_TO:
-            raise IdpUnavailableError("the page to return to has too long an address")
+            raise AuthorizationServerUnavailableError("the page to return to has too long an address")
         url = await idp.authorization_url(flow, redirect_uri=callback_url(runtime.config, idp.provider_id))
-    except UpstreamIdpError as error:
+    except SIGN_IN_ERRORS as error:
         log.warning("sign-in via %s could not start: %s", idp.provider_id, error)
         return failure_page(request, runtime, error, display_name=idp.display_name, return_to=target)
     response = RedirectResponse(url, status_code=303, headers={"cache-control": "no-store"})
@@ -106,7 +102,7 @@ async def finish_sign_in(request: Request, idp: UpstreamIdentityProvider) -> Res
         if flow is None or not await _spend(runtime, flow):
             raise FlowStateError("no sign-in in flight for this state")
         response = await _complete(request, runtime, idp, flow, params)
-    except UpstreamIdpError as error:
+    except SIGN_IN_ERRORS as error:
         log.info("sign-in via %s failed: %s: %s", idp.provider_id, type(error).__name__, error)
         return_to = flow.return_to if flow is not None else "/"
         response = failure_page(request, runtime, error, display_name=idp.display_name, return_to=return_to)

@@ -1,11 +1,12 @@
 """The OAuth client calls Portico makes as a user's client at an upstream authorization server.
 
-The authorization request and the code redemption reuse the sign-in client
-(:class:`~oauth.client.authlib_client.IdpOAuthClient`: Authlib, PKCE S256, over httpx2);
-refresh (RFC 6749 §6) and revocation (RFC 7009 §2.1) use Authlib's ``AsyncOAuth2Client`` (also
-httpx2). Failures are the sign-in package's exceptions: an OAuth error body is a
-:class:`~oauth.client.errors.TokenRequestError` (``invalid_grant`` included); network
-errors, 5xx and non-JSON bodies are :class:`~oauth.client.errors.IdpUnavailableError`.
+Every call is the OAuth client's (:class:`~oauth.client.authlib_client.OAuthClient`: Authlib,
+PKCE S256, over httpx2); this module adds what an upstream MCP server asks for: RFC 8707
+``resource`` on the authorization, code and refresh requests, ``prompt=consent`` with
+``offline_access``, and revocation only where the server has a revocation endpoint. Failures are
+the OAuth client's exceptions: an OAuth error body is a
+:class:`~oauth.client.errors.TokenRequestError` (``invalid_grant`` included); network errors,
+5xx and non-JSON bodies are :class:`~oauth.client.errors.AuthorizationServerUnavailableError`.
 No message carries a token, code or secret.
 """
 
@@ -15,13 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from app.config.schema import OAuthCredentialsConfig
-from oauth.client.authlib_client import ClientSettings, IdpOAuthClient, token_request
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.authlib_client import ClientSettings, OAuthClient
 from oauth.client.flow import UpstreamFlow
-from oauth.client.http import TIMEOUT
 from proxy.credentials.oauth.endpoints import AuthorizationServerEndpoints
 
 
@@ -60,8 +58,7 @@ class UpstreamOAuthClient:
         self.server, self.config, self.endpoints, self.registration = server, config, endpoints, registration
         self.resource = resource or config.resource
         self.scopes = scopes if scopes is not None else config.scopes
-        self._transport = transport
-        self._flow_client = IdpOAuthClient(
+        self._client = OAuthClient(
             ClientSettings(
                 name=f"connection-{server}",
                 client_id=registration.client_id,
@@ -86,45 +83,24 @@ class UpstreamOAuthClient:
         extra = self._resource()
         if "offline_access" in self.scopes:
             extra["prompt"] = "consent"
-        return await self._flow_client.authorization_url(flow, redirect_uri=redirect_uri, nonce=False, extra=extra)
+        return await self._client.authorization_url(flow, redirect_uri=redirect_uri, nonce=False, extra=extra)
 
     async def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> dict[str, Any]:
         """The token response for ``code`` (RFC 6749 §4.1.3, with RFC 8707 ``resource``). Raises as the module says."""
-        return await self._flow_client.exchange_code(
+        return await self._client.exchange_code(
             code=code, redirect_uri=redirect_uri, code_verifier=code_verifier, extra=self._resource()
         )
 
     async def refresh(self, refresh_token: str) -> dict[str, Any]:
         """A new token response for ``refresh_token`` (RFC 6749 §6). Raises as the module says."""
-        async with self._client() as client:
-            endpoint = self.endpoints.token_endpoint
-            return await token_request(client.refresh_token(endpoint, refresh_token=refresh_token, **self._resource()))
+        return await self._client.refresh(refresh_token, extra=self._resource())
 
     async def revoke(self, token: str, token_type_hint: str) -> None:
         """Revoke ``token`` at the revocation endpoint (RFC 7009 §2.1); a no-op without one.
 
         Raises:
-            IdpUnavailableError: network failure or a status other than 200 (RFC 7009 §2.2).
+            AuthorizationServerUnavailableError: network failure or a status other than 200 (RFC 7009 §2.2).
         """
         if self.endpoints.revocation_endpoint is None:
             return
-        async with self._client() as client:
-            try:
-                response = await client.revoke_token(
-                    self.endpoints.revocation_endpoint, token=token, token_type_hint=token_type_hint
-                )
-            except httpx2.HTTPError as error:
-                raise IdpUnavailableError(f"the revocation endpoint failed ({type(error).__name__})") from None
-        if response.status_code != 200:
-            raise IdpUnavailableError(f"the revocation endpoint answered HTTP {response.status_code}")
-
-    def _client(self) -> AsyncOAuth2Client:
-        return AsyncOAuth2Client(
-            client_id=self.registration.client_id,
-            client_secret=self.registration.client_secret,
-            token_endpoint_auth_method=self.registration.auth_method,
-            revocation_endpoint_auth_method=self.registration.auth_method,
-            timeout=TIMEOUT,
-            follow_redirects=False,
-            **({"transport": self._transport} if self._transport is not None else {}),
-        )
+        await self._client.revoke(self.endpoints.revocation_endpoint, token, token_type_hint)

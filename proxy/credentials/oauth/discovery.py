@@ -6,8 +6,8 @@ For such a server Portico finds everything itself, once per process and server:
    server URL's path appended (§3.1); when that is not found, the ``resource_metadata`` URL of
    the ``WWW-Authenticate`` challenge an unauthenticated request gets (§5.1). Its ``resource``
    must be the server's URL (§3.3); it names the authorization server(s) and ``scopes_supported``.
-2. The first authorization server's metadata (RFC 8414, :mod:`.endpoints`), whose ``issuer`` must
-   match the one named.
+2. The first authorization server's metadata (RFC 8414, :mod:`oauth.client.discovery`), whose
+   ``issuer`` must match the one named.
 3. Portico's client there (``registration``): with a Client ID Metadata Document (``cimd``, or
    ``auto`` when the server advertises ``client_id_metadata_document_supported`` and
    ``public_url`` is https), the ``client_id`` is the document's URL
@@ -23,7 +23,8 @@ The code, refresh and revocation requests go through the same guard (checked and
 Every fetch goes through the SSRF policy of Client ID Metadata Document fetches
 (:mod:`oauth.client.ssrf`): https only, and the host must resolve to public addresses only —
 except hosts in ``discovery_allow_hosts`` (internal or test deployments), which may also use http.
-The connection is made to an address that was checked (:mod:`.guarded_http`: no DNS rebinding).
+The connection is made to an address that was checked (:mod:`oauth.client.guarded_http`: no DNS
+rebinding).
 """
 
 from __future__ import annotations
@@ -42,15 +43,14 @@ from app.crypto import Envelope
 from app.crypto.envelope import DecryptionError
 from app.db import run_db
 from app.log import register_secret
-from oauth.cimd.errors import ClientMetadataDocumentError
-from oauth.client.errors import IdpUnavailableError
-from oauth.client.guarded_http import GuardedTransport, SharedGuardedTransport, guarded_client
-from oauth.client.http import MAX_DOCUMENT_BYTES, get_json_object
-from oauth.client.ssrf import check_addresses, resolve_host
+from oauth.client.discovery import AUTHORIZATION_SERVER_METADATA, fetch_metadata, metadata_member, metadata_urls
+from oauth.client.errors import AuthorizationServerUnavailableError
+from oauth.client.guarded_http import SharedGuardedTransport, check_url, guarded_client, guarded_get_json
+from oauth.client.http import MAX_DOCUMENT_BYTES
 from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
 from proxy.credentials.oauth.client_metadata_document import callback_url, document_url
 from proxy.credentials.oauth.client_store import UpstreamOAuthClientRow, find_upstream_client, put_upstream_client
-from proxy.credentials.oauth.endpoints import AuthorizationServerEndpoints, metadata_urls
+from proxy.credentials.oauth.endpoints import AuthorizationServerEndpoints
 
 _RESOURCE_METADATA = re.compile(r'resource_metadata="([^"]+)"')
 
@@ -80,7 +80,7 @@ class DiscoveredClients:
         """The OAuth client for ``server``.
 
         Raises:
-            IdpUnavailableError: a document cannot be fetched or is unusable, an address is refused
+            AuthorizationServerUnavailableError: a document cannot be fetched or is unusable, an address is refused
                 by the SSRF policy, or registration fails.
         """
         known = self._known.get(server)
@@ -100,10 +100,10 @@ class DiscoveredClients:
         resource_document = await _protected_resource_metadata(url, allow)
         resource = resource_document.get("resource")
         if not isinstance(resource, str) or resource.rstrip("/") != url.rstrip("/"):
-            raise IdpUnavailableError("the protected resource metadata is for another resource")
+            raise AuthorizationServerUnavailableError("the protected resource metadata is for another resource")
         servers = resource_document.get("authorization_servers")
         if not isinstance(servers, list) or not servers or not isinstance(servers[0], str):
-            raise IdpUnavailableError("the protected resource metadata names no authorization server")
+            raise AuthorizationServerUnavailableError("the protected resource metadata names no authorization server")
         issuer = servers[0]
         metadata = await _authorization_server_metadata(issuer, allow)
         endpoints = AuthorizationServerEndpoints(
@@ -167,11 +167,13 @@ def uses_metadata_document(spec: OAuthCredentialsConfig, metadata: dict[str, Any
     """Whether Portico identifies itself by its Client ID Metadata Document at this authorization server.
 
     Raises:
-        IdpUnavailableError: ``registration: cimd`` but the server does not advertise support.
+        AuthorizationServerUnavailableError: ``registration: cimd`` but the server does not advertise support.
     """
     supported = metadata.get("client_id_metadata_document_supported") is True
     if spec.registration == "cimd" and not supported:
-        raise IdpUnavailableError("the authorization server does not accept Client ID Metadata Documents")
+        raise AuthorizationServerUnavailableError(
+            "the authorization server does not accept Client ID Metadata Documents"
+        )
     if spec.registration == "auto":
         return supported and public_url.startswith("https://")
     return spec.registration == "cimd"
@@ -184,32 +186,27 @@ def _secret_ad(issuer: str, redirect_uri: str) -> str:
 async def _protected_resource_metadata(resource: str, allow: frozenset[str]) -> dict[str, Any]:
     try:
         return await guarded_get_json(protected_resource_metadata_url(resource), "protected resource metadata", allow)
-    except IdpUnavailableError:
+    except AuthorizationServerUnavailableError:
         pass
     await check_url(resource, allow)
     try:
         async with guarded_client(allow) as http:
             response = await http.get(resource, headers={"accept": "application/json, text/event-stream"})
     except httpx2.HTTPError as error:
-        raise IdpUnavailableError(f"the server could not be reached ({type(error).__name__})") from None
+        raise AuthorizationServerUnavailableError(f"the server could not be reached ({type(error).__name__})") from None
     match = _RESOURCE_METADATA.search(response.headers.get("www-authenticate", ""))
     if response.status_code != 401 or match is None:
-        raise IdpUnavailableError("the server names no protected resource metadata (RFC 9728)")
+        raise AuthorizationServerUnavailableError("the server names no protected resource metadata (RFC 9728)")
     return await guarded_get_json(match.group(1), "protected resource metadata", allow)
 
 
 async def _authorization_server_metadata(issuer: str, allow: frozenset[str]) -> dict[str, Any]:
-    failure: IdpUnavailableError | None = None
-    for url in metadata_urls(issuer):
-        try:
-            document = await guarded_get_json(url, "authorization server metadata", allow)
-        except IdpUnavailableError as error:
-            failure = error
-            continue
-        if document.get("issuer") != issuer:
-            raise IdpUnavailableError("the authorization server metadata names another issuer")
-        return document
-    raise failure or IdpUnavailableError("no authorization server metadata")
+    return await fetch_metadata(
+        metadata_urls(issuer),
+        issuer=issuer,
+        what=AUTHORIZATION_SERVER_METADATA,
+        fetch=lambda url, what: guarded_get_json(url, what, allow),
+    )
 
 
 async def _register(
@@ -231,57 +228,30 @@ async def _register(
         async with guarded_client(allow) as http:
             response = await http.post(endpoint, json=body, headers={"accept": "application/json"})
     except httpx2.HTTPError as error:
-        raise IdpUnavailableError(f"the registration endpoint could not be used ({type(error).__name__})") from None
+        raise AuthorizationServerUnavailableError(
+            f"the registration endpoint could not be used ({type(error).__name__})"
+        ) from None
     try:
         answer = response.json() if len(response.content) <= MAX_DOCUMENT_BYTES else None
     except ValueError:
         answer = None
     if response.status_code not in (200, 201) or not isinstance(answer, dict):
-        raise IdpUnavailableError(f"the registration endpoint answered HTTP {response.status_code}")
+        raise AuthorizationServerUnavailableError(f"the registration endpoint answered HTTP {response.status_code}")
     client_id, secret = answer.get("client_id"), answer.get("client_secret")
     if not isinstance(client_id, str) or not client_id:
-        raise IdpUnavailableError("the registration response has no client_id")
+        raise AuthorizationServerUnavailableError("the registration response has no client_id")
     granted = answer.get("token_endpoint_auth_method")
     auth_method = granted if isinstance(granted, str) else method
     if auth_method != "none" and not isinstance(secret, str):
-        raise IdpUnavailableError("the registration response has no client_secret")
+        raise AuthorizationServerUnavailableError("the registration response has no client_secret")
     if isinstance(secret, str):
         register_secret(secret)
     return ClientRegistration(client_id, secret if isinstance(secret, str) else None, auth_method)
 
 
-async def guarded_get_json(url: str, what: str, allow: frozenset[str]) -> dict[str, Any]:
-    """:func:`~oauth.client.http.get_json_object` after :func:`check_url`, connected to a
-    checked address only (:mod:`.guarded_http`)."""
-    await check_url(url, allow)
-    return await get_json_object(url, what, transport=GuardedTransport(allow))
-
-
-async def check_url(url: str, allow: frozenset[str]) -> None:
-    """The SSRF policy: https to public addresses only, unless the host is in ``allow``.
-
-    Raises:
-        IdpUnavailableError: not https (outside ``allow``), or an address the policy refuses.
-    """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not host or parts.username or parts.password or parts.scheme not in ("http", "https"):
-        raise IdpUnavailableError("a discovered URL is not an absolute http(s) URL")
-    if host in allow:
-        return
-    if parts.scheme != "https":
-        raise IdpUnavailableError("a discovered URL is not https")
-    try:
-        check_addresses(await resolve_host(host, parts.port or 443))
-    except ClientMetadataDocumentError as error:
-        raise IdpUnavailableError(f"a discovered URL was refused: {error}") from None
-
-
 def _url(metadata: dict[str, Any], name: str, allow: frozenset[str]) -> str:
-    value = metadata.get(name)
-    if not isinstance(value, str) or not value:
-        raise IdpUnavailableError(f"the authorization server metadata has no {name}")
+    value = metadata_member(metadata, name, AUTHORIZATION_SERVER_METADATA)
     parts = urlsplit(value)
     if parts.scheme != "https" and (parts.scheme != "http" or (parts.hostname or "").lower() not in allow):
-        raise IdpUnavailableError(f"the {name} is not https")
+        raise AuthorizationServerUnavailableError(f"the {name} is not https")
     return value

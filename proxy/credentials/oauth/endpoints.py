@@ -5,19 +5,23 @@ inserted before the issuer's path, §3.1), falling back to OpenID Connect Discov
 (``<issuer>/.well-known/openid-configuration``, §4). The document's ``issuer`` must equal the
 configured one exactly (RFC 8414 §3.3). A configured endpoint always wins over a discovered one;
 when both required endpoints are configured nothing is fetched. Results are kept per server for
-the life of the process (a failed lookup is not kept).
+the life of the process (a failed lookup is not kept). The rules are the OAuth client's
+(:mod:`oauth.client.discovery`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from app.config.login_providers import endpoint_url
 from app.config.schema import OAuthCredentialsConfig
-from oauth.client.errors import IdpUnavailableError
-from oauth.client.http import get_json_object
+from oauth.client.discovery import (
+    AUTHORIZATION_SERVER_METADATA,
+    endpoint,
+    fetch_metadata,
+    metadata_urls,
+    optional_endpoint,
+)
 
 
 @dataclass(frozen=True)
@@ -25,14 +29,6 @@ class AuthorizationServerEndpoints:
     authorization_endpoint: str
     token_endpoint: str
     revocation_endpoint: str | None
-
-
-def metadata_urls(issuer: str) -> list[str]:
-    """Where the issuer's metadata may be, in the order tried (RFC 8414 §3.1, then OIDC Discovery §4)."""
-    parts = urlsplit(issuer)
-    path = parts.path.rstrip("/")
-    rfc8414 = urlunsplit((parts.scheme, parts.netloc, "/.well-known/oauth-authorization-server" + path, "", ""))
-    return [rfc8414, issuer.rstrip("/") + "/.well-known/openid-configuration"]
 
 
 class EndpointResolver:
@@ -45,49 +41,24 @@ class EndpointResolver:
         """The endpoints of ``server``'s authorization server.
 
         Raises:
-            IdpUnavailableError: no metadata document could be fetched, it names another issuer,
-                or an endpoint is missing or not https (http only on loopback).
+            AuthorizationServerUnavailableError: no metadata document could be fetched, it names
+                another issuer, or an endpoint is missing or not https (http only on loopback).
         """
         known = self._known.get(server)
         if known is not None:
             return known
         document: dict[str, Any] = {}
         if config.authorization_endpoint is None or config.token_endpoint is None:
-            document = await _metadata(config.issuer or "")
+            issuer = config.issuer or ""
+            document = await fetch_metadata(metadata_urls(issuer), issuer=issuer, what=AUTHORIZATION_SERVER_METADATA)
         resolved = AuthorizationServerEndpoints(
-            authorization_endpoint=_endpoint(config.authorization_endpoint, document, "authorization_endpoint"),
-            token_endpoint=_endpoint(config.token_endpoint, document, "token_endpoint"),
-            revocation_endpoint=_optional(config.revocation_endpoint, document, "revocation_endpoint"),
+            authorization_endpoint=endpoint(
+                config.authorization_endpoint, document, "authorization_endpoint", AUTHORIZATION_SERVER_METADATA
+            ),
+            token_endpoint=endpoint(config.token_endpoint, document, "token_endpoint", AUTHORIZATION_SERVER_METADATA),
+            revocation_endpoint=optional_endpoint(
+                config.revocation_endpoint, document, "revocation_endpoint", AUTHORIZATION_SERVER_METADATA
+            ),
         )
         self._known[server] = resolved
         return resolved
-
-
-async def _metadata(issuer: str) -> dict[str, Any]:
-    failure: IdpUnavailableError | None = None
-    for url in metadata_urls(issuer):
-        try:
-            document = await get_json_object(url, "authorization server metadata")
-        except IdpUnavailableError as error:
-            failure = error
-            continue
-        if document.get("issuer") != issuer:
-            raise IdpUnavailableError("the authorization server metadata names another issuer")
-        return document
-    raise failure or IdpUnavailableError("no authorization server metadata")
-
-
-def _endpoint(configured: str | None, document: dict[str, Any], name: str) -> str:
-    value = configured or document.get(name)
-    if not isinstance(value, str) or not value:
-        raise IdpUnavailableError(f"the authorization server metadata has no {name}")
-    try:
-        return endpoint_url(value)
-    except ValueError:
-        raise IdpUnavailableError(f"the {name} is not an https URL") from None
-
-
-def _optional(configured: str | None, document: dict[str, Any], name: str) -> str | None:
-    if configured is None and not document.get(name):
-        return None
-    return _endpoint(configured, document, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from oauth.client.errors import UpstreamIdpError
+from oauth.client.errors import OAuthClientError
 from proxy.credentials.oauth.user_grants import OAuthGrants
 
 log = logging.getLogger("portico.credentials")
@@ -30,7 +30,7 @@ async def revoke_grant(grants: OAuthGrants, subject: str, server: str) -> bool:
         if grant.refresh_token:
             await client.revoke(grant.refresh_token, "refresh_token")
         await client.revoke(grant.access_token, "access_token")
-    except UpstreamIdpError as error:
+    except OAuthClientError as error:
         log.warning("revoking user %s's grant for server %s failed: %s", subject, server, error)
         return False
     log.info("revoked user %s's grant for server %s at the upstream", subject, server)

@@ -30,7 +30,7 @@ from app.config.schema import OAuthCredentialsConfig, PorticoConfig
 from app.crypto import Envelope
 from app.db import run_db
 from app.log import register_secret
-from oauth.client.errors import IdpUnavailableError, TokenRequestError
+from oauth.client.errors import AuthorizationServerUnavailableError, TokenRequestError
 from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
 from proxy.credentials.oauth.discovery import DiscoveredClients
 from proxy.credentials.oauth.endpoints import EndpointResolver
@@ -54,7 +54,10 @@ class OAuthGrants:
         self.on_changed: Callable[[str, str], Awaitable[None]] | None = None
 
     async def client(self, server: str) -> UpstreamOAuthClient:
-        """The OAuth client for ``server`` (endpoints resolved on first use). Raises ``IdpUnavailableError``."""
+        """The OAuth client for ``server`` (endpoints resolved on first use).
+
+        Raises ``AuthorizationServerUnavailableError``.
+        """
         spec = self.specs[server]
         if spec.discover:
             return await self._discovery.client(server, spec)
@@ -122,7 +125,7 @@ class OAuthGrants:
                 return None
             log.warning("refresh of user %s's grant for server %s failed: %s", subject, server, error.error)
             return usable
-        except IdpUnavailableError as error:
+        except AuthorizationServerUnavailableError as error:
             log.warning("refresh of user %s's grant for server %s failed: %s", subject, server, error)
             return usable
         fresh = grant.rotated(token, self._now())

@@ -17,7 +17,7 @@ import pytest
 import trustme
 
 from app.config.schema import OAuthCredentialsConfig
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.guarded_http import GuardedTransport, RefusedUrlError, SharedGuardedTransport
 from oauth.client.ssrf import IPAddress, check_addresses
 from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
@@ -116,7 +116,7 @@ async def test_a_discovered_token_endpoint_is_checked_again_on_every_call(server
         check_addresses(addresses)
 
     guard = SharedGuardedTransport(frozenset(), resolve=resolving_to(LOOPBACK), check=check)
-    with pytest.raises(IdpUnavailableError, match="token endpoint could not be used"):
+    with pytest.raises(AuthorizationServerUnavailableError, match="token endpoint could not be used"):
         await discovered_client(server.port, guard).refresh("a-refresh-token")
     assert checked == [[LOOPBACK]]
     assert server.requests == []

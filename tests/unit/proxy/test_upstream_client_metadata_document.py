@@ -8,7 +8,7 @@ import pytest
 
 from app.config import PorticoConfig
 from app.config.schema import OAuthCredentialsConfig
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from proxy.credentials.oauth.client_metadata_document import client_metadata_document
 from proxy.credentials.oauth.discovery import uses_metadata_document
 
@@ -38,7 +38,7 @@ def test_the_document_is_used_when_chosen_or_when_auto_finds_it_usable(
 
 
 def test_cimd_at_a_server_that_does_not_accept_documents_is_a_clear_error() -> None:
-    with pytest.raises(IdpUnavailableError, match="does not accept Client ID Metadata Documents"):
+    with pytest.raises(AuthorizationServerUnavailableError, match="does not accept Client ID Metadata Documents"):
         uses_metadata_document(spec("cimd"), {}, "https://gw.example.com")
 
 

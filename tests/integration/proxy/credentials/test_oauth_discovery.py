@@ -12,9 +12,9 @@ from playwright.async_api import Page
 from sqlalchemy import select
 
 from app.db import run_db
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
+from oauth.client.guarded_http import check_url
 from proxy.credentials.oauth.client_store import UpstreamOAuthClientRow
-from proxy.credentials.oauth.discovery import check_url
 from proxy.credentials.store import UpstreamCredentialRow
 from tests.integration.proxy.credentials.oauth_harness import LOGIN, serve_portico_with, sign_in_to_portico
 from tests.integration.proxy.gateway.harness import FIXTURE_SERVER
@@ -85,7 +85,7 @@ async def test_portico_registers_itself_at_an_upstream_portico_and_calls_it_with
     ["http://127.0.0.1:9/x", "https://127.0.0.1/x", "https://169.254.169.254/latest", "https://10.0.0.1/", "ftp://a/"],
 )
 async def test_discovery_fetches_refuse_non_public_addresses_and_plain_http(url: str) -> None:
-    with pytest.raises(IdpUnavailableError):
+    with pytest.raises(AuthorizationServerUnavailableError):
         await check_url(url, frozenset())
 
 

@@ -6,8 +6,7 @@ import ipaddress
 
 import pytest
 
-from oauth.cimd import ClientMetadataDocumentError
-from oauth.client.ssrf import check_addresses, refusal_reason
+from oauth.client.ssrf import AddressNotAllowedError, check_addresses, refusal_reason
 
 
 @pytest.mark.parametrize(
@@ -78,7 +77,7 @@ def test_public_unicast_addresses_are_allowed(address: str) -> None:
 def test_one_private_address_among_public_ones_refuses_the_whole_name() -> None:
     """Our own choice against DNS rebinding: ANY refused address refuses the host."""
     addresses = [ipaddress.ip_address("8.8.8.8"), ipaddress.ip_address("10.0.0.7")]
-    with pytest.raises(ClientMetadataDocumentError) as caught:
+    with pytest.raises(AddressNotAllowedError) as caught:
         check_addresses(addresses)
     assert caught.value.reason == "address not allowed (private)"
     assert "10.0.0.7" not in str(caught.value)

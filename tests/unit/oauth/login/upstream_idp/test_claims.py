@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from oauth.client.errors import UnusableIdentityError
 from oauth.login.upstream_idp.claims import claim_strings, claim_true, plausible_email
+from oauth.login.upstream_idp.errors import UnusableIdentityError
 from oauth.login.upstream_idp.github import primary_email
 
 

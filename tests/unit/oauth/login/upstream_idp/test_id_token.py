@@ -12,7 +12,7 @@ from joserfc import jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
-from oauth.client.errors import InvalidIdTokenError
+from oauth.login.upstream_idp.errors import InvalidIdTokenError
 from oauth.login.upstream_idp.id_token import (
     LEEWAY_SECONDS,
     MAX_AGE_SECONDS,

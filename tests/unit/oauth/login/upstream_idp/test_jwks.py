@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from joserfc.jwk import ECKey, RSAKey
 
-from oauth.client.errors import IdpUnavailableError
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.login.upstream_idp.jwks import JwksCache, signature_keys
 
 pytestmark = pytest.mark.anyio
@@ -54,5 +54,5 @@ async def test_an_empty_jwks_makes_the_idp_unavailable() -> None:
     async def fetch(_uri: str) -> dict[str, Any]:
         return {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}
 
-    with pytest.raises(IdpUnavailableError):
+    with pytest.raises(AuthorizationServerUnavailableError):
         await JwksCache("https://idp.example.com/jwks", fetch).keys()

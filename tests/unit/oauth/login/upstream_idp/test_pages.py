@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from oauth.client.errors import (
     AuthorizationResponseError,
+    AuthorizationServerUnavailableError,
     FlowStateError,
-    IdpUnavailableError,
-    InvalidIdTokenError,
     TokenRequestError,
 )
+from oauth.login.upstream_idp.errors import InvalidIdTokenError
 from oauth.login.upstream_idp.pages import failure_message
 
 
@@ -32,7 +32,11 @@ def test_error_values_lose_characters_rfc_6749_forbids_and_are_cut() -> None:
 def test_each_failure_has_its_own_sentence_and_status() -> None:
     cases = [
         (TokenRequestError("invalid_grant"), 502, "refused to complete the sign-in (error invalid_grant)"),
-        (IdpUnavailableError("could not fetch the JWKS (ConnectError)"), 502, "could not fetch the JWKS"),
+        (
+            AuthorizationServerUnavailableError("could not fetch the JWKS (ConnectError)"),
+            502,
+            "could not fetch the JWKS",
+        ),
         (InvalidIdTokenError("the ID token has expired"), 400, "failed verification: the ID token has expired"),
         (FlowStateError("x"), 400, "was not started in this browser"),
     ]
