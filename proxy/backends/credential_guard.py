@@ -14,9 +14,9 @@ The check reads the credential cache (no database on a warm call).
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import urlencode
 
 from proxy.backends.base import Backend
+from proxy.credentials.connect import connect_url
 from proxy.credentials.sources import UpstreamCredentials
 from proxy.wire.errors import CredentialRequiredError
 from proxy.wire.exchange import Exchange
@@ -24,11 +24,6 @@ from proxy.wire.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcReque
 from proxy.wire.mcp_sessions import McpSession
 
 GUARDED_METHODS: Final = frozenset({"tools/call"})
-
-
-def connect_url(public_url: str, server: str) -> str:
-    """Where the user connects their credential for ``server``."""
-    return f"{public_url}/connections?{urlencode({'server': server})}"
 
 
 class CredentialGuard:

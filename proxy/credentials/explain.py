@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from app.config import PorticoConfig
 from app.config.schema import NoCredentialsConfig, StaticCredentialsConfig, StdioServerConfig, UserTokenConfig
 from app.crypto import Envelope
-from proxy.backends.credential_guard import connect_url
+from proxy.credentials.connect import connect_url
 from proxy.credentials.groups import has_group_values, static_group_values, token_fallback, user_groups
 from proxy.credentials.oauth.grant import OAUTH, OAuthGrant
-from proxy.credentials.store import find_credential
 from proxy.credentials.vault import USER_TOKEN, load_secret
+from proxy.credentials.vault.store import find_credential
 
 
 class ExplainError(Exception):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.crypto import Envelope
 from app.crypto.envelope import DecryptionError
-from proxy.credentials.store import (
+from proxy.credentials.vault.store import (
     credentials_of,
     delete_credential,
     find_credential,
