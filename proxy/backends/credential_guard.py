@@ -1,4 +1,8 @@
-"""Refuse ``tools/call`` to a ``user_token`` server until the user has connected a credential.
+"""Refuse ``tools/call`` to a ``user_token`` or ``oauth`` server while the user's credential is missing.
+
+Missing is the resolver's decision (:func:`proxy.credentials.resolver.resolve`, docs/credentials.md
+"Resolution order"): no usable token of their own, group token or default, no usable grant, or a
+disabled user.
 
 :class:`CredentialGuard` wraps a server's :class:`~proxy.backends.base.Backend`. Everything else —
 ``initialize``, ``tools/list``, resources, prompts — passes through, so a client still sees the
