@@ -17,4 +17,4 @@ import oauth.store.issued_access_tokens
 import oauth.store.refresh_tokens
 import oauth.tokens.store.signing_keys
 import proxy.credentials.oauth.client_store
-import proxy.credentials.store
+import proxy.credentials.vault.store

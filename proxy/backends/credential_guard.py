@@ -1,4 +1,8 @@
-"""Refuse ``tools/call`` to a ``user_token`` server until the user has connected a credential.
+"""Refuse ``tools/call`` to a ``user_token`` or ``oauth`` server while the user's credential is missing.
+
+Missing is the resolver's decision (:func:`proxy.credentials.resolver.resolve`, docs/credentials.md
+"Resolution order"): no usable token of their own, group token or default, no usable grant, or a
+disabled user.
 
 :class:`CredentialGuard` wraps a server's :class:`~proxy.backends.base.Backend`. Everything else —
 ``initialize``, ``tools/list``, resources, prompts — passes through, so a client still sees the
@@ -14,9 +18,9 @@ The check reads the credential cache (no database on a warm call).
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import urlencode
 
 from proxy.backends.base import Backend
+from proxy.credentials.connect import connect_url
 from proxy.credentials.sources import UpstreamCredentials
 from proxy.wire.errors import CredentialRequiredError
 from proxy.wire.exchange import Exchange
@@ -24,11 +28,6 @@ from proxy.wire.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcReque
 from proxy.wire.mcp_sessions import McpSession
 
 GUARDED_METHODS: Final = frozenset({"tools/call"})
-
-
-def connect_url(public_url: str, server: str) -> str:
-    """Where the user connects their credential for ``server``."""
-    return f"{public_url}/connections?{urlencode({'server': server})}"
 
 
 class CredentialGuard:

@@ -29,9 +29,11 @@ from oauth.login.api import SignedInUser, current_user, login_redirect
 from proxy.connections import CSRF_PURPOSE
 from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.connections.oauth_connect import router as oauth_router
-from proxy.credentials.groups import token_fallback, user_groups
+from proxy.credentials.decision import Decision, Unused
 from proxy.credentials.oauth.revoke import revoke_grant
-from proxy.credentials.vault import USER_TOKEN, connected_servers, forget_secret, store_secret
+from proxy.credentials.reading import read_all
+from proxy.credentials.resolver import resolve
+from proxy.credentials.vault import USER_TOKEN, forget_secret, store_secret
 
 router = APIRouter()
 router.include_router(oauth_router)
@@ -132,17 +134,14 @@ async def _page(
     selected: str | None = None,
 ) -> Response:
     now = runtime.clock.now()
-    connected = await run_db(runtime.db, lambda db: connected_servers(db, user.subject, now=now))
+    servers = runtime.config.servers
+    readings = await run_db(
+        runtime.db, lambda db: read_all(db, runtime.envelope, servers, subject=user.subject, now=now)
+    )
     views = []
-    for name, server in runtime.config.servers.items():
+    for name, server in servers.items():
         spec = server.user_token
-        if server.oauth is not None:
-            status_name = await _oauth_status(request, user.subject, name, connected)
-        else:
-            status_name = "not_needed" if spec is None else ("connected" if name in connected else "missing")
-            if status_name == "missing" and spec is not None and (spec.groups or spec.default is not None):
-                groups = await run_db(runtime.db, lambda db: user_groups(db, user.subject))
-                status_name = "provided" if token_fallback(spec, groups) is not None else "missing"
+        status_name = connection_status(resolve(name, server, readings[name], now))
         help_text, help_url = (spec.help_text, spec.help_url) if spec is not None else (None, None)
         views.append(
             ServerView(
@@ -162,13 +161,16 @@ async def _page(
     return response
 
 
-async def _oauth_status(request: Request, subject: str, server: str, connected: set[str]) -> str:
-    """``connected``, ``expired`` (the access token is past its expiry and cannot be refreshed) or ``missing``."""
-    if server not in connected:
-        return "missing"
-    grants = CONNECTIONS_GATEWAY.of(request).oauth_grants
-    grant = await grants.load(subject, server)
-    if grant is None:
-        return "missing"
-    now = int(grants.clock.now().timestamp())
-    return "expired" if grant.expired(now) and grant.refresh_token is None else "connected"
+def connection_status(decision: Decision) -> str:
+    """The page's status of one server, from the resolver's decision (the gateway's and the guard's too).
+
+    ``not_needed`` (no per-user credential), ``connected`` (the user's own token or grant is
+    presented), ``provided`` (a group's token or the default), ``expired`` (an OAuth access token
+    past its expiry with no refresh token) or ``missing``.
+    """
+    per_user = decision.per_user
+    if per_user is None:
+        return "not_needed"
+    if per_user.chosen is None:
+        return "expired" if per_user.unused is Unused.GRANT_EXPIRED else "missing"
+    return "connected" if per_user.chosen.source.per_user else "provided"

@@ -1,9 +1,12 @@
 """``portico credentials explain EMAIL SERVER``: where each upstream key of a user comes from.
 
 Prints, for one user and one server, every header (HTTP upstreams) or environment variable
-(stdio) Portico would present and its source — the configuration, or the user's ``user_token``
-in the vault (stored when, whether it decrypts for this user) — and what is missing. Values are
-never printed: this is for operators debugging "why does the upstream say 401".
+(stdio) Portico would present and its source — the configuration, a group, the default, the
+user's ``user_token`` or OAuth grant in the vault (stored when, whether it opens) — and what is
+missing. The lines are the resolver's decision (:func:`proxy.credentials.resolver.resolve`, fed
+by the same reading as the gateway), so they cannot disagree with what the gateway sends; only
+an OAuth refresh that is due is not performed (the line says so). Values are never printed:
+this is for operators debugging "why does the upstream say 401" (docs/credentials.md).
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from app.config import PorticoConfig
-from app.config.schema import NoCredentialsConfig, StaticCredentialsConfig, StdioServerConfig, UserTokenConfig
+from app.config.schema import TOKEN_PLACEHOLDER, StdioServerConfig
 from app.crypto import Envelope
-from proxy.backends.credential_guard import connect_url
-from proxy.credentials.groups import has_group_values, static_group_values, token_fallback, user_groups
-from proxy.credentials.oauth.grant import OAUTH, OAuthGrant
-from proxy.credentials.store import find_credential
-from proxy.credentials.vault import USER_TOKEN, load_secret
+from proxy.credentials.connect import connect_url
+from proxy.credentials.decision import Decision, GrantState, PerUserDecision, Source, SourceKind, Unused
+from proxy.credentials.reading import read
+from proxy.credentials.resolver import resolve
+from proxy.credentials.vault import StoredCredential
 
 
 class ExplainError(Exception):
@@ -29,7 +32,7 @@ class ExplainError(Exception):
 def explain_credentials(
     db: Session, config: PorticoConfig, envelope: Envelope, *, subject: str, email: str, server: str, now: datetime
 ) -> list[str]:
-    """Lines describing the sources of ``server``'s upstream keys for the user ``subject``.
+    """Lines describing the sources of ``server``'s upstream keys for the user ``subject`` at ``now`` (UTC).
 
     Raises:
         ExplainError: ``server`` is not configured.
@@ -37,64 +40,94 @@ def explain_credentials(
     spec = config.servers.get(server)
     if spec is None:
         raise ExplainError(f"no server named {server!r} (configured: {', '.join(sorted(config.servers)) or 'none'})")
-    stdio = isinstance(spec, StdioServerConfig)
-    what = "environment variable" if stdio else "header"
-    configured = spec.env if isinstance(spec, StdioServerConfig) else spec.headers
-    groups = user_groups(db, subject) if has_group_values(spec.credentials) else []
-    by_group = (
-        static_group_values(spec.credentials, groups) if isinstance(spec.credentials, StaticCredentialsConfig) else {}
-    )
-    static_keys = sorted({*configured, *by_group})
-    lines = [f"server {server} ({spec.transport}), user {email} (subject {subject}), kind {_kind(spec.credentials)}"]
-    if has_group_values(spec.credentials):
-        lines.append(f"  the user's groups: {', '.join(groups) or 'none'}")
-    for name in static_keys:
-        if name in by_group:
-            origin = f"{by_group[name].source} (servers.{server}.credentials.groups.{by_group[name].source[6:]})"
-        else:
-            origin = f"the configuration (servers.{server}.{'env' if stdio else 'headers'})"
-        lines.append(f"  {what} {name}: from {origin}")
-    token = spec.per_user
-    if token is None:
-        if not static_keys:
-            lines.append("  nothing is presented upstream")
-        return lines
-    key = token.env if stdio else (token.header or "Authorization")
-    row = find_credential(db, subject=subject, server=server)
-    fallback = token_fallback(token, groups) if isinstance(token, UserTokenConfig) else None
-    if row is None and fallback is not None:
-        where = "default" if fallback.source == "default" else f"groups.{fallback.source[6:]}"
+    decision = resolve(server, spec, read(db, envelope, spec, name=server, subject=subject, now=now), now)
+    in_args = isinstance(spec, StdioServerConfig) and any(TOKEN_PLACEHOLDER in arg for arg in spec.args)
+    header = f"server {server} ({decision.transport}), user {email} (subject {subject}), kind {decision.kind}"
+    return [header, *describe(decision, connect=connect_url(config.public_url, server), in_args=in_args)]
+
+
+def describe(decision: Decision, *, connect: str, in_args: bool = False) -> list[str]:
+    """The decision's printable trace, one line per fact (never a value)."""
+    lines = []
+    what = "environment variable" if decision.stdio else "header"
+    if decision.disabled:
+        configured = "env" if decision.stdio else "headers"
         lines.append(
-            f"  {what} {key}: from {fallback.source} (servers.{server}.credentials.{where}; "
-            f"format {token.format!r}) — the user has no token of their own"
+            f"  the user is disabled: only the configured {configured} are presented (no group value, token or grant)"
         )
-        return lines
-    if row is None:
-        lines.append(
-            f"  {what} {key}: MISSING — the user has not connected a token ({connect_url(config.public_url, server)})"
+    if decision.groups is not None:
+        lines.append(f"  the user's groups: {', '.join(decision.groups) or 'none'}")
+    lines += [f"  {what} {p.key}: from {_origin(p.source)}" for p in decision.static]
+    per_user = decision.per_user
+    if per_user is None:
+        return lines if decision.static else [*lines, "  nothing is presented upstream"]
+    label = f"{what} {per_user.key}" if per_user.key is not None else f"argument {TOKEN_PLACEHOLDER}"
+    if per_user.key is not None and in_args:
+        label += f" and argument {TOKEN_PLACEHOLDER}"
+    return [*lines, f"  {label}: {_per_user(per_user, connect)}"]
+
+
+def _per_user(per_user: PerUserDecision, connect: str) -> str:
+    chosen, stored, fmt = per_user.chosen, per_user.stored, per_user.format
+    if chosen is None:
+        reason = _missing(per_user)
+        return f"MISSING — {reason}" if per_user.unused is Unused.DISABLED else f"MISSING — {reason} ({connect})"
+    if chosen.source.kind is SourceKind.USER_TOKEN:
+        return f"the user's token (format {fmt!r}), {_stored(stored)}; decrypts for this user"
+    if chosen.source.kind is SourceKind.OAUTH_GRANT:
+        where = f"(format {fmt!r}), {_stored(stored)}"
+        return f"the access token of the user's OAuth grant {where}; decrypts for this user; {_grant(per_user.grant)}"
+    return f"from {_origin(chosen.source, fmt)} — {_why_not_own(per_user)}"
+
+
+def _origin(source: Source, fmt: str | None = None) -> str:
+    where = source.path if fmt is None else f"{source.path}; format {fmt!r}"
+    if source.kind is SourceKind.GROUP:
+        return f"group {source.group} ({where})"
+    if source.kind is SourceKind.DEFAULT:
+        return f"default ({where})"
+    return f"the configuration ({where})"
+
+
+def _why_not_own(per_user: PerUserDecision) -> str:
+    if per_user.unused is Unused.EXPIRED:
+        return f"the user's own token has expired ({_stored(per_user.stored)})"
+    if per_user.unused is Unused.UNDECRYPTABLE:
+        return f"the user's own token does not decrypt for this user ({_stored(per_user.stored)})"
+    return "the user has no token of their own"
+
+
+def _missing(per_user: PerUserDecision) -> str:
+    stored = _stored(per_user.stored)
+    reasons = {
+        Unused.DISABLED: "the user is disabled",
+        Unused.EXPIRED: f"the user's token has expired ({stored})",
+        Unused.UNDECRYPTABLE: f"the stored credential does not decrypt for this user ({stored})",
+        Unused.NOT_A_GRANT: f"the stored value is not an OAuth grant ({stored})",
+        Unused.GRANT_EXPIRED: f"the OAuth grant's {_grant(per_user.grant)} ({stored})",
+    }
+    return reasons.get(per_user.unused or Unused.NOT_CONNECTED, "the user has not connected a token")
+
+
+def _grant(grant: GrantState | None) -> str:
+    """The access token's state, e.g. ``access token expires 2026-01-01 10:00 UTC, refreshable``."""
+    if grant is None:
+        return "access token: no state"
+    when = _when(grant.expires_at)
+    if grant.expired:
+        return f"access token expired {when}, " + (
+            "refreshable: the next call refreshes it" if grant.refreshable else "no refresh token: connect again"
         )
-        return lines
-    kind = USER_TOKEN if token.type == USER_TOKEN else OAUTH
-    opened = load_secret(db, envelope, subject=subject, server=server, kind=kind, now=now)
-    state = "decrypts for this user" if opened is not None else "DOES NOT decrypt or has expired (treated as missing)"
-    source = "the user's token" if kind == USER_TOKEN else "the access token of the user's OAuth grant"
-    if kind == OAUTH and opened is not None:
-        grant = OAuthGrant.from_json(opened)
-        expiry = grant.expires_at if grant is not None else None
-        refreshable = grant is not None and grant.refresh_token is not None
-        state += f"; access token expires {_when(expiry)}, {'refreshable' if refreshable else 'no refresh token'}"
-    lines.append(
-        f"  {what} {key}: {source} (format {token.format!r}), stored {row.created_at:%Y-%m-%d %H:%M} UTC, "
-        f"updated {row.updated_at:%Y-%m-%d %H:%M} UTC; {state}"
-    )
-    return lines
+    if grant.refresh_due:
+        return f"access token expires {when}, refreshable: the next call refreshes it"
+    return f"access token expires {when}, " + ("refreshable" if grant.refreshable else "no refresh token")
+
+
+def _stored(stored: StoredCredential) -> str:
+    if stored.created_at is None or stored.updated_at is None:
+        return "nothing stored"
+    return f"stored {stored.created_at:%Y-%m-%d %H:%M} UTC, updated {stored.updated_at:%Y-%m-%d %H:%M} UTC"
 
 
 def _when(epoch: int | None) -> str:
     return "never" if epoch is None else f"{datetime.fromtimestamp(epoch, UTC):%Y-%m-%d %H:%M} UTC"
-
-
-def _kind(credentials: object) -> str:
-    if isinstance(credentials, NoCredentialsConfig):
-        return "none"
-    return str(getattr(credentials, "type", "static"))

@@ -4,11 +4,13 @@
 upstreams) or environment variables (stdio upstreams). Sources:
 
 - :class:`StaticCredentials`: the configuration (``servers.<name>.headers`` / ``.env``);
-- :class:`VaultCredentials`: the static part plus, for ``credentials: user_token`` servers, the
-  user's own token from the encrypted vault (:mod:`proxy.credentials.vault`), and for
-  ``credentials: oauth`` servers the access token of the user's grant (:mod:`proxy.credentials.oauth`,
-  refreshed ahead of expiry), rendered through the server's ``format`` into its ``header`` or
-  ``env`` variable.
+- :class:`VaultCredentials`: what the one resolver (:func:`proxy.credentials.resolver.resolve`)
+  decides from the configuration and the user's account and stored credential
+  (:mod:`proxy.credentials.reading`): configured and group values, the user's own ``user_token``
+  or a group's or the default token, or the access token of the user's OAuth grant
+  (:mod:`proxy.credentials.oauth`, refreshed ahead of expiry), rendered through the server's
+  ``format`` into its ``header`` or ``env`` variable. ``portico credentials explain`` prints the
+  same decision.
 
 :class:`CachedCredentials` keeps resolutions in memory per ``(subject, server)`` for
 ``gateway.credential_cache_seconds`` — and never past the point where an OAuth access token needs
@@ -22,27 +24,21 @@ Every resolved value is registered with the log redactor before it is used.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar, cast
 
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import Clock
-from app.config.schema import (
-    OAuthCredentialsConfig,
-    PorticoConfig,
-    StaticCredentialsConfig,
-    StdioServerConfig,
-    StreamableHttpServerConfig,
-    UserTokenConfig,
-)
+from app.config.schema import PorticoConfig, ServerConfig, StdioServerConfig, StreamableHttpServerConfig
 from app.crypto import Envelope
 from app.db import run_db
 from app.log import register_secret
-from proxy.credentials.groups import has_group_values, overlay, static_group_values, token_fallback, user_groups
+from proxy.credentials.decision import Decision
 from proxy.credentials.oauth.user_grants import OAuthGrants
-from proxy.credentials.vault import USER_TOKEN, load_secret
+from proxy.credentials.reading import NOBODY, needs_reading, read
+from proxy.credentials.resolver import resolve
 
 T = TypeVar("T")
 
@@ -105,98 +101,60 @@ class StaticCredentials:
 
 
 class VaultCredentials:
-    """The static credentials plus each user's ``user_token`` or OAuth grant from the vault (uncached: wrap it)."""
+    """Every server's values as :func:`~proxy.credentials.resolver.resolve` decides them for each user
+    (uncached: wrap it). A cold resolution reads the user's account and stored credential in one
+    :func:`~app.db.run_db` call and refreshes an OAuth grant when the decision says it is due."""
 
     def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], envelope: Envelope, clock: Clock) -> None:
-        self._static = StaticCredentials(config)
-        self._tokens: dict[str, UserTokenConfig | OAuthCredentialsConfig] = {
-            name: token for name, server in config.servers.items() if (token := server.per_user) is not None
-        }
+        self._servers: dict[str, ServerConfig] = dict(config.servers)
         self._db, self._envelope, self._clock = db, envelope, clock
         self.oauth_grants = OAuthGrants(config, db=db, envelope=envelope, clock=clock)
         self._fresh_until: dict[tuple[str, str], datetime] = {}
-        self._static_groups: dict[str, StaticCredentialsConfig] = {
-            name: server.credentials
-            for name, server in config.servers.items()
-            if isinstance(server.credentials, StaticCredentialsConfig) and server.credentials.groups
-        }
 
     def is_per_user(self, server: str) -> bool:
-        return server in self._tokens or server in self._static_groups
-
-    async def _groups(self, subject: str) -> list[str]:
-        return await run_db(self._db, lambda db: user_groups(db, subject))
-
-    async def _static_values(self, subject: str | None, server: str, base: Mapping[str, str]) -> Mapping[str, str]:
-        spec = self._static_groups.get(server)
-        if spec is None or subject is None:
-            return base
-        return overlay(base, static_group_values(spec, await self._groups(subject)))
+        spec = self._servers.get(server)
+        return spec is not None and needs_reading(spec)
 
     async def http_headers(self, subject: str, server: str) -> Mapping[str, str]:
-        static = await self._static_values(subject, server, await self._static.http_headers(subject, server))
-        spec = self._tokens.get(server)
-        value = await self._rendered(subject, server)
-        if spec is None or value is None:
-            return static
-        return {**static, spec.header or "Authorization": value}
+        decision = await self.decide(subject, server)
+        return decision.headers() if decision is not None else {}
 
     async def stdio_env(self, subject: str | None, server: str) -> Mapping[str, str]:
-        static = await self._static_values(subject, server, await self._static.stdio_env(subject, server))
-        spec = self._tokens.get(server)
-        if spec is None or spec.env is None or subject is None:
-            return static
-        value = await self._rendered(subject, server)
-        return static if value is None else {**static, spec.env: value}
+        decision = await self.decide(subject, server)
+        return decision.env() if decision is not None else {}
 
     async def stdio_token(self, subject: str | None, server: str) -> str | None:
-        if subject is None or server not in self._tokens:
-            return None
-        return await self._rendered(subject, server)
+        decision = await self.decide(subject, server) if subject is not None else None
+        return decision.token if decision is not None else None
 
     async def missing(self, subject: str, server: str) -> bool:
-        return server in self._tokens and await self._rendered(subject, server) is None
+        decision = await self.decide(subject, server)
+        return decision is not None and decision.missing
 
     def fresh_until(self, subject: str, server: str) -> datetime | None:
         return self._fresh_until.get((subject, server))
 
-    async def _rendered(self, subject: str, server: str) -> str | None:
-        spec = self._tokens.get(server)
+    async def decide(self, subject: str | None, server: str) -> Decision | None:
+        """The resolver's decision for ``subject`` (None: a shared process) at ``server`` (None: unknown server)."""
+        spec = self._servers.get(server)
         if spec is None:
             return None
-        if isinstance(spec, OAuthCredentialsConfig):
-            return await self._oauth_rendered(subject, server, spec)
         now = self._clock.now()
-        token = await run_db(
-            self._db,
-            lambda db: load_secret(db, self._envelope, subject=subject, server=server, kind=USER_TOKEN, now=now),
+        if subject is None or not needs_reading(spec):
+            return resolve(server, spec, NOBODY, now)
+        readings = await run_db(
+            self._db, lambda db: read(db, self._envelope, spec, name=server, subject=subject, now=now)
         )
-        if token is None and (spec.groups or spec.default is not None):
-            # No token of their own: a group's value, else the default (proxy/credentials/groups.py).
-            fallback = token_fallback(spec, await self._groups(subject) if has_group_values(spec) else [])
-            token = fallback.value if fallback is not None else None
-        if token is None:
-            return None
-        register_secret(token)
-        rendered = spec.render(token)
-        register_secret(rendered)
-        return rendered
-
-    async def _oauth_rendered(self, subject: str, server: str, spec: OAuthCredentialsConfig) -> str | None:
-        grant = await self.oauth_grants.current(subject, server)
-        key = (subject, server)
-        if grant is None:
-            self._fresh_until.pop(key, None)
-            return None
-        if grant.expires_at is None:
-            self._fresh_until.pop(key, None)
+        decision = resolve(server, spec, readings, now)
+        if decision.refresh_due:
+            # One refresh at a time per (subject, server); the decision is taken again on its result.
+            grant = await self.oauth_grants.current(subject, server)
+            decision = resolve(server, spec, readings.with_grant(grant), now)
+        if decision.refresh_at is None:
+            self._fresh_until.pop((subject, server), None)
         else:
-            self._fresh_until[key] = datetime.fromtimestamp(grant.expires_at, UTC) - timedelta(
-                seconds=spec.refresh_margin
-            )
-        rendered = spec.render(grant.access_token)
-        register_secret(rendered)
-        return rendered
+            self._fresh_until[(subject, server)] = decision.refresh_at
+        return decision
 
 
 def _reveal(values: Mapping[str, object]) -> dict[str, str]:

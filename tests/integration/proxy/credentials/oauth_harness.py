@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.db import run_db
 from proxy.credentials.oauth.grant import OAuthGrant
 from proxy.credentials.oauth.user_grants import OAuthGrants
-from proxy.credentials.store import UpstreamCredentialRow
+from proxy.credentials.vault.store import UpstreamCredentialRow
 from tests.integration.proxy.gateway.harness import (
     Portico,
     fixture_http_server,

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.db import run_db
 from proxy.credentials.oauth.grant import OAUTH
-from proxy.credentials.store import find_credential, put_credential
 from proxy.credentials.vault import load_secret
+from proxy.credentials.vault.store import find_credential, put_credential
 from proxy.wire.errors import CREDENTIAL_REQUIRED
 from tests.integration.proxy.credentials.oauth_harness import connect_in_browser, oauth_setup, sign_in_to_portico
 from tests.support.pages import connection_status

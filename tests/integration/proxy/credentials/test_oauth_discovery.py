@@ -15,7 +15,7 @@ from app.db import run_db
 from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.guarded_http import check_url
 from proxy.credentials.oauth.client_store import UpstreamOAuthClientRow
-from proxy.credentials.store import UpstreamCredentialRow
+from proxy.credentials.vault.store import UpstreamCredentialRow
 from tests.integration.proxy.credentials.oauth_harness import LOGIN, serve_portico_with, sign_in_to_portico
 from tests.integration.proxy.gateway.harness import FIXTURE_SERVER
 from tests.support.pages import connection_status, decide_consent, sign_in_with_dev_form

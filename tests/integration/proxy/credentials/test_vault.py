@@ -12,8 +12,8 @@ from app.db import transaction
 from app.log import redact
 from app.runtime import Runtime, build_runtime
 from proxy.credentials.sources import VaultCredentials
-from proxy.credentials.store import UpstreamCredentialRow
 from proxy.credentials.vault import USER_TOKEN, connected_servers, forget_secret, load_secret, store_secret
+from proxy.credentials.vault.store import UpstreamCredentialRow
 
 SECRET = "ghp_secretvalue1234567890"
 
