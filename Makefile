@@ -37,7 +37,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app oauth proxy migrations tests/support
+	$(VENV)/bin/mypy app oauth proxy migrations tests bench examples
 
 fmt: install
 	$(VENV)/bin/ruff format .

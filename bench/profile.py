@@ -89,11 +89,11 @@ def summarize(path: Path) -> None:
     stacks: list[tuple[str, int]] = []
     idle = 0
     for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
+        stack, _, samples = line.rpartition(" ")
         if stack.rsplit(";", 1)[-1].startswith("Runner.run "):
-            idle += int(count)  # inside uvloop's C loop: mostly waiting in epoll, not attributable
+            idle += int(samples)  # inside uvloop's C loop: mostly waiting in epoll, not attributable
             continue
-        stacks.append((stack, int(count)))
+        stacks.append((stack, int(samples)))
     total = sum(count for _stack, count in stacks)
     print(f"{total} samples in Python frames, {idle} more inside the C event loop (idle or C callbacks) ({path})")
     for label, needle in PARTS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx2
@@ -65,7 +66,7 @@ async def test_streamed_oversized_body_without_length_is_refused_with_413(
     app.add_api_route("/echo", _echo, methods=["POST"])
     limit = app.state.runtime.config.limits.max_body_bytes
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(limit // 65536 + 2):
             yield b"x" * 65536
 

@@ -41,7 +41,7 @@ from tests.support.everything import run_everything
 pytestmark = pytest.mark.anyio
 HANDSHAKE_HTTP_SERVER = FIXTURES / "handshake_http_server.py"
 ASK = {"name": "ask", "arguments": {"question": "Your name?"}}
-ELICITING_CAPABILITIES = {"elicitation": {}}
+ELICITING_CAPABILITIES: dict[str, Any] = {"elicitation": {}}
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +81,10 @@ def text_of(result: types.CallToolResult) -> str:
 
 @pytest.mark.parametrize("mode", ["2026-07-28", "auto"])
 async def test_a_modern_client_lists_calls_and_streams_progress_through_the_bridge(portico: Portico, mode: str) -> None:
-    progress: list[float] = []
+    received: list[float] = []
 
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        progress.append(value)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        received.append(progress)
 
     async with portico.client("old", mode=mode) as client:
         assert client.protocol_version == "2026-07-28"
@@ -94,7 +94,7 @@ async def test_a_modern_client_lists_calls_and_streams_progress_through_the_brid
     assert {"echo", "ask", "progress"} <= tools
     assert echoed == "hi"
     assert text_of(stepped) == "done after 3 steps"
-    assert progress == [1, 2, 3]
+    assert received == [1, 2, 3]
 
 
 async def test_an_upstream_elicitation_reaches_the_modern_clients_callback(portico: Portico) -> None:
@@ -344,10 +344,10 @@ async def modern_portico(tmp_path: Path, request: pytest.FixtureRequest) -> Asyn
 async def test_a_handshake_client_initializes_lists_calls_and_streams_progress_from_a_modern_only_upstream(
     modern_portico: Portico,
 ) -> None:
-    progress: list[float] = []
+    received: list[float] = []
 
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        progress.append(value)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        received.append(progress)
 
     async with modern_portico.client("new", mode="legacy") as client:
         version = client.protocol_version
@@ -359,7 +359,7 @@ async def test_a_handshake_client_initializes_lists_calls_and_streams_progress_f
     assert {"echo", "ask_modern", "progress"} <= tools
     assert echoed == "hi"
     assert text_of(stepped) == "done after 3 steps"
-    assert progress == [1, 2, 3]
+    assert received == [1, 2, 3]
     assert "Ada" in json.dumps(prompt.model_dump())
 
 

@@ -57,16 +57,16 @@ async def test_sse_client_reaches_a_stdio_time_server(tmp_path: Path) -> None:
 
 async def test_sse_client_gets_progress_and_results_from_a_stdio_server(tmp_path: Path) -> None:
     """Replies and progress notifications arrive as ``message`` events in order."""
-    progress: list[float] = []
+    received: list[float] = []
 
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        progress.append(value)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        received.append(progress)
 
     async with serve_portico(tmp_path, {"fx": fixture_stdio_server()}) as portico, legacy_client(portico, "fx") as c:
         with anyio.fail_after(20):
             done = await c.call_tool("progress", {"steps": 3, "delay": 0.01}, progress_callback=on_progress)
         echoed = await c.call_tool("echo", {"text": "hi"})
-    assert progress == [1, 2, 3]
+    assert received == [1, 2, 3]
     assert done.content[0].text == "done after 3 steps"  # type: ignore[union-attr]
     assert echoed.content[0].text == "hi"  # type: ignore[union-attr]
 

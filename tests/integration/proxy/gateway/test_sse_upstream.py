@@ -85,10 +85,10 @@ def test_endpoint_on_another_origin_is_refused(data: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 async def test_sdk_client_reaches_an_sse_upstream(tmp_path: Path, endpoint_mode: str, mode: str) -> None:
     """Both client eras reach a 2024-11-05 SSE server through /<name>/mcp, whatever form its endpoint takes."""
-    progress: list[float] = []
+    received: list[float] = []
 
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        progress.append(value)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        received.append(progress)
 
     with sse_server(endpoint_mode) as (url, _process):
         async with serve_portico(tmp_path, {"up": sse_config(url)}) as portico:
@@ -104,7 +104,7 @@ async def test_sdk_client_reaches_an_sse_upstream(tmp_path: Path, endpoint_mode:
     assert version == ("2026-07-28" if mode == "auto" else "2025-11-25")
     assert "echo" in {tool.name for tool in tools.tools}
     assert echoed.content[0].text == "hi"  # type: ignore[union-attr]
-    assert progress == [1, 2]
+    assert received == [1, 2]
     assert content.contents[0].text == "hello from the fixture"  # type: ignore[union-attr]
     assert len(live) == 1
 

@@ -71,7 +71,7 @@ async def test_child_sees_only_allow_listed_and_configured_environment(
     servers = {"fixture": fixture_stdio_server(env={"FIXTURE_TOKEN": "configured"})}
     async with serve_portico(tmp_path, servers) as portico, portico.client("fixture") as client:
         result = await client.call_tool("whoami", {})
-    env_keys = set(result.structured_content["env_keys"])  # type: ignore[index]
+    env_keys = set(result.structured_content["env_keys"])
     assert "FIXTURE_TOKEN" in env_keys
     assert "PORTICO_SECRET_KEY" not in env_keys and "GATEWAY_TEST_RANDOM_VARIABLE" not in env_keys
     # LC_CTYPE may be added by the child's own interpreter (PEP 538 locale coercion).
@@ -82,8 +82,8 @@ async def test_two_users_get_separate_processes(tmp_path: Path) -> None:
     """Our choice (isolation: per_user, the default): one process per user and server."""
     async with serve_portico(tmp_path, FIXTURE) as portico:
         async with portico.client("fixture", subject="1") as first, portico.client("fixture", subject="2") as second:
-            pid_1 = (await first.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
-            pid_2 = (await second.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+            pid_1 = (await first.call_tool("whoami", {})).structured_content["pid"]
+            pid_2 = (await second.call_tool("whoami", {})).structured_content["pid"]
         subjects = sorted(str(u.key.subject) for u in portico.gateway.pool.live())
     assert pid_1 != pid_2
     assert subjects == ["1", "2"]
@@ -116,7 +116,7 @@ async def test_sessions_of_one_user_share_the_process_and_the_cached_handshake(t
                 for index in range(15):
                     group.start_soon(call, "a", a, index)
                     group.start_soon(call, "b", b, index)
-            pids = {(await c.call_tool("whoami", {})).structured_content["pid"] for c in (a, b)}  # type: ignore[index]
+            pids = {(await c.call_tool("whoami", {})).structured_content["pid"] for c in (a, b)}
         assert len(portico.gateway.pool.live()) == 1
     assert all(key == value for key, value in results.items()) and len(results) == 30
     assert len(pids) == 1
@@ -126,10 +126,10 @@ async def test_sessions_of_one_user_share_the_process_and_the_cached_handshake(t
 async def test_a_crash_fails_the_request_in_flight_and_the_next_request_respawns(tmp_path: Path, mode: str) -> None:
     """Our choice: a clear JSON-RPC error (-32004) for the request in flight; the next request restarts."""
     async with serve_portico(tmp_path, FIXTURE) as portico, portico.client("fixture", mode=mode) as client:
-        before = (await client.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+        before = (await client.call_tool("whoami", {})).structured_content["pid"]
         with anyio.fail_after(10), pytest.raises(MCPError) as failure:
             await client.call_tool("crash", {"after": 0.1})
-        after = (await client.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+        after = (await client.call_tool("whoami", {})).structured_content["pid"]
     assert failure.value.code == -32004
     assert "exited" in failure.value.error.message
     assert before != after
@@ -139,13 +139,13 @@ async def test_an_idle_process_is_stopped_after_its_idle_timeout(tmp_path: Path)
     """Our choice: servers.<name>.idle_timeout bounds how long an unused process lives."""
     servers = {"fixture": fixture_stdio_server(idle_timeout=0.3)}
     async with serve_portico(tmp_path, servers) as portico, portico.client("fixture") as client:
-        pid = (await client.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+        pid = (await client.call_tool("whoami", {})).structured_content["pid"]
         with anyio.fail_after(5):
             while portico.gateway.pool.live():  # noqa: ASYNC110 - observing the reaper from outside
                 await anyio.sleep(0.05)
             while _alive(pid):  # noqa: ASYNC110
                 await anyio.sleep(0.05)
-        again = (await client.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+        again = (await client.call_tool("whoami", {})).structured_content["pid"]
     assert again != pid
 
 
@@ -271,8 +271,8 @@ async def test_a_shared_server_runs_one_process_for_everyone(tmp_path: Path) -> 
     """Our choice: isolation: shared only when set explicitly (and the server takes no per-user credential)."""
     async with serve_portico(tmp_path, {"fixture": fixture_stdio_server(isolation="shared")}) as portico:
         async with portico.client("fixture", subject="1") as first, portico.client("fixture", subject="2") as second:
-            pid_1 = (await first.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
-            pid_2 = (await second.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+            pid_1 = (await first.call_tool("whoami", {})).structured_content["pid"]
+            pid_2 = (await second.call_tool("whoami", {})).structured_content["pid"]
     assert pid_1 == pid_2
 
 
@@ -292,7 +292,7 @@ async def test_a_handshake_era_cancellation_reaches_the_upstream_under_its_own_i
 
 async def test_the_per_user_process_cap_evicts_idle_processes_and_refuses_when_all_are_busy(tmp_path: Path) -> None:
     """Our choice (gateway.max_processes_per_user): 503 with -32006 only when nothing can be freed."""
-    sleep = {"name": "sleep", "arguments": {"seconds": 1.5, "marker": str(tmp_path / "marker")}}
+    sleep: dict[str, object] = {"name": "sleep", "arguments": {"seconds": 1.5, "marker": str(tmp_path / "marker")}}
     async with (
         serve_portico(tmp_path, FIXTURE, max_processes_per_user=1) as portico,
         httpx2.AsyncClient(timeout=30) as http,

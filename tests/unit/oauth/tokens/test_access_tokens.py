@@ -64,7 +64,12 @@ def test_issued_token_verifies_with_all_rfc9068_claims(keys: SigningKeys) -> Non
     claims = verify_access_token(
         token, verification_keys=keys.verification_keys, issuer=ISSUER, audience=AUDIENCE, now=T0 + 1
     )
-    assert (claims.subject, claims.audience, claims.client_id, claims.scopes) == ("42", AUDIENCE, "c1", {"mcp"})
+    assert (claims.subject, claims.audience, claims.client_id, claims.scopes) == (
+        "42",
+        AUDIENCE,
+        "c1",
+        frozenset({"mcp"}),
+    )
     assert claims.expires_at - claims.issued_at == 3600
     assert claims.email == "a@example.com"
 

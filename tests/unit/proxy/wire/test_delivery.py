@@ -6,6 +6,7 @@ from typing import Any
 
 import anyio
 import pytest
+from starlette.types import Message
 
 from proxy.wire.delivery import deliver
 from proxy.wire.exchange import Exchange
@@ -18,7 +19,7 @@ class Client:
     """An ASGI peer whose body was already read: ``receive`` waits for a disconnect (or raises)."""
 
     def __init__(self, *, fail: bool = False) -> None:
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[Message] = []
         self.gone = anyio.Event()
         self.fail = fail
 
@@ -28,7 +29,7 @@ class Client:
             raise OSError("transport broke")
         return {"type": "http.disconnect"}
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Message) -> None:
         self.sent.append(message)
 
     def exchange(self) -> Exchange:
