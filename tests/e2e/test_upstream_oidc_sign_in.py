@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import anyio
@@ -25,6 +26,9 @@ from tests.support.oauth import Pkce, query_of
 from tests.support.pages import decide_consent
 from tests.support.portico import run_portico
 from tests.support.processes import free_port
+
+if TYPE_CHECKING:
+    from playwright._impl._api_structures import SetCookieParam  # the type add_cookies takes
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser, pytest.mark.node]
 
@@ -207,7 +211,7 @@ async def test_a_replayed_callback_is_refused_even_with_its_flow_cookie(page: Pa
         await sign_in_at_idp(page, "alice")
     await page.wait_for_url(f"{deployment.base_url}/logout")
     await page.context.clear_cookies()
-    await page.context.add_cookies([flow_cookie])
+    await page.context.add_cookies([cast("SetCookieParam", flow_cookie)])
     await page.goto((await callback.value).url)
     await assert_page(page, "Sign-in expired", "already completed")
     assert await login_cookies(page) == []

@@ -136,12 +136,12 @@ async def test_changing_a_token_restarts_only_that_users_process(tmp_path: Path)
         await connect(portico, "1", TOKEN_A)
         await connect(portico, "2", TOKEN_B)
         async with portico.client("gh", subject="1") as alice, portico.client("gh", subject="2") as bob:
-            alice_pid = (await alice.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
-            bob_pid = (await bob.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+            alice_pid = (await alice.call_tool("whoami", {})).structured_content["pid"]
+            bob_pid = (await bob.call_tool("whoami", {})).structured_content["pid"]
             await connect(portico, "1", "tok-alice-new")
             changed = await alice.call_tool("env_value", {"name": "GH_TOKEN"})
-            alice_new_pid = (await alice.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
-            bob_same_pid = (await bob.call_tool("whoami", {})).structured_content["pid"]  # type: ignore[index]
+            alice_new_pid = (await alice.call_tool("whoami", {})).structured_content["pid"]
+            bob_same_pid = (await bob.call_tool("whoami", {})).structured_content["pid"]
             await disconnect(portico, "1")
             with pytest.raises(MCPError) as raised:
                 await alice.call_tool("env_value", {"name": "GH_TOKEN"})

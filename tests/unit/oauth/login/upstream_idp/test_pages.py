@@ -6,9 +6,10 @@ from oauth.client.errors import (
     AuthorizationResponseError,
     AuthorizationServerUnavailableError,
     FlowStateError,
+    OAuthClientError,
     TokenRequestError,
 )
-from oauth.login.upstream_idp.errors import InvalidIdTokenError
+from oauth.login.upstream_idp.errors import InvalidIdTokenError, UpstreamIdpError
 from oauth.login.upstream_idp.pages import failure_message
 
 
@@ -30,7 +31,7 @@ def test_error_values_lose_characters_rfc_6749_forbids_and_are_cut() -> None:
 
 
 def test_each_failure_has_its_own_sentence_and_status() -> None:
-    cases = [
+    cases: list[tuple[OAuthClientError | UpstreamIdpError, int, str]] = [
         (TokenRequestError("invalid_grant"), 502, "refused to complete the sign-in (error invalid_grant)"),
         (
             AuthorizationServerUnavailableError("could not fetch the JWKS (ConnectError)"),
