@@ -168,12 +168,12 @@ def _users_disable(args: argparse.Namespace) -> int:
 def _credentials_explain(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from app.crypto import Envelope, KeyRing, load_root_keys
+    from app.crypto import KeyRing, Sealer, load_root_keys
     from oauth.login.api import accounts_by_email
     from proxy.credentials.explain import ExplainError, explain_credentials
 
     config = _load(args.config)
-    envelope = Envelope(KeyRing(tuple(load_root_keys(config))))
+    sealer = Sealer(KeyRing(tuple(load_root_keys(config))))
 
     def explain(db: Session) -> list[str]:
         accounts = accounts_by_email(db, args.email)
@@ -184,7 +184,7 @@ def _credentials_explain(args: argparse.Namespace) -> int:
             lines += explain_credentials(
                 db,
                 config,
-                envelope,
+                sealer,
                 subject=account.subject,
                 email=account.email,
                 server=args.server,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import Clock
 from app.config import PorticoConfig
-from app.crypto import Envelope, KeyRing
+from app.crypto import KeyRing, Sealer
 from app.csrf import CsrfTokens
 from app.slots import Slot
 
@@ -36,7 +36,7 @@ class AppContext(Protocol):
     def keyring(self) -> KeyRing: ...
 
     @property
-    def envelope(self) -> Envelope: ...
+    def sealer(self) -> Sealer: ...
 
     @property
     def clock(self) -> Clock: ...

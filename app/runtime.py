@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import migrate
 from app.clock import Clock, SystemClock
 from app.config import PorticoConfig
-from app.crypto import Envelope, KeyRing, load_root_keys
+from app.crypto import KeyRing, Sealer, load_root_keys
 from app.csrf import CsrfTokens
 from app.db import create_db_engine, session_factory, transaction
 from app.log import register_secret
@@ -29,7 +29,7 @@ class Runtime:
     engine: Engine
     db: sessionmaker[Session]
     keyring: KeyRing
-    envelope: Envelope
+    sealer: Sealer
     signing_keys: SigningKeys
     clock: Clock
     resources: ResourceRegistry
@@ -58,20 +58,20 @@ def build_runtime(
     for root in roots:
         register_secret(root.hex())
     keyring = KeyRing(tuple(roots))
-    envelope = Envelope(keyring)
+    sealer = Sealer(keyring)
     engine = create_db_engine(config.database_url)
     if apply_migrations:
         migrate.upgrade(engine)
     factory = session_factory(engine)
     with transaction(factory) as db:
-        ensure_signing_key(db, envelope, clock.now())
-        signing_keys = load_signing_keys(db, envelope, clock.now())
+        ensure_signing_key(db, sealer, clock.now())
+        signing_keys = load_signing_keys(db, sealer, clock.now())
     return Runtime(
         config=config,
         engine=engine,
         db=factory,
         keyring=keyring,
-        envelope=envelope,
+        sealer=sealer,
         signing_keys=signing_keys,
         clock=clock,
         resources=ResourceRegistry(config),

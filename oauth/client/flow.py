@@ -24,7 +24,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from app.crypto import DecryptionError, Envelope
+from app.crypto import DecryptionError, Sealer
 from app.return_to import MAX_RETURN_TO_LENGTH
 
 FLOW_LIFETIME = 600
@@ -72,19 +72,19 @@ def flow_cookie_base(state: str) -> str:
     return FLOW_COOKIE_PREFIX + hashlib.sha256(state.encode()).hexdigest()[:16]
 
 
-def seal_flow(envelope: Envelope, flow: UpstreamFlow) -> str:
+def seal_flow(sealer: Sealer, flow: UpstreamFlow) -> str:
     """The cookie value (URL-safe characters, no padding)."""
     fields = [flow.state, flow.nonce, flow.code_verifier, flow.return_to, flow.issued_at]
     plaintext = json.dumps(fields, separators=(",", ":")).encode()
-    return envelope.encrypt(plaintext, associated_data=_AAD + flow.provider).rstrip("=")
+    return sealer.encrypt(plaintext, associated_data=_AAD + flow.provider).rstrip("=")
 
 
-def open_flow(envelope: Envelope, value: str | None, *, provider: str, state: str, now: int) -> UpstreamFlow | None:
+def open_flow(sealer: Sealer, value: str | None, *, provider: str, state: str, now: int) -> UpstreamFlow | None:
     """The flow in cookie ``value`` when it is intact, for ``provider`` and ``state``, and unexpired."""
     if not value or not state:
         return None
     try:
-        fields = json.loads(envelope.decrypt(_repad(value), associated_data=_AAD + provider))
+        fields = json.loads(sealer.decrypt(_repad(value), associated_data=_AAD + provider))
     except (DecryptionError, UnicodeDecodeError, ValueError):
         return None
     flow = _flow(provider, fields)

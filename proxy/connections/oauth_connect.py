@@ -92,7 +92,7 @@ async def start_connection(request: Request) -> Response:
         log.warning("connecting server %s could not start: %s", server, error)
         return _failure(request, runtime, server, error)
     response = RedirectResponse(url, status_code=303, headers={"cache-control": "no-store"})
-    set_cookie(response, runtime.config, flow_cookie_base(flow.state), seal_flow(runtime.envelope, flow), FLOW_LIFETIME)
+    set_cookie(response, runtime.config, flow_cookie_base(flow.state), seal_flow(runtime.sealer, flow), FLOW_LIFETIME)
     return response
 
 
@@ -108,7 +108,7 @@ async def finish_connection(request: Request, server: str) -> Response:
     params = request.query_params
     cookie_base = flow_cookie_base(params.get("state", ""))
     flow = open_flow(
-        runtime.envelope,
+        runtime.sealer,
         read_cookie(request, runtime.config, cookie_base),
         provider=flow_binding(server, user.subject),
         state=params.get("state", ""),

@@ -94,7 +94,7 @@ async def connect(request: Request, runtime: RuntimeDep, user: UserDep) -> Respo
     await run_db(
         runtime.db,
         lambda db: store_secret(
-            db, runtime.envelope, subject=user.subject, server=server, kind=USER_TOKEN, secret=token, now=now
+            db, runtime.sealer, subject=user.subject, server=server, kind=USER_TOKEN, secret=token, now=now
         ),
     )
     await CONNECTIONS_GATEWAY.of(request).credential_changed(user.subject, server)
@@ -135,9 +135,7 @@ async def _page(
 ) -> Response:
     now = runtime.clock.now()
     servers = runtime.config.servers
-    readings = await run_db(
-        runtime.db, lambda db: read_all(db, runtime.envelope, servers, subject=user.subject, now=now)
-    )
+    readings = await run_db(runtime.db, lambda db: read_all(db, runtime.sealer, servers, subject=user.subject, now=now))
     views = []
     for name, server in servers.items():
         spec = server.user_token

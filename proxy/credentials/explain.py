@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.config import PorticoConfig
 from app.config.schema import TOKEN_PLACEHOLDER, StdioServerConfig
-from app.crypto import Envelope
+from app.crypto import Sealer
 from proxy.credentials.connect import connect_url
 from proxy.credentials.decision import Decision, GrantState, PerUserDecision, Source, SourceKind, Unused
 from proxy.credentials.reading import read
@@ -30,7 +30,7 @@ class ExplainError(Exception):
 
 
 def explain_credentials(
-    db: Session, config: PorticoConfig, envelope: Envelope, *, subject: str, email: str, server: str, now: datetime
+    db: Session, config: PorticoConfig, sealer: Sealer, *, subject: str, email: str, server: str, now: datetime
 ) -> list[str]:
     """Lines describing the sources of ``server``'s upstream keys for the user ``subject`` at ``now`` (UTC).
 
@@ -40,7 +40,7 @@ def explain_credentials(
     spec = config.servers.get(server)
     if spec is None:
         raise ExplainError(f"no server named {server!r} (configured: {', '.join(sorted(config.servers)) or 'none'})")
-    decision = resolve(server, spec, read(db, envelope, spec, name=server, subject=subject, now=now), now)
+    decision = resolve(server, spec, read(db, sealer, spec, name=server, subject=subject, now=now), now)
     in_args = isinstance(spec, StdioServerConfig) and any(TOKEN_PLACEHOLDER in arg for arg in spec.args)
     header = f"server {server} ({decision.transport}), user {email} (subject {subject}), kind {decision.kind}"
     return [header, *describe(decision, connect=connect_url(config.public_url, server), in_args=in_args)]

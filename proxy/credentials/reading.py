@@ -18,7 +18,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from app.config.schema import ServerConfig
-from app.crypto import Envelope
+from app.crypto import Sealer
 from oauth.login.api import UserAccount, find_account
 from proxy.credentials.groups import has_group_values
 from proxy.credentials.oauth.grant import OAuthGrant
@@ -49,22 +49,22 @@ def needs_reading(server: ServerConfig) -> bool:
     return server.per_user is not None or has_group_values(server.credentials)
 
 
-def read(db: Session, envelope: Envelope, server: ServerConfig, *, name: str, subject: str, now: datetime) -> Readings:
+def read(db: Session, sealer: Sealer, server: ServerConfig, *, name: str, subject: str, now: datetime) -> Readings:
     """The readings of ``subject`` for the server ``name``."""
-    return _read(db, envelope, server, name, subject, now, find_account(db, subject))
+    return _read(db, sealer, server, name, subject, now, find_account(db, subject))
 
 
 def read_all(
-    db: Session, envelope: Envelope, servers: Mapping[str, ServerConfig], *, subject: str, now: datetime
+    db: Session, sealer: Sealer, servers: Mapping[str, ServerConfig], *, subject: str, now: datetime
 ) -> dict[str, Readings]:
     """The readings of ``subject`` for every server (the account is read once)."""
     account = find_account(db, subject)
-    return {name: _read(db, envelope, server, name, subject, now, account) for name, server in servers.items()}
+    return {name: _read(db, sealer, server, name, subject, now, account) for name, server in servers.items()}
 
 
 def _read(
     db: Session,
-    envelope: Envelope,
+    sealer: Sealer,
     server: ServerConfig,
     name: str,
     subject: str,
@@ -74,4 +74,4 @@ def _read(
     spec = server.per_user
     if spec is None:
         return Readings(account, NOTHING_STORED)
-    return Readings(account, open_credential(db, envelope, subject=subject, server=name, kind=spec.type, now=now))
+    return Readings(account, open_credential(db, sealer, subject=subject, server=name, kind=spec.type, now=now))

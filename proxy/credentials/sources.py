@@ -3,7 +3,7 @@
 :class:`UpstreamCredentials` resolves ``(user subject, server)`` to HTTP headers (Streamable HTTP
 upstreams) or environment variables (stdio upstreams). Sources:
 
-- :class:`StaticCredentials`: the configuration (``servers.<name>.headers`` / ``.env``);
+- :class:`StaticCredentials`: what every user is presented (the configured ``headers`` / ``env``);
 - :class:`VaultCredentials`: what the one resolver (:func:`proxy.credentials.resolver.resolve`)
   decides from the configuration and the user's account and stored credential
   (:mod:`proxy.credentials.reading`): configured and group values, the user's own ``user_token``
@@ -30,11 +30,10 @@ from typing import Protocol, TypeVar, cast
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.clock import Clock
-from app.config.schema import PorticoConfig, ServerConfig, StdioServerConfig, StreamableHttpServerConfig
-from app.crypto import Envelope
+from app.clock import Clock, SystemClock
+from app.config.schema import PorticoConfig, ServerConfig
+from app.crypto import Sealer
 from app.db import run_db
-from app.log import register_secret
 from proxy.credentials.decision import Decision
 from proxy.credentials.oauth.user_grants import OAuthGrants
 from proxy.credentials.reading import NOBODY, needs_reading, read
@@ -70,25 +69,31 @@ class UpstreamCredentials(Protocol):
 
 
 class StaticCredentials:
-    """The configured ``headers``/``env`` of each server, the same for every user."""
+    """What every user is presented, without reading anything: the resolver's decision for nobody.
 
-    def __init__(self, config: PorticoConfig) -> None:
-        self._headers: dict[str, dict[str, str]] = {}
-        self._env: dict[str, dict[str, str]] = {}
-        for name, server in config.servers.items():
-            if isinstance(server, StreamableHttpServerConfig):
-                self._headers[name] = _reveal(server.headers)
-            elif isinstance(server, StdioServerConfig):
-                self._env[name] = _reveal(server.env)
+    The whole answer for servers whose values do not depend on the user (configured ``headers`` /
+    ``env``), and the shared process's environment; :class:`VaultCredentials` asks it for those.
+    """
+
+    def __init__(self, config: PorticoConfig, clock: Clock | None = None) -> None:
+        self._servers: dict[str, ServerConfig] = dict(config.servers)
+        self._clock = clock or SystemClock()
+
+    def decision(self, server: str) -> Decision | None:
+        """The decision for a user the server knows nothing of (None: unknown server)."""
+        spec = self._servers.get(server)
+        return resolve(server, spec, NOBODY, self._clock.now()) if spec is not None else None
 
     def is_per_user(self, server: str) -> bool:
         return False
 
     async def http_headers(self, subject: str, server: str) -> Mapping[str, str]:
-        return self._headers.get(server, {})
+        decision = self.decision(server)
+        return decision.headers() if decision is not None else {}
 
     async def stdio_env(self, subject: str | None, server: str) -> Mapping[str, str]:
-        return self._env.get(server, {})
+        decision = self.decision(server)
+        return decision.env() if decision is not None else {}
 
     async def stdio_token(self, subject: str | None, server: str) -> str | None:
         return None
@@ -105,10 +110,11 @@ class VaultCredentials:
     (uncached: wrap it). A cold resolution reads the user's account and stored credential in one
     :func:`~app.db.run_db` call and refreshes an OAuth grant when the decision says it is due."""
 
-    def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], envelope: Envelope, clock: Clock) -> None:
+    def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], sealer: Sealer, clock: Clock) -> None:
         self._servers: dict[str, ServerConfig] = dict(config.servers)
-        self._db, self._envelope, self._clock = db, envelope, clock
-        self.oauth_grants = OAuthGrants(config, db=db, envelope=envelope, clock=clock)
+        self._static = StaticCredentials(config, clock)
+        self._db, self._sealer, self._clock = db, sealer, clock
+        self.oauth_grants = OAuthGrants(config, db=db, sealer=sealer, clock=clock)
         self._fresh_until: dict[tuple[str, str], datetime] = {}
 
     def is_per_user(self, server: str) -> bool:
@@ -137,13 +143,11 @@ class VaultCredentials:
     async def decide(self, subject: str | None, server: str) -> Decision | None:
         """The resolver's decision for ``subject`` (None: a shared process) at ``server`` (None: unknown server)."""
         spec = self._servers.get(server)
-        if spec is None:
-            return None
+        if spec is None or subject is None or not needs_reading(spec):
+            return self._static.decision(server)
         now = self._clock.now()
-        if subject is None or not needs_reading(spec):
-            return resolve(server, spec, NOBODY, now)
         readings = await run_db(
-            self._db, lambda db: read(db, self._envelope, spec, name=server, subject=subject, now=now)
+            self._db, lambda db: read(db, self._sealer, spec, name=server, subject=subject, now=now)
         )
         decision = resolve(server, spec, readings, now)
         if decision.refresh_due:
@@ -155,15 +159,6 @@ class VaultCredentials:
         else:
             self._fresh_until[(subject, server)] = decision.refresh_at
         return decision
-
-
-def _reveal(values: Mapping[str, object]) -> dict[str, str]:
-    revealed: dict[str, str] = {}
-    for key, secret in values.items():
-        value = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
-        register_secret(value)
-        revealed[key] = value
-    return revealed
 
 
 class CachedCredentials:

@@ -37,15 +37,15 @@ from typing import Any, Final
 import anyio
 
 from app.config.schema import GatewayConfig
-from proxy.era_bridge.listen import Listeners
-from proxy.era_bridge.parking import HoldingOutbox, ParkedRequest, ParkedRequests
-from proxy.era_bridge.request_meta import (
+from proxy.era_bridge.envelope import (
     client_capabilities,
     discover_result,
     handshake_input_response,
     modern_result,
     strip_envelope,
 )
+from proxy.era_bridge.listen import Listeners
+from proxy.era_bridge.parking import HoldingOutbox, ParkedRequest, ParkedRequests
 from proxy.era_bridge.request_state import InvalidRequestStateError
 from proxy.upstream.calls import internal_request
 from proxy.upstream.connection import MessageConnection

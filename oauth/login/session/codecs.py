@@ -1,7 +1,7 @@
 """Sealing the sign-in cookies' values; built once per key ring, nothing derived per request.
 
 - Login session cookie: JSON ``[login_session_id, user_id, issued_at, last_seen]`` encrypted
-  with :class:`app.crypto.Envelope` (AES-256-GCM, associated data ``login-session``) and then
+  with :class:`app.crypto.Sealer` (AES-256-GCM, associated data ``login-session``) and then
   signed (HMAC-SHA256 via itsdangerous, keys from ``Purpose.COOKIE_SIGNING``). About 170 bytes.
 - Login nonce cookie: ``<random nonce>.<issued_at>``, signed; the CSRF binding of the sign-in
   form before anyone is signed in. Valid for :data:`LOGIN_NONCE_LIFETIME` seconds.
@@ -20,7 +20,7 @@ from weakref import WeakKeyDictionary
 
 from itsdangerous import BadSignature, Signer
 
-from app.crypto import DecryptionError, Envelope, KeyRing, Purpose
+from app.crypto import DecryptionError, KeyRing, Purpose, Sealer
 from oauth.login.session.login_session import LoginSession
 
 LOGIN_SESSION_AAD = "login-session"
@@ -31,7 +31,7 @@ class LoginSessionCodec:
     """Seal a :class:`LoginSession` into a cookie value and open it again."""
 
     def __init__(self, keyring: KeyRing) -> None:
-        self._envelope = Envelope(keyring)
+        self._sealer = Sealer(keyring)
         self._signer = _signer(keyring, "login-session")
 
     def seal(self, login_session: LoginSession) -> str:
@@ -42,17 +42,17 @@ class LoginSessionCodec:
             login_session.issued_at,
             login_session.last_seen,
         ]
-        sealed = self._envelope.encrypt(
+        sealed = self._sealer.encrypt(
             json.dumps(payload, separators=(",", ":")).encode(), associated_data=LOGIN_SESSION_AAD
         )
-        # Envelope text ends in base64 padding; '=' would make the cookie value quoted.
+        # Sealed text ends in base64 padding; '=' would make the cookie value quoted.
         return str(self._signer.sign(sealed.rstrip("=")).decode())
 
     def open(self, value: str) -> LoginSession | None:
         """The session in ``value``, or None when it is forged, tampered with or malformed."""
         try:
             sealed = self._signer.unsign(value).decode()
-            plaintext = self._envelope.decrypt(_repad(sealed), associated_data=LOGIN_SESSION_AAD)
+            plaintext = self._sealer.decrypt(_repad(sealed), associated_data=LOGIN_SESSION_AAD)
             fields = json.loads(plaintext)
         except (BadSignature, DecryptionError, UnicodeDecodeError, ValueError):
             return None

@@ -87,7 +87,7 @@ async def start_sign_in(request: Request, idp: UpstreamIdentityProvider, return_
         log.warning("sign-in via %s could not start: %s", idp.provider_id, error)
         return failure_page(request, runtime, error, display_name=idp.display_name, return_to=target)
     response = RedirectResponse(url, status_code=303, headers={"cache-control": "no-store"})
-    value = seal_flow(runtime.envelope, flow)
+    value = seal_flow(runtime.sealer, flow)
     set_cookie(response, runtime.config, flow_cookie_base(flow.state), value, FLOW_LIFETIME)
     return response
 
@@ -138,7 +138,7 @@ def _flow(
     value = read_cookie(request, runtime.config, cookie_base)
     now = epoch_seconds(runtime.clock.now())
     return open_flow(
-        runtime.envelope, value, provider=idp.provider_id, state=request.query_params.get("state", ""), now=now
+        runtime.sealer, value, provider=idp.provider_id, state=request.query_params.get("state", ""), now=now
     )
 
 

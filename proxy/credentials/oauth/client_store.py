@@ -2,7 +2,7 @@
 
 One row per (authorization server ``issuer``, ``redirect_uri``): the client Portico registered for
 itself by RFC 7591 when a server is configured with ``credentials: {type: oauth, discover: true}``.
-``secret_ciphertext`` is the client secret sealed with the Envelope to
+``secret_ciphertext`` is the client secret sealed (:class:`~app.crypto.Sealer`) to
 ``upstream-client|<issuer>|<redirect_uri>`` (None for a public client). Nothing here decrypts.
 """
 

@@ -39,8 +39,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import Clock
 from app.config.schema import OAuthCredentialsConfig, PorticoConfig, StreamableHttpServerConfig
-from app.crypto import Envelope
-from app.crypto.envelope import DecryptionError
+from app.crypto import Sealer
+from app.crypto.sealing import DecryptionError
 from app.db import run_db
 from app.log import register_secret
 from oauth.client.discovery import AUTHORIZATION_SERVER_METADATA, fetch_metadata, metadata_member, metadata_urls
@@ -65,14 +65,14 @@ def protected_resource_metadata_url(resource: str) -> str:
 class DiscoveredClients:
     """Discovers and registers Portico's client for each ``discover: true`` server (kept per process)."""
 
-    def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], envelope: Envelope, clock: Clock) -> None:
+    def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], sealer: Sealer, clock: Clock) -> None:
         self._public_url = config.public_url
         self._urls = {
             name: server.url
             for name, server in config.servers.items()
             if isinstance(server, StreamableHttpServerConfig)
         }
-        self._db, self._envelope, self._clock = db, envelope, clock
+        self._db, self._sealer, self._clock = db, sealer, clock
         self._known: dict[str, UpstreamOAuthClient] = {}
         self._lock = anyio.Lock()
 
@@ -136,7 +136,7 @@ class DiscoveredClients:
         registration = await _register(metadata, redirect_uri, allow, client_name=f"Portico ({self._public_url})")
         ad = _secret_ad(issuer, redirect_uri)
         ciphertext = (
-            self._envelope.encrypt(registration.client_secret.encode(), associated_data=ad)
+            self._sealer.encrypt(registration.client_secret.encode(), associated_data=ad)
             if registration.client_secret
             else None
         )
@@ -156,7 +156,7 @@ class DiscoveredClients:
         if row.secret_ciphertext is not None:
             try:
                 ad = _secret_ad(row.issuer, row.redirect_uri)
-                secret = self._envelope.decrypt(row.secret_ciphertext, associated_data=ad).decode()
+                secret = self._sealer.decrypt(row.secret_ciphertext, associated_data=ad).decode()
             except DecryptionError:
                 return None  # registered under a lost key: register again
             register_secret(secret)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.clock import Clock, epoch_seconds
 from app.config.schema import OAuthCredentialsConfig, PorticoConfig
-from app.crypto import Envelope
+from app.crypto import Sealer
 from app.db import run_db
 from app.log import register_secret
 from oauth.client.errors import AuthorizationServerUnavailableError, TokenRequestError
@@ -41,13 +41,13 @@ log = logging.getLogger("portico.credentials")
 
 
 class OAuthGrants:
-    def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], envelope: Envelope, clock: Clock) -> None:
+    def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], sealer: Sealer, clock: Clock) -> None:
         self.specs: dict[str, OAuthCredentialsConfig] = {
             name: spec for name, server in config.servers.items() if (spec := server.oauth) is not None
         }
-        self._db, self._envelope, self.clock = db, envelope, clock
+        self._db, self._sealer, self.clock = db, sealer, clock
         self._endpoints = EndpointResolver()
-        self._discovery = DiscoveredClients(config, db=db, envelope=envelope, clock=clock)
+        self._discovery = DiscoveredClients(config, db=db, sealer=sealer, clock=clock)
         self._locks: dict[tuple[str, str], anyio.Lock] = {}
         # Told ``(subject, server)`` after a refresh replaced or deleted a grant: the gateway then
         # restarts the user's connections that were opened with the old token (stdio environments).
@@ -70,7 +70,7 @@ class OAuthGrants:
         now = self.clock.now()
         text = await run_db(
             self._db,
-            lambda db: load_secret(db, self._envelope, subject=subject, server=server, kind=OAUTH, now=now),
+            lambda db: load_secret(db, self._sealer, subject=subject, server=server, kind=OAUTH, now=now),
         )
         grant = OAuthGrant.from_json(text) if text is not None else None
         if grant is not None:
@@ -84,7 +84,7 @@ class OAuthGrants:
         await run_db(
             self._db,
             lambda db: store_secret(
-                db, self._envelope, subject=subject, server=server, kind=OAUTH, secret=grant.to_json(), now=now
+                db, self._sealer, subject=subject, server=server, kind=OAUTH, secret=grant.to_json(), now=now
             ),
         )
 

@@ -1,6 +1,6 @@
-"""The credential vault: users' upstream credentials, encrypted at rest with the Envelope.
+"""The credential vault: users' upstream credentials, sealed at rest (AES-256-GCM).
 
-Each value is sealed (AES-256-GCM, :class:`~app.crypto.Envelope`) to the associated data
+Each value is sealed (AES-256-GCM, :class:`~app.crypto.Sealer`) to the associated data
 ``user:<subject>|server:<server>|kind:<kind>``: a ciphertext moved to another user's row, another
 server or another kind fails to decrypt and is treated as absent. :func:`open_credential` says
 which it was (:class:`Opening`), for the resolver (:mod:`proxy.credentials.resolver`) and
@@ -21,8 +21,8 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
-from app.crypto import Envelope
-from app.crypto.envelope import DecryptionError
+from app.crypto import Sealer
+from app.crypto.sealing import DecryptionError
 from proxy.credentials.vault.store import (
     credentials_of,
     delete_credential,
@@ -67,7 +67,7 @@ def associated_data(*, subject: str, server: str, kind: str) -> str:
 
 def store_secret(
     db: Session,
-    envelope: Envelope,
+    sealer: Sealer,
     *,
     subject: str,
     server: str,
@@ -78,12 +78,12 @@ def store_secret(
 ) -> None:
     """Encrypt and save (or replace) the user's credential for ``server``."""
     ad = associated_data(subject=subject, server=server, kind=kind)
-    ciphertext = envelope.encrypt(secret.encode(), associated_data=ad)
+    ciphertext = sealer.encrypt(secret.encode(), associated_data=ad)
     put_credential(db, subject=subject, server=server, kind=kind, ciphertext=ciphertext, now=now, expires_at=expires_at)
 
 
 def open_credential(
-    db: Session, envelope: Envelope, *, subject: str, server: str, kind: str, now: datetime
+    db: Session, sealer: Sealer, *, subject: str, server: str, kind: str, now: datetime
 ) -> StoredCredential:
     """The user's credential of ``kind`` for ``server``, opened, or why it did not open.
 
@@ -97,7 +97,7 @@ def open_credential(
     if row.kind != kind:
         return StoredCredential(Opening.UNDECRYPTABLE, None, row.created_at, row.updated_at)
     try:
-        plaintext = envelope.decrypt(
+        plaintext = sealer.decrypt(
             row.ciphertext, associated_data=associated_data(subject=subject, server=server, kind=kind)
         )
     except DecryptionError:
@@ -106,10 +106,10 @@ def open_credential(
     return StoredCredential(Opening.OPENED, plaintext.decode(), row.created_at, row.updated_at)
 
 
-def load_secret(db: Session, envelope: Envelope, *, subject: str, server: str, kind: str, now: datetime) -> str | None:
+def load_secret(db: Session, sealer: Sealer, *, subject: str, server: str, kind: str, now: datetime) -> str | None:
     """The user's decrypted credential for ``server``, or None when absent, expired, of another kind,
     or not decryptable for this owner (see :func:`open_credential`)."""
-    return open_credential(db, envelope, subject=subject, server=server, kind=kind, now=now).secret
+    return open_credential(db, sealer, subject=subject, server=server, kind=kind, now=now).secret
 
 
 def connected_servers(db: Session, subject: str, *, now: datetime) -> set[str]:

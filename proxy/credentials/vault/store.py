@@ -1,6 +1,6 @@
 """Table ``upstream_credentials``: a user's own credential for one upstream server, encrypted.
 
-One row per (subject, server). ``ciphertext`` is an :class:`~app.crypto.Envelope` value sealed to
+One row per (subject, server). ``ciphertext`` is a value sealed by :class:`~app.crypto.Sealer` to
 the associated data ``user:<subject>|server:<server>|kind:<kind>`` (see
 :mod:`proxy.credentials.vault`), so a row copied to another user, server or kind does not decrypt.
 Nothing here decrypts; nothing here is ever logged or returned by an API.

@@ -184,7 +184,7 @@ def store(db: Session, runtime: Runtime, subject: str, case: Case) -> None:
         expires = now - timedelta(seconds=1) if case.own == "expired" else None
         store_secret(
             db,
-            runtime.envelope,
+            runtime.sealer,
             subject=owner,
             server=case.server,
             kind=USER_TOKEN,
@@ -209,7 +209,7 @@ def store(db: Session, runtime: Runtime, subject: str, case: Case) -> None:
         refresh = None if case.grant == "expired" else "rt-1"
         grant = OAuthGrant("stored-access-token-1", refresh, expires_at, "read")
         store_secret(
-            db, runtime.envelope, subject=subject, server=case.server, kind=OAUTH, secret=grant.to_json(), now=now
+            db, runtime.sealer, subject=subject, server=case.server, kind=OAUTH, secret=grant.to_json(), now=now
         )
 
 
@@ -253,7 +253,7 @@ def value_of(runtime: Runtime, db: Session, subject: str, server: str, key: str,
         return render(OWN)
     now = runtime.clock.now()
     grant = OAuthGrant.from_json(
-        load_secret(db, runtime.envelope, subject=subject, server=server, kind=OAUTH, now=now) or ""
+        load_secret(db, runtime.sealer, subject=subject, server=server, kind=OAUTH, now=now) or ""
     )
     assert grant is not None
     return render(grant.access_token)
@@ -274,7 +274,7 @@ async def test_explain_names_exactly_what_the_gateway_sends(runtime: Runtime, na
         lambda db: explain_credentials(
             db,
             runtime.config,
-            runtime.envelope,
+            runtime.sealer,
             subject=subject,
             email="user@example.com",
             server=case.server,

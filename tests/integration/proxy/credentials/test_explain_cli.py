@@ -54,7 +54,7 @@ async def test_explain_names_sources_and_never_values(
         await sign_in(runtime, identity)
     with transaction(runtime.db) as db:
         now = runtime.clock.now()
-        store_secret(db, runtime.envelope, subject="1", server="gh", kind=USER_TOKEN, secret=SECRET, now=now)
+        store_secret(db, runtime.sealer, subject="1", server="gh", kind=USER_TOKEN, secret=SECRET, now=now)
 
     assert main(["credentials", "explain", "alice@example.com", "gh", "--config", config_file]) == 0
     alice = capsys.readouterr().out

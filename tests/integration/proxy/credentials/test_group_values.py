@@ -105,7 +105,7 @@ async def test_explain_names_the_source_of_each_key_and_never_a_value(tmp_path: 
                 lambda db: explain_credentials(
                     db,
                     runtime.config,
-                    runtime.envelope,
+                    runtime.sealer,
                     subject=subject,
                     email="e",
                     server=server,

@@ -33,7 +33,7 @@ async def connect(portico: Portico, subject: str, token: str, server: str = "gh"
     await run_db(
         portico.runtime.db,
         lambda db: store_secret(
-            db, portico.runtime.envelope, subject=subject, server=server, kind=USER_TOKEN, secret=token, now=now
+            db, portico.runtime.sealer, subject=subject, server=server, kind=USER_TOKEN, secret=token, now=now
         ),
     )
     await portico.gateway.credential_changed(subject, server)

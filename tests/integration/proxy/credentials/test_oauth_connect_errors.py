@@ -86,7 +86,7 @@ async def test_a_grant_copied_to_another_user_does_not_decrypt_and_is_not_used(t
         await run_db(runtime.db, copy_to_mallory)
         decrypted = await run_db(
             runtime.db,
-            lambda db: load_secret(db, runtime.envelope, subject="mallory", server="up", kind=OAUTH, now=now),
+            lambda db: load_secret(db, runtime.sealer, subject="mallory", server="up", kind=OAUTH, now=now),
         )
         async with setup.portico.client("up", subject="mallory") as client:
             with pytest.raises(MCPError) as raised:

@@ -54,7 +54,7 @@ async def test_a_connected_user_calls_with_their_access_token_and_others_get_the
         explained = await run_db(
             runtime.db,
             lambda db: explain_credentials(
-                db, runtime.config, runtime.envelope, subject=subject, email="a", server="up", now=runtime.clock.now()
+                db, runtime.config, runtime.sealer, subject=subject, email="a", server="up", now=runtime.clock.now()
             ),
         )
         async with setup.portico.client("up", subject="someone-else") as client:

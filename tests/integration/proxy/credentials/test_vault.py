@@ -21,11 +21,11 @@ SECRET = "ghp_secretvalue1234567890"
 def test_a_stored_token_is_encrypted_and_reads_back_for_its_owner(runtime: Runtime) -> None:
     now = runtime.clock.now()
     with transaction(runtime.db) as db:
-        store_secret(db, runtime.envelope, subject="1", server="gh", kind=USER_TOKEN, secret=SECRET, now=now)
+        store_secret(db, runtime.sealer, subject="1", server="gh", kind=USER_TOKEN, secret=SECRET, now=now)
     with transaction(runtime.db) as db:
         row = db.scalars(select(UpstreamCredentialRow)).one()
         assert SECRET not in row.ciphertext
-        assert load_secret(db, runtime.envelope, subject="1", server="gh", kind=USER_TOKEN, now=now) == SECRET
+        assert load_secret(db, runtime.sealer, subject="1", server="gh", kind=USER_TOKEN, now=now) == SECRET
         assert connected_servers(db, "1", now=now) == {"gh"}
         assert connected_servers(db, "2", now=now) == set()
 
@@ -34,7 +34,7 @@ def test_a_row_copied_to_another_user_does_not_decrypt(runtime: Runtime) -> None
     """Our design: associated data user:<subject>|server:<name>|kind:<kind> binds each ciphertext."""
     now = runtime.clock.now()
     with transaction(runtime.db) as db:
-        store_secret(db, runtime.envelope, subject="1", server="gh", kind=USER_TOKEN, secret=SECRET, now=now)
+        store_secret(db, runtime.sealer, subject="1", server="gh", kind=USER_TOKEN, secret=SECRET, now=now)
     with transaction(runtime.db) as db:
         stolen = db.scalars(select(UpstreamCredentialRow)).one().ciphertext
         db.add(
@@ -48,9 +48,9 @@ def test_a_row_copied_to_another_user_does_not_decrypt(runtime: Runtime) -> None
             )
         )
     with transaction(runtime.db) as db:
-        assert load_secret(db, runtime.envelope, subject="2", server="gh", kind=USER_TOKEN, now=now) is None
-        assert load_secret(db, runtime.envelope, subject="1", server="other", kind=USER_TOKEN, now=now) is None
-        assert load_secret(db, runtime.envelope, subject="1", server="gh", kind="oauth", now=now) is None
+        assert load_secret(db, runtime.sealer, subject="2", server="gh", kind=USER_TOKEN, now=now) is None
+        assert load_secret(db, runtime.sealer, subject="1", server="other", kind=USER_TOKEN, now=now) is None
+        assert load_secret(db, runtime.sealer, subject="1", server="gh", kind="oauth", now=now) is None
 
 
 def test_expired_and_forgotten_tokens_are_absent(runtime: Runtime) -> None:
@@ -58,7 +58,7 @@ def test_expired_and_forgotten_tokens_are_absent(runtime: Runtime) -> None:
     with transaction(runtime.db) as db:
         store_secret(
             db,
-            runtime.envelope,
+            runtime.sealer,
             subject="1",
             server="gh",
             kind=USER_TOKEN,
@@ -68,7 +68,7 @@ def test_expired_and_forgotten_tokens_are_absent(runtime: Runtime) -> None:
         )
     with transaction(runtime.db) as db:
         later = now + timedelta(seconds=6)
-        assert load_secret(db, runtime.envelope, subject="1", server="gh", kind=USER_TOKEN, now=later) is None
+        assert load_secret(db, runtime.sealer, subject="1", server="gh", kind=USER_TOKEN, now=later) is None
         assert forget_secret(db, subject="1", server="gh")
         assert not forget_secret(db, subject="1", server="gh")
 
@@ -90,8 +90,8 @@ async def test_vault_credentials_render_each_users_own_token_and_redact_it(make_
         now = runtime.clock.now()
         with transaction(runtime.db) as db:
             for server in ("gh", "cli"):
-                store_secret(db, runtime.envelope, subject="1", server=server, kind=USER_TOKEN, secret=SECRET, now=now)
-        vault = VaultCredentials(runtime.config, db=runtime.db, envelope=runtime.envelope, clock=runtime.clock)
+                store_secret(db, runtime.sealer, subject="1", server=server, kind=USER_TOKEN, secret=SECRET, now=now)
+        vault = VaultCredentials(runtime.config, db=runtime.db, sealer=runtime.sealer, clock=runtime.clock)
         assert vault.is_per_user("gh") and vault.is_per_user("cli") and not vault.is_per_user("plain")
         assert await vault.http_headers("1", "gh") == {
             "X-Static": "static-value-123",

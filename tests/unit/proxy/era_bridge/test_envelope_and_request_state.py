@@ -9,7 +9,7 @@ from mcp_types.methods import validate_server_result
 
 from app.crypto import generate_secret
 from app.crypto.keyring import KeyRing
-from proxy.era_bridge.request_meta import discover_result, modern_result, strip_envelope
+from proxy.era_bridge.envelope import discover_result, modern_result, strip_envelope
 from proxy.era_bridge.request_state import InvalidRequestStateError, RequestStateCodec, request_state_key
 
 INIT = {

@@ -90,5 +90,5 @@ def test_codecs_are_built_once_per_key_ring() -> None:
 )
 def test_malformed_plaintext_does_not_open(payload: bytes) -> None:
     codec = LoginSessionCodec(NEW)
-    sealed = codec._envelope.encrypt(payload, associated_data="login-session").rstrip("=")
+    sealed = codec._sealer.encrypt(payload, associated_data="login-session").rstrip("=")
     assert codec.open(codec._signer.sign(sealed).decode()) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.config import PorticoConfig
-from app.crypto import Envelope, KeyRing, generate_secret, load_root_keys
+from app.crypto import KeyRing, Sealer, generate_secret, load_root_keys
 from oauth.client.flow import (
     FLOW_LIFETIME,
     flow_cookie_base,
@@ -18,18 +18,18 @@ NOW = 1_800_000_000
 
 
 @pytest.fixture
-def envelope() -> Envelope:
+def sealer() -> Sealer:
     config = PorticoConfig.model_validate(
         {"public_url": "https://gw.example.com", "secrets": {"secret_key": generate_secret()}}
     )
-    return Envelope(KeyRing(tuple(load_root_keys(config, {}))))
+    return Sealer(KeyRing(tuple(load_root_keys(config, {}))))
 
 
-def test_a_sealed_flow_opens_for_its_provider_and_state(envelope: Envelope) -> None:
+def test_a_sealed_flow_opens_for_its_provider_and_state(sealer: Sealer) -> None:
     flow = new_flow("corp", "/authorize?client_id=c&state=s", NOW)
-    value = seal_flow(envelope, flow)
+    value = seal_flow(sealer, flow)
     assert flow.code_verifier not in value and flow.nonce not in value and "=" not in value
-    assert open_flow(envelope, value, provider="corp", state=flow.state, now=NOW + FLOW_LIFETIME - 1) == flow
+    assert open_flow(sealer, value, provider="corp", state=flow.state, now=NOW + FLOW_LIFETIME - 1) == flow
 
 
 def test_fresh_flows_have_independent_high_entropy_values() -> None:
@@ -56,20 +56,20 @@ def test_the_cookie_name_derives_from_the_state() -> None:
     ],
 )
 def test_a_flow_does_not_open_elsewhere_later_or_for_another_state(
-    envelope: Envelope, provider: str, state_suffix: str, now: int
+    sealer: Sealer, provider: str, state_suffix: str, now: int
 ) -> None:
     flow = new_flow("corp", "/", NOW)
-    value = seal_flow(envelope, flow)
-    assert open_flow(envelope, value, provider=provider, state=flow.state + state_suffix, now=now) is None
+    value = seal_flow(sealer, flow)
+    assert open_flow(sealer, value, provider=provider, state=flow.state + state_suffix, now=now) is None
 
 
 @pytest.mark.parametrize("value", [None, "", "garbage", "v1.abc.def"])
-def test_missing_or_forged_cookies_do_not_open(envelope: Envelope, value: str | None) -> None:
-    assert open_flow(envelope, value, provider="corp", state="s", now=NOW) is None
+def test_missing_or_forged_cookies_do_not_open(sealer: Sealer, value: str | None) -> None:
+    assert open_flow(sealer, value, provider="corp", state="s", now=NOW) is None
 
 
-def test_a_tampered_cookie_does_not_open(envelope: Envelope) -> None:
+def test_a_tampered_cookie_does_not_open(sealer: Sealer) -> None:
     flow = new_flow("corp", "/", NOW)
-    value = seal_flow(envelope, flow)
+    value = seal_flow(sealer, flow)
     tampered = value[:-3] + ("A" if value[-3] != "A" else "B") + value[-2:]
-    assert open_flow(envelope, tampered, provider="corp", state=flow.state, now=NOW) is None
+    assert open_flow(sealer, tampered, provider="corp", state=flow.state, now=NOW) is None

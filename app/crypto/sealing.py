@@ -1,4 +1,4 @@
-"""Envelope encryption with AES-256-GCM bound to its owner through associated data.
+"""Sealing secrets at rest: AES-256-GCM, each value bound to its owner through associated data.
 
 Wire format (URL-safe base64 text): ``v1.<key id>.<base64(nonce ‖ ciphertext ‖ tag)>``. The
 associated data (e.g. ``user:42|server:github|kind:oauth``) is not stored: a ciphertext copied
@@ -24,7 +24,7 @@ class DecryptionError(Exception):
     """The value is malformed, was written under an unknown key, or its owner/purpose differs."""
 
 
-class Envelope:
+class Sealer:
     """Encrypt with the current key; decrypt with whichever key id the value names."""
 
     def __init__(self, keyring: KeyRing) -> None:
@@ -47,7 +47,7 @@ class Envelope:
         kid, _, body = rest.partition(".")
         cipher = self._ciphers.get(kid)
         if version != _VERSION or cipher is None:
-            raise DecryptionError("unknown envelope version or key id")
+            raise DecryptionError("unknown sealed-value version or key id")
         try:
             raw = base64.urlsafe_b64decode(body)
             return cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], associated_data.encode())
