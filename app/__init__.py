@@ -1,1 +1,2 @@
-"""Portico composition root: settings, app factory, storage, secrets, CLI."""
+"""The ground every package builds on (config, crypto, storage, logs, pages, cookies, CSRF, clock, slots)
+and, in ``main.py``, ``cli.py`` and ``runtime.py``, the composition root that wires the packages together."""

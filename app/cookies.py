@@ -1,4 +1,4 @@
-"""The sign-in cookies' names and attributes.
+"""Portico's browser cookies: their names and attributes (sign-in, upstream flows, consent, connections).
 
 Over https the names carry the ``__Host-`` prefix (Secure, Path=/, no Domain: no subdomain can
 set or shadow them). A loopback ``http://`` deployment cannot use the prefix, because browsers

@@ -1,4 +1,8 @@
-"""Everything a running Portico holds: config, storage, keys. Built once, before serving."""
+"""Everything a running Portico holds: config, storage, keys. Built once, before serving.
+
+Part of the composition root: :class:`Runtime` satisfies the views the packages below declare
+(:class:`app.context.AppContext`, :class:`oauth.tokens.context.TokenContext`); they never import it.
+"""
 
 from __future__ import annotations
 

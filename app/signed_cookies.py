@@ -1,8 +1,8 @@
 """Portico's own browser cookies: signed (itsdangerous), ``HttpOnly``, ``SameSite=Lax``, ``Path=/``.
 
-On an ``https`` public URL the name carries the ``__Host-`` prefix and the cookie is ``Secure``
-(the prefix requires it); on a loopback ``http`` URL (development) neither, since browsers refuse
-``Secure`` cookies there. Values are signed with the cookie-signing key (rotation-aware).
+Names and the ``Secure`` attribute follow :mod:`app.cookies` (``__Host-`` prefix on an ``https``
+public URL, bare names on loopback ``http``). Values are signed with the cookie-signing key
+(rotation-aware).
 """
 
 from __future__ import annotations
@@ -11,20 +11,17 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.context import AppContext
+from app.cookies import cookie_name, is_https
 from app.crypto import Purpose
-
-
-def cookie_name(runtime: AppContext, name: str) -> str:
-    return f"__Host-{name}" if _secure(runtime) else name
 
 
 def set_signed_cookie(response: Response, runtime: AppContext, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        cookie_name(runtime, name),
+        cookie_name(runtime.config, name),
         _serializer(runtime, name).dumps(value),
         max_age=max_age,
         path="/",
-        secure=_secure(runtime),
+        secure=is_https(runtime.config),
         httponly=True,
         samesite="lax",
     )
@@ -32,7 +29,7 @@ def set_signed_cookie(response: Response, runtime: AppContext, name: str, value:
 
 def read_signed_cookie(request: Request, runtime: AppContext, name: str) -> str | None:
     """The cookie's value when present and correctly signed, else None."""
-    raw = request.cookies.get(cookie_name(runtime, name))
+    raw = request.cookies.get(cookie_name(runtime.config, name))
     if raw is None:
         return None
     try:
@@ -43,11 +40,9 @@ def read_signed_cookie(request: Request, runtime: AppContext, name: str) -> str 
 
 
 def delete_cookie(response: Response, runtime: AppContext, name: str) -> None:
-    response.delete_cookie(cookie_name(runtime, name), path="/", secure=_secure(runtime), httponly=True, samesite="lax")
-
-
-def _secure(runtime: AppContext) -> bool:
-    return runtime.config.public_url.startswith("https://")
+    response.delete_cookie(
+        cookie_name(runtime.config, name), path="/", secure=is_https(runtime.config), httponly=True, samesite="lax"
+    )
 
 
 def _serializer(runtime: AppContext, name: str) -> URLSafeSerializer:

@@ -1,6 +1,6 @@
 """The data plane's state, built once per app: backends per server, sessions, connections, HTTP client.
 
-:class:`Gateway` wires configuration to the pieces (``backends.py``) and owns their lifetime:
+:class:`Gateway` wires configuration to the pieces (:mod:`proxy.backends`) and owns their lifetime:
 :meth:`Gateway.running` runs with the app's lifespan — it owns the stdio reader tasks and the
 reaper that expires idle client sessions and idle upstream connections — and closes every
 process and pooled connection on shutdown. Nothing here touches the database on a warm request:

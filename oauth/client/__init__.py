@@ -7,6 +7,8 @@ only the ground (``app``) and third-party libraries.
 - :mod:`.flow`: one authorization code flow in flight: ``state`` (RFC 6749 §10.12), PKCE
   ``code_verifier`` (RFC 7636 §4.1) and ``nonce`` (OpenID Connect Core 1.0 §3.1.2.1), sealed
   into a browser-bound cookie for 10 minutes.
+- :mod:`.callback`: the authorization response at the redirect URI: the flow claimed once
+  (``used_states``), then ``iss`` (RFC 9207 §2.4), ``error`` (RFC 6749 §4.1.2.1) and ``code``.
 - :mod:`.authlib_client`: the client calls, through Authlib over httpx2: the authorization
   request (RFC 6749 §4.1.1, S256 per RFC 7636 §4.2), the code exchange (RFC 6749 §4.1.3),
   refresh (RFC 6749 §6), revocation (RFC 7009 §2.1) and bearer API calls (RFC 6750 §2.1); the

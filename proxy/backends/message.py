@@ -1,4 +1,4 @@
-"""Serving one configured server whose upstream speaks JSON-RPC messages (stdio; legacy SSE next).
+"""Serving one configured server whose upstream speaks JSON-RPC messages (stdio, legacy SSE).
 
 Both client eras are served from per-user upstream connections (:mod:`proxy.upstream.pool`):
 

@@ -14,6 +14,9 @@ redemption ends on an error page, with nothing stored. Otherwise the grant (acce
 refresh token, expiry, scope) is stored encrypted in the vault (kind ``oauth``), the gateway
 forgets the user's cached credential for the server, and the browser goes back to ``return_to``
 (default ``/connections?server=<server>``). No token, code, verifier or secret is ever shown or logged.
+
+``GET /connections/oauth-client.json``: Portico's Client ID Metadata Document
+(:mod:`proxy.credentials.oauth.client_metadata_document`), public.
 """
 
 from __future__ import annotations
@@ -22,15 +25,14 @@ import logging
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from app.clock import epoch_seconds, from_epoch
+from app.clock import epoch_seconds
 from app.context import APP_CONTEXT, AppContext
 from app.cookies import clear_cookie, read_cookie, set_cookie
-from app.db import run_db
 from app.return_to import safe_return_to
-from app.used_states import spend_state
 from app.web import error_page
+from oauth.client.callback import authorization_code, claim_flow
 from oauth.client.errors import (
     AuthorizationResponseError,
     AuthorizationServerUnavailableError,
@@ -50,19 +52,26 @@ from oauth.client.flow import (
 from oauth.login.api import SignedInUser, current_user, login_redirect
 from proxy.connections import CSRF_PURPOSE
 from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
-from proxy.credentials.oauth.client_metadata_document import callback_url
-from proxy.credentials.oauth.client_metadata_document import router as document_router
+from proxy.credentials.oauth.client_metadata_document import DOCUMENT_PATH, callback_url, client_metadata_document
 from proxy.credentials.oauth.grant import grant_from_token_response
 from proxy.credentials.oauth.user_grants import OAuthGrants
 
 log = logging.getLogger("portico.credentials")
 router = APIRouter()
-router.include_router(document_router)
 
 
 def flow_binding(server: str, subject: str) -> str:
     """What the flow cookie is sealed to: the server and the user who started the connection."""
     return f"connection|{server}|{subject}"
+
+
+@router.get(DOCUMENT_PATH)
+async def client_metadata_document_route(request: Request) -> Response:
+    """Portico's Client ID Metadata Document (public, cacheable); 404 when no server may use it."""
+    document = client_metadata_document(APP_CONTEXT.of(request).config)
+    if document is None:
+        return JSONResponse({"error": "not_found"}, status_code=404)
+    return JSONResponse(document, headers={"cache-control": "public, max-age=300"})
 
 
 @router.post("/connections/oauth/start")
@@ -107,7 +116,7 @@ async def finish_connection(request: Request, server: str) -> Response:
         return login_redirect(return_to=f"/connections?{urlencode({'server': server})}")
     params = request.query_params
     cookie_base = flow_cookie_base(params.get("state", ""))
-    flow = open_flow(
+    opened = open_flow(
         runtime.sealer,
         read_cookie(request, runtime.config, cookie_base),
         provider=flow_binding(server, user.subject),
@@ -115,8 +124,7 @@ async def finish_connection(request: Request, server: str) -> Response:
         now=epoch_seconds(runtime.clock.now()),
     )
     try:
-        if flow is None or not await _spend(runtime, flow):
-            raise FlowStateError("no connection in flight for this state")
+        flow = await claim_flow(runtime.db, opened, what="connection")
         await _complete(request, runtime, grants, server, user, flow)
         response: Response = RedirectResponse(flow.return_to, status_code=303, headers={"cache-control": "no-store"})
     except OAuthClientError as error:
@@ -129,16 +137,8 @@ async def finish_connection(request: Request, server: str) -> Response:
 async def _complete(
     request: Request, runtime: AppContext, grants: OAuthGrants, server: str, user: SignedInUser, flow: UpstreamFlow
 ) -> None:
-    params = request.query_params
-    spec = grants.specs[server]
-    issuer = params.get("iss")
-    if issuer is not None and spec.issuer is not None and issuer != spec.issuer:
-        raise AuthorizationResponseError("invalid_request", "the response names another issuer (iss)")
-    if "error" in params:
-        raise AuthorizationResponseError(params["error"], params.get("error_description"))
-    code = params.get("code")
-    if not code:
-        raise AuthorizationResponseError("invalid_request", "the response carries no code")
+    expected = grants.specs[server].issuer
+    code = authorization_code(request.query_params, lambda issuer: expected is None or issuer == expected)
     client = await grants.client(server)
     token = await client.exchange_code(
         code=code, redirect_uri=callback_url(runtime.config.public_url, server), code_verifier=flow.code_verifier
@@ -147,11 +147,6 @@ async def _complete(
     await grants.store(user.subject, server, grant)
     await CONNECTIONS_GATEWAY.of(request).credential_changed(user.subject, server)
     log.info("user %s connected server %s", user.subject, server)
-
-
-async def _spend(runtime: AppContext, flow: UpstreamFlow) -> bool:
-    expires_at = from_epoch(flow.expires_at)
-    return await run_db(runtime.db, lambda db: spend_state(db, flow.state_id, expires_at))
 
 
 def _failure(request: Request, runtime: AppContext, server: str, error: OAuthClientError) -> Response:

@@ -26,14 +26,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
-from app.clock import epoch_seconds, from_epoch
+from app.clock import epoch_seconds
 from app.config import PorticoConfig
 from app.context import APP_CONTEXT, AppContext
 from app.cookies import clear_cookie, read_cookie, set_cookie
-from app.db import run_db
 from app.return_to import safe_return_to
-from app.used_states import spend_state
-from oauth.client.errors import AuthorizationResponseError, AuthorizationServerUnavailableError, FlowStateError
+from oauth.client.callback import authorization_code, claim_flow
+from oauth.client.errors import AuthorizationServerUnavailableError
 from oauth.client.flow import (
     FLOW_LIFETIME,
     MAX_FLOW_RETURN_TO,
@@ -97,11 +96,16 @@ async def finish_sign_in(request: Request, idp: UpstreamIdentityProvider) -> Res
     runtime = APP_CONTEXT.of(request)
     params = request.query_params
     cookie_base = flow_cookie_base(params.get("state", ""))
-    flow = _flow(request, runtime, idp, cookie_base)
+    flow = open_flow(
+        runtime.sealer,
+        read_cookie(request, runtime.config, cookie_base),
+        provider=idp.provider_id,
+        state=params.get("state", ""),
+        now=epoch_seconds(runtime.clock.now()),
+    )
     try:
-        if flow is None or not await _spend(runtime, flow):
-            raise FlowStateError("no sign-in in flight for this state")
-        response = await _complete(request, runtime, idp, flow, params)
+        claimed = await claim_flow(runtime.db, flow, what="sign-in")
+        response = await _complete(request, runtime, idp, claimed, params)
     except SIGN_IN_ERRORS as error:
         log.info("sign-in via %s failed: %s: %s", idp.provider_id, type(error).__name__, error)
         return_to = flow.return_to if flow is not None else "/"
@@ -113,14 +117,7 @@ async def finish_sign_in(request: Request, idp: UpstreamIdentityProvider) -> Res
 async def _complete(
     request: Request, runtime: AppContext, idp: UpstreamIdentityProvider, flow: UpstreamFlow, params: QueryParams
 ) -> Response:
-    issuer = params.get("iss")
-    if issuer is not None and not idp.accepts_issuer(issuer):
-        raise AuthorizationResponseError("invalid_request", "the response names another issuer (iss)")
-    if "error" in params:
-        raise AuthorizationResponseError(params["error"], params.get("error_description"))
-    code = params.get("code")
-    if not code:
-        raise AuthorizationResponseError("invalid_request", "the response carries no code")
+    code = authorization_code(params, idp.accepts_issuer)
     now = epoch_seconds(runtime.clock.now())
     redirect_uri = callback_url(runtime.config, idp.provider_id)
     identity = await idp.identity(code=code, flow=flow, redirect_uri=redirect_uri, now=now)
@@ -130,18 +127,3 @@ async def _complete(
         reason = outcome.decision.reason
         return refused_page(request, runtime, title="Access denied", message=reason, return_to=flow.return_to)
     return signed_in_redirect(runtime, outcome.login_session, flow.return_to)
-
-
-def _flow(
-    request: Request, runtime: AppContext, idp: UpstreamIdentityProvider, cookie_base: str
-) -> UpstreamFlow | None:
-    value = read_cookie(request, runtime.config, cookie_base)
-    now = epoch_seconds(runtime.clock.now())
-    return open_flow(
-        runtime.sealer, value, provider=idp.provider_id, state=request.query_params.get("state", ""), now=now
-    )
-
-
-async def _spend(runtime: AppContext, flow: UpstreamFlow) -> bool:
-    expires_at = from_epoch(flow.expires_at)
-    return await run_db(runtime.db, lambda db: spend_state(db, flow.state_id, expires_at))

@@ -1,6 +1,7 @@
 """Portico's own Client ID Metadata Document, for upstream authorization servers that accept one.
 
-``GET /connections/oauth-client.json`` (public, no login): the document whose URL is Portico's
+Served at ``GET /connections/oauth-client.json`` (public, no login; :mod:`proxy.connections.oauth_connect`):
+the document whose URL is Portico's
 ``client_id`` at any authorization server that advertises ``client_id_metadata_document_supported``
 (draft-ietf-oauth-client-id-metadata-document; MCP authorization 2025-11-25 §"Client ID Metadata
 Documents"). It lists the callback of every ``discover: true`` server that may use it
@@ -12,13 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-
 from app.config.schema import OAuthCredentialsConfig, PorticoConfig
 
 DOCUMENT_PATH: Final = "/connections/oauth-client.json"
-router = APIRouter()
 
 
 def document_url(public_url: str) -> str:
@@ -53,11 +50,3 @@ def client_metadata_document(config: PorticoConfig) -> dict[str, Any] | None:
     if config.public_url.startswith("https://"):
         document["client_uri"] = config.public_url  # authorization servers show only https sites
     return document
-
-
-@router.get(DOCUMENT_PATH)
-async def serve_document(request: Request) -> Response:
-    document = client_metadata_document(request.app.state.runtime.config)
-    if document is None:
-        return JSONResponse({"error": "not_found"}, status_code=404)
-    return JSONResponse(document, headers={"cache-control": "public, max-age=300"})
