@@ -11,22 +11,11 @@ from typing import Any
 
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
-from oauth.grants.authorization_code import CLIENT_AUTH_METHODS
-from oauth.server_context import ServerContext
-from oauth.token_lookup import AccessTokenRecord, RefreshTokenRecord, find_token
+from oauth.server.token_queries import TokenQueries
+from oauth.token_lookup import AccessTokenRecord, RefreshTokenRecord
 
 
-class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
-
-    @property
-    def ctx(self) -> ServerContext:
-        context: ServerContext = self.server.ctx
-        return context
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-        return find_token(self.ctx, token_string, token_type_hint)
-
+class IntrospectionEndpoint(TokenQueries, _IntrospectionEndpoint):  # type: ignore[misc]
     def check_permission(self, token: AccessTokenRecord | RefreshTokenRecord, client: Any, request: Any) -> bool:
         return token.check_client(client)
 

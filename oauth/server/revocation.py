@@ -13,23 +13,12 @@ from typing import Any
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 
 from oauth.grant_tokens import revoke_grant
-from oauth.grants.authorization_code import CLIENT_AUTH_METHODS
-from oauth.server_context import ServerContext
+from oauth.server.token_queries import TokenQueries
 from oauth.store.issued_access_tokens import revoke_access_token
-from oauth.token_lookup import AccessTokenRecord, RefreshTokenRecord, find_token
+from oauth.token_lookup import AccessTokenRecord, RefreshTokenRecord
 
 
-class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
-
-    @property
-    def ctx(self) -> ServerContext:
-        context: ServerContext = self.server.ctx
-        return context
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-        return find_token(self.ctx, token_string, token_type_hint)
-
+class RevocationEndpoint(TokenQueries, _RevocationEndpoint):  # type: ignore[misc]
     def revoke_token(self, token: AccessTokenRecord | RefreshTokenRecord, request: Any) -> None:
         ctx = self.ctx
         if isinstance(token, RefreshTokenRecord):

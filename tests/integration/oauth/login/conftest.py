@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from app.main import create_app
 from app.runtime import Runtime, build_runtime
-from oauth.login import SignedInUser, current_user
+from oauth.login.api import SignedInUser, current_user
 from tests.conftest import ConfigFactory
 from tests.support.clock import FakeClock
 

@@ -10,7 +10,7 @@ import pytest
 
 from app.clock import epoch_seconds
 from app.runtime import Runtime, build_runtime
-from oauth.login import user_may_continue
+from oauth.login.api import user_may_continue
 from tests.conftest import ConfigFactory
 from tests.integration.oauth.login.conftest import PorticoFactory
 from tests.integration.oauth.login.standins.driver import sign_in, users

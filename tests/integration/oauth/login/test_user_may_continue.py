@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from app.db import transaction
 from app.runtime import Runtime
-from oauth.login import user_may_continue
+from oauth.login.api import user_may_continue
 from oauth.login.store.users import UserRow
 from tests.integration.oauth.login.conftest import SignIn
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import transaction
 from app.runtime import Runtime
-from oauth.login import disable_user
+from oauth.login.api import disable_user
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.sign_in import sign_in
 from oauth.login.store.login_sessions import LoginSessionRow
