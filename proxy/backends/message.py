@@ -5,8 +5,10 @@ Both client eras are served from per-user upstream connections (:mod:`proxy.upst
 - **Handshake era (2025-03-26 … 2025-11-25).** ``initialize`` starts (or reuses) the user's
   connection for the requested revision: Portico performs the handshake with the upstream once,
   with the first client's parameters, and answers this and every later client session of the
-  same user and revision from that cached ``InitializeResult`` (exactly what the upstream would
-  answer the same request). Each client session gets its own ``Mcp-Session-Id``; requests of all
+  same user, revision and client capabilities from that cached ``InitializeResult`` (exactly
+  what the upstream would answer the same request). Sessions that declare different
+  capabilities get different upstream sessions (``capability_sets.py``, ADR 0007), so each one
+  sees what its own capabilities give it. Each client session gets its own ``Mcp-Session-Id``; requests of all
   sessions share the connection under remapped ids (``multiplexer.py``). If the connection dies,
   the next request restarts it and replays the session's own ``initialize``.
 - **2026-07-28.** One connection per user in the modern era, opened by a ``server/discover``
@@ -35,6 +37,7 @@ from proxy.upstream.calls import (
     remember_tool_schemas,
     speaks_modern,
 )
+from proxy.upstream.capability_sets import capability_set
 from proxy.upstream.multiplexer import Pending
 from proxy.upstream.pool import Upstream, UpstreamKey, UpstreamPool
 from proxy.wire.asgi import send_empty, send_json
@@ -127,7 +130,9 @@ class MessageBackend:
     async def _initialize(self, exchange: Exchange, request: JsonRpcRequest) -> None:
         params = request.params or {}
         requested = params.get("protocolVersion")
-        key = self._key(exchange.subject, f"handshake/{requested if isinstance(requested, str) else '?'}")
+        revision = requested if isinstance(requested, str) else "?"
+        # One upstream session per capability set: the upstream sees exactly this client's capabilities.
+        key = self._key(exchange.subject, f"handshake/{revision}/{capability_set(params.get('capabilities'))}")
         try:
             upstream = await self._pool.acquire(key, lambda: self._connect(key.subject), self._handshake_with(params))
         except RelayedUpstreamError:
@@ -281,7 +286,7 @@ class MessageBackend:
         return UpstreamKey(self.server, None if self._shared else subject, era)
 
     def _outbox(self, label: str, *, finals: int) -> Outbox:
-        return Outbox(self._settings.stream_buffer_messages, label, finals=finals)
+        return Outbox(self._settings.stream_buffer_messages, label, finals=finals, server=self.server)
 
     async def _start_request(
         self, upstream: Upstream, message: dict[str, Any], outbox: Outbox, session: McpSession | None

@@ -1,9 +1,11 @@
 """A 2026-07-28 client served by an upstream that speaks only the initialize handshake.
 
-One upstream session per (user, server) — key ``(server, user, "bridge")`` in the connection
-pool, always per user (a parked request belongs to one user) — initialized once by Portico
-(``initialize`` at 2025-11-25 declaring ``elicitation``, ``sampling`` and ``roots``, then
-``notifications/initialized``). Every stateless request is then one request on that session
+One upstream session per (user, server, client capabilities) — key
+``(server, user, "bridge/<capability set>")`` in the connection pool, always per user (a parked
+request belongs to one user) — initialized once by Portico (``initialize`` at 2025-11-25
+declaring the capabilities the request's envelope declares, then ``notifications/initialized``),
+so the upstream shapes what it offers (e.g. elicitation tools) on this client's capabilities
+alone (``capability_sets.py``, ADR 0007). Every stateless request is then one request on that session
 under a fresh id (``multiplexer.py``):
 
 - ``server/discover`` → answered from the cached ``InitializeResult`` (``envelope.py``);
@@ -48,6 +50,7 @@ from proxy.era_bridge.listen import Listeners
 from proxy.era_bridge.parking import HoldingOutbox, ParkedRequest, ParkedRequests
 from proxy.era_bridge.request_state import InvalidRequestStateError
 from proxy.upstream.calls import internal_request
+from proxy.upstream.capability_sets import capability_set
 from proxy.upstream.connection import MessageConnection
 from proxy.upstream.multiplexer import Pending
 from proxy.upstream.pool import Upstream, UpstreamKey, UpstreamPool
@@ -73,7 +76,6 @@ _INTERACTIVE: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
 _INPUT_CAPABILITY: Final = {"elicitation/create": "elicitation", "sampling/createMessage": "sampling"}
 _INITIALIZE_PARAMS: Final = {
     "protocolVersion": _HANDSHAKE_VERSION,
-    "capabilities": {"elicitation": {}, "sampling": {}, "roots": {}},
     "clientInfo": {"name": "portico-era-bridge", "version": "1"},
 }
 
@@ -98,7 +100,7 @@ class HandshakeBridge:
             InvalidRequestStateError: a retry whose ``requestState`` is not valid (-32602, 400).
             GatewayError: the upstream could not be started or refused the handshake.
         """
-        upstream = await self._acquire(exchange.subject)
+        upstream = await self._acquire(exchange.subject, client_capabilities(request.raw))
         if request.method == "server/discover":
             result = discover_result(upstream.initialize_result or {})
             await send_json(exchange.send, 200, encode({"jsonrpc": "2.0", "id": request.id, "result": result}))
@@ -122,18 +124,22 @@ class HandshakeBridge:
 
     # --- the upstream session -------------------------------------------------------------------
 
-    async def _acquire(self, subject: str) -> Upstream:
-        key = UpstreamKey(self.server, subject, BRIDGE_ERA)
-        return await self._pool.acquire(key, lambda: self._connect(subject), self._handshake)
+    async def _acquire(self, subject: str, capabilities: dict[str, Any]) -> Upstream:
+        key = UpstreamKey(self.server, subject, f"{BRIDGE_ERA}/{capability_set(capabilities)}")
+        return await self._pool.acquire(key, lambda: self._connect(subject), self._handshake_with(capabilities))
 
-    async def _handshake(self, upstream: Upstream) -> None:
-        self._wire(upstream)
-        initialize = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": _INITIALIZE_PARAMS}
-        response = await internal_request(upstream, initialize, capacity=self._settings.stream_buffer_messages)
-        if "error" in response:
-            raise RelayedUpstreamError(response["error"])
-        upstream.initialize_result = response.get("result") or {}
-        await upstream.mux.notify({"jsonrpc": "2.0", "method": "notifications/initialized"}, None)
+    def _handshake_with(self, capabilities: dict[str, Any]) -> Callable[[Upstream], Awaitable[None]]:
+        async def handshake(upstream: Upstream) -> None:
+            self._wire(upstream)
+            params = {**_INITIALIZE_PARAMS, "capabilities": capabilities}
+            initialize = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}
+            response = await internal_request(upstream, initialize, capacity=self._settings.stream_buffer_messages)
+            if "error" in response:
+                raise RelayedUpstreamError(response["error"])
+            upstream.initialize_result = response.get("result") or {}
+            await upstream.mux.notify({"jsonrpc": "2.0", "method": "notifications/initialized"}, None)
+
+        return handshake
 
     def _wire(self, upstream: Upstream) -> None:
         def shape(pending: Pending, result: dict[str, Any]) -> dict[str, Any]:
@@ -237,7 +243,7 @@ class HandshakeBridge:
         self._pool.spawn(answer)
 
     def _outbox(self, subject: str) -> Outbox:
-        return Outbox(self._settings.stream_buffer_messages, f"{self.server}[{subject}]/bridged")
+        return Outbox(self._settings.stream_buffer_messages, f"{self.server}[{subject}]/bridged", server=self.server)
 
     async def _deliver(self, exchange: Exchange, upstream: Upstream, pending: Pending, outbox: Outbox) -> None:
         upstream.touch()
