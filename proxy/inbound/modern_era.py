@@ -14,12 +14,18 @@ table (2026-07-28 basic/transports/streamable-http.mdx §Server Validation):
 6. ``Mcp-Param-*`` against the tool's ``x-mcp-header`` schema (-32020) — by the upstream for
    Streamable HTTP servers (headers are forwarded), by Portico for stdio servers.
 
-Unknown methods are the upstream's to answer (-32601 → 404 via the same table), except
-``initialize``, which the stateless era removed: Portico answers it -32601 (404) itself, as a
-2026-07-28 server does, whatever the upstream's era.
+Unknown methods are the upstream's to answer (-32601 → 404 via the same table), except the
+methods 2026-07-28 removed (``initialize``, ``ping``, ``logging/setLevel``,
+``resources/subscribe``, ``resources/unsubscribe``: in the SDK's 2025-11-25 method map and not
+in its 2026-07-28 one): Portico answers those -32601 (404) itself, as a 2026-07-28 server does,
+whatever the upstream's era — a handshake-era upstream behind the bridge would answer them.
+A retry's ``inputResponses`` must be an object of objects and its ``requestState`` a string
+(2026-07-28 ``InputResponseRequestParams``), else -32602 (400) before anything goes upstream.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 from mcp.shared.inbound import (
     ERROR_CODE_HTTP_STATUS,
@@ -27,12 +33,14 @@ from mcp.shared.inbound import (
     classify_inbound_request,
     find_duplicated_routing_header,
 )
+from mcp_types.methods import CLIENT_REQUESTS
 
 from proxy.backends.base import Backend
 from proxy.wire.asgi import accepts, is_json_content, read_body, send_empty
 from proxy.wire.errors import (
     GatewayError,
     HeaderMismatchError,
+    InvalidParamsError,
     InvalidRequestError,
     MethodNotAllowedError,
     NotAcceptableError,
@@ -50,6 +58,10 @@ from proxy.wire.jsonrpc import (
 )
 
 _SINGLE_MESSAGE = "Body must be a single JSON-RPC request or notification object"
+REMOVED_METHODS: Final = frozenset(m for m, v in CLIENT_REQUESTS if v == "2025-11-25") - frozenset(
+    m for m, v in CLIENT_REQUESTS if v == "2026-07-28"
+)
+"""Request methods of the handshake era that 2026-07-28 removed (answered -32601 by Portico)."""
 
 
 async def serve_modern_era(exchange: Exchange, backend: Backend) -> None:
@@ -72,8 +84,9 @@ async def serve_modern_era(exchange: Exchange, backend: Backend) -> None:
         return
     exchange.request_id = message.id
     _validate_routing_headers(exchange, message)
-    if message.method == "initialize":
+    if message.method in REMOVED_METHODS:
         raise _method_not_found(message.method)
+    _validate_input_response_params(message)
     await backend.modern_post(exchange, message, body)
 
 
@@ -95,6 +108,23 @@ def _validate_routing_headers(exchange: Exchange, request: JsonRpcRequest) -> No
     verdict = classify_inbound_request(request.raw, headers=dict(exchange.headers))
     if isinstance(verdict, InboundLadderRejection):
         raise _rejection(verdict)
+
+
+def _validate_input_response_params(request: JsonRpcRequest) -> None:
+    """``inputResponses``: an object whose values are objects (a result per input request);
+    ``requestState``: a string (2026-07-28 schema, ``InputResponseRequestParams``).
+
+    Raises:
+        InvalidParamsError: -32602 (400), naming the parameter.
+    """
+    params = request.params or {}
+    responses = params.get("inputResponses")
+    if "inputResponses" in params and (
+        not isinstance(responses, dict) or not all(isinstance(value, dict) for value in responses.values())
+    ):
+        raise InvalidParamsError("Invalid params: inputResponses must be an object mapping each key to a result object")
+    if "requestState" in params and not isinstance(params["requestState"], str):
+        raise InvalidParamsError("Invalid params: requestState must be a string")
 
 
 def _method_not_found(method: str) -> GatewayError:

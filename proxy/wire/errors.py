@@ -18,6 +18,7 @@ from typing import Any
 
 from proxy.wire.jsonrpc import (
     HEADER_MISMATCH,
+    INVALID_PARAMS,
     INVALID_REQUEST,
     PARSE_ERROR,
     UNSUPPORTED_PROTOCOL_VERSION,
@@ -63,6 +64,13 @@ class ParseError(GatewayError):  # noqa: N818 - named after JSON-RPC's "Parse er
 
 class InvalidRequestError(GatewayError):
     code = INVALID_REQUEST
+    http_status = 400
+
+
+class InvalidParamsError(GatewayError):
+    """-32602 (400 in 2026-07-28's status table): the request's params do not have the spec's shape."""
+
+    code = INVALID_PARAMS
     http_status = 400
 
 
