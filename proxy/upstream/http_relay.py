@@ -21,10 +21,19 @@ from collections.abc import Mapping
 import anyio
 
 from proxy.upstream.http_client import UpstreamHttpError, UpstreamReadTimeoutError, UpstreamResponse
-from proxy.wire.asgi import end_body, send_chunk, send_empty, send_json, start_sse, wait_for_disconnect
+from proxy.wire.asgi import (
+    JSON_CONTENT_TYPE,
+    end_body,
+    send_chunk,
+    send_empty,
+    send_json,
+    start_sse,
+    wait_for_disconnect,
+)
 from proxy.wire.errors import GatewayError, UpstreamFailedError, UpstreamTimeoutError
 from proxy.wire.exchange import Exchange
 from proxy.wire.jsonrpc import RequestId, encode
+from proxy.wire.limits import over_message_limit
 from proxy.wire.sse import KEEPALIVE, SseDecoder, SseEvent, SseEventTooLargeError, message_event
 
 _QUEUE_EVENTS = 16
@@ -43,7 +52,7 @@ async def relay_json(exchange: Exchange, response: UpstreamResponse, headers: Ma
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:
-                raise UpstreamFailedError(f"upstream response exceeded {limit} bytes")
+                raise UpstreamFailedError(over_message_limit("the upstream response", limit))
     except UpstreamReadTimeoutError as error:
         raise UpstreamTimeoutError("upstream server did not finish its response in time") from error
     except UpstreamHttpError as error:
@@ -51,8 +60,11 @@ async def relay_json(exchange: Exchange, response: UpstreamResponse, headers: Ma
     if not size:
         await send_empty(exchange.send, response.status_code, headers)
         return
-    # One answer is usually one chunk: no copy then.
-    await send_json(exchange.send, response.status_code, chunks[0] if len(chunks) == 1 else b"".join(chunks), headers)
+    # One answer is usually one chunk: no copy then. The body keeps the upstream's media type (e.g.
+    # text/plain on a 500), written once as Portico's own framing header.
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    content_type = headers.get("content-type") or JSON_CONTENT_TYPE
+    await send_json(exchange.send, response.status_code, body, headers, content_type=content_type)
 
 
 async def relay_sse(
@@ -81,8 +93,7 @@ async def relay_sse(
             except UpstreamReadTimeoutError:
                 failure = UpstreamTimeoutError("upstream server stopped sending (read timeout)")
             except (UpstreamHttpError, SseEventTooLargeError) as error:
-                name = str(error) if isinstance(error, UpstreamHttpError) else type(error).__name__
-                failure = UpstreamFailedError(f"upstream stream broke: {name}")
+                failure = UpstreamFailedError(f"upstream stream broke: {error}")
             closing = watcher.closing_error(failure)
             if closing is not None:
                 await send_events.send(message_event(encode(closing)))

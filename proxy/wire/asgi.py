@@ -3,6 +3,10 @@
 The MCP routes bypass FastAPI's request parsing and Starlette's response classes on purpose:
 each request is read once, and every response — a JSON body or an event stream — is written
 straight to the ASGI ``send`` so nothing is buffered between upstream and client.
+
+Each response carries every header name once: the framing headers Portico writes itself
+(``Content-Type``, ``Content-Length``, the SSE set) win over the same names among the extra
+headers (e.g. relayed from an upstream), which are dropped.
 """
 
 from __future__ import annotations
@@ -71,29 +75,44 @@ async def wait_for_disconnect(receive: Receive) -> None:
         pass
 
 
-def _raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
-    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+def _with_extra(own: list[tuple[bytes, bytes]], headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+    """``own`` then ``headers`` (names lower-cased), leaving out extra names ``own`` already has."""
+    taken = {name for name, _ in own}
+    extra: list[tuple[bytes, bytes]] = []
+    for name, value in (headers or {}).items():
+        raw_name = name.lower().encode("latin-1")
+        if raw_name not in taken:
+            taken.add(raw_name)
+            extra.append((raw_name, value.encode("latin-1")))
+    return [*own, *extra]
 
 
-async def send_json(send: Send, status: int, body: object, headers: Mapping[str, str] | None = None) -> None:
-    """A complete ``application/json`` response; ``body`` is encoded unless already bytes."""
+async def send_json(
+    send: Send,
+    status: int,
+    body: object,
+    headers: Mapping[str, str] | None = None,
+    *,
+    content_type: str = JSON_CONTENT_TYPE,
+) -> None:
+    """A complete response, ``application/json`` unless ``content_type`` says otherwise (a relayed
+    upstream body); ``body`` is JSON-encoded unless already bytes."""
     data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
-    raw = [(b"content-type", JSON_CONTENT_TYPE.encode()), (b"content-length", str(len(data)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": raw + _raw_headers(headers or {})})
+    own = [(b"content-type", content_type.encode("latin-1")), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": _with_extra(own, headers)})
     await send({"type": "http.response.body", "body": data})
 
 
 async def send_empty(send: Send, status: int, headers: Mapping[str, str] | None = None) -> None:
-    raw = [(b"content-length", b"0"), *_raw_headers(headers or {})]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send(
+        {"type": "http.response.start", "status": status, "headers": _with_extra([(b"content-length", b"0")], headers)}
+    )
     await send({"type": "http.response.body", "body": b""})
 
 
 async def start_sse(send: Send, headers: Mapping[str, str] | None = None, status: int = 200) -> None:
     """Commit a ``text/event-stream`` response (its own framing headers win); write frames with :func:`send_chunk`."""
-    own = {name for name, _ in SSE_HEADERS}
-    extra = [(name, value) for name, value in _raw_headers(headers or {}) if name not in own]
-    await send({"type": "http.response.start", "status": status, "headers": [*SSE_HEADERS, *extra]})
+    await send({"type": "http.response.start", "status": status, "headers": _with_extra(list(SSE_HEADERS), headers)})
 
 
 async def send_chunk(send: Send, data: bytes) -> None:

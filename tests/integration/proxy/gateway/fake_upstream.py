@@ -2,7 +2,8 @@
 
 It records every request's headers and answers by method: ``initialize`` with a session id of
 its own, ``tools/call`` of ``die`` with one SSE event and then a broken connection, ``deny``
-with 401 and a ``WWW-Authenticate`` challenge, anything else with an empty result.
+with 401 and a ``WWW-Authenticate`` challenge, ``fail`` with a plain-text 500, ``hop`` with a JSON result
+carrying hop-by-hop and repeated headers, anything else with an empty result.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from starlette.types import Receive, Scope, Send
 from tests.integration.proxy.gateway.harness import free_port
 
 UPSTREAM_SESSION_ID = "upstream-session-0123456789"
+HOP_HEADERS = [
+    (b"keep-alive", b"timeout=5"),
+    (b"proxy-connection", b"keep-alive"),
+    (b"upgrade", b"h2c"),
+    (b"cache-control", b"no-store"),
+    (b"cache-control", b"private"),
+    (b"content-type", b"application/json"),
+]
 
 
 @dataclass
@@ -45,6 +54,11 @@ class FakeUpstream:
             await _json(send, 200, _result(request, {"protocolVersion": "2025-11-25", "capabilities": {}}), True)
         elif name == "deny":
             await _json(send, 401, {"error": "invalid_token"}, False, [(b"www-authenticate", b"Bearer realm=up")])
+        elif name == "fail":
+            await send({"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"upstream exploded"})
+        elif name == "hop":
+            await _json(send, 200, _result(request, {}), True, HOP_HEADERS)
         elif name == "die":
             await _die_mid_stream(send, request)
         elif "id" not in request:
