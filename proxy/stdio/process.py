@@ -27,6 +27,7 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 from proxy.stdio.environment import resolve_command
 from proxy.wire.errors import UpstreamFailedError, UpstreamUnavailableError
 from proxy.wire.jsonrpc import encode
+from proxy.wire.limits import over_message_limit
 
 log = logging.getLogger("portico.proxy.stdio")
 _STDERR_LINE_BYTES = 8192
@@ -114,25 +115,30 @@ class StdioConnection:
         async with anyio.create_task_group() as group:
             if self.process.stderr is not None:
                 group.start_soon(self._drain_stderr, self.process.stderr)
+            oversize = None
             if self.process.stdout is not None:
-                await self._read_stdout(self.process.stdout, on_message)
+                oversize = await self._read_stdout(self.process.stdout, on_message)
             with anyio.move_on_after(self._kill_grace):
                 await self.process.wait()
             if self.process.returncode is None:
                 await self.aclose()
             group.cancel_scope.cancel()
+        if oversize is not None:
+            return f"was stopped: {oversize}"
         return f"exited with code {self.process.returncode}"
 
-    async def _read_stdout(self, stdout: ByteReceiveStream, on_message: Callable[[object], None]) -> None:
+    async def _read_stdout(self, stdout: ByteReceiveStream, on_message: Callable[[object], None]) -> str | None:
+        """Hand every JSON line to ``on_message`` until stdout ends (None) or a line is too long (why)."""
         reader = BufferedByteReceiveStream(stdout)
         while True:
             try:
                 line = await reader.receive_until(b"\n", self._max_message_bytes)
             except (anyio.IncompleteRead, anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
-                return
+                return None
             except anyio.DelimiterNotFound:
-                log.error("%s: a message exceeded %d bytes; stopping the process", self.label, self._max_message_bytes)
-                return
+                reason = over_message_limit("a message on stdout", self._max_message_bytes)
+                log.error("%s: %s; stopping the process", self.label, reason)
+                return reason
             if not line.strip():
                 continue
             try:

@@ -163,9 +163,9 @@ class SseConnection:
                     log.warning("%s: non-JSON message event ignored", self.label)
         except httpx2.ReadTimeout:
             return "went quiet (read timeout)"
-        except SseEventTooLargeError:
-            log.error("%s: an event exceeded the message size bound; closing", self.label)
-            return "sent an oversized event"
+        except SseEventTooLargeError as error:
+            log.error("%s: %s; closing", self.label, error)
+            return f"sent an oversized event: {error}"
         except (httpx2.HTTPError, anyio.ClosedResourceError, anyio.BrokenResourceError):
             return "lost its event stream"
         finally:

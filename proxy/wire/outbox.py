@@ -4,7 +4,10 @@ The reader of a shared upstream connection (one stdio process serving several re
 never wait for one slow client, or every other request on that connection would stall behind
 it. So delivery is ``put`` without waiting, into a queue of ``gateway.stream_buffer_messages``:
 
-- a notification that finds the queue full is **dropped** (counted, logged once per stream);
+- a notification that finds the queue full is **dropped**: counted at once in
+  :data:`DROPPED_NOTIFICATIONS` (per configured server) and logged once per stream, when the
+  stream ends, with how many it lost (MCP allows it: notifications are not acknowledged, and
+  the final response is kept);
 - a server→client request that finds it full is refused (the caller answers the upstream);
 - a final response is **never** dropped: it is queued even beyond the capacity (at most one per
   request) and delivered after everything queued before it, so ordering holds and memory stays
@@ -17,7 +20,7 @@ One outbox serves one POST: a single request, or every request of a 2025-03-26 b
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,18 +38,46 @@ class Outgoing:
     http_status: int | None = None
 
 
+class DroppedNotifications:
+    """In-process totals of notifications dropped for slow client streams, by configured server.
+
+    Read with :meth:`total` or :meth:`by_server` (e.g. by a metrics exporter); only grows.
+    """
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+
+    def add(self, server: str, count: int = 1) -> None:
+        self._counts[server] += count
+
+    def total(self, server: str | None = None) -> int:
+        """Dropped for ``server``, or for every server when None."""
+        return self._counts[server] if server is not None else sum(self._counts.values())
+
+    def by_server(self) -> dict[str, int]:
+        return dict(self._counts)
+
+
+DROPPED_NOTIFICATIONS = DroppedNotifications()
+"""The process's counter (one per process, like the log)."""
+
+
 class Outbox:
     """A deque and at most one waiting consumer: cheaper per request than an anyio memory stream.
 
     Exactly one consumer calls :meth:`get` at a time (the stream's relay); producers never wait.
     """
 
-    def __init__(self, capacity: int, label: str, *, finals: int = 1) -> None:
+    def __init__(self, capacity: int, label: str, *, finals: int = 1, server: str | None = None) -> None:
+        """``label`` names the stream in logs; ``server`` (the configured server, by default the
+        start of ``label`` up to ``[`` or ``/``) is what drops are counted under."""
         self._items: deque[Outgoing] = deque()
         self._capacity = capacity
         self._waiter: anyio.Event | None = None
         self._label = label
+        self._server = server if server is not None else label.split("[", 1)[0].split("/", 1)[0]
         self._finals_left = finals
+        self._reported = False
         self.dropped = 0
         self.closed = False
 
@@ -68,8 +99,18 @@ class Outbox:
 
     def _drop(self) -> None:
         self.dropped += 1
-        if self.dropped == 1:
-            log.warning("client stream %s is not keeping up: dropping notifications", self._label)
+        DROPPED_NOTIFICATIONS.add(self._server)
+
+    def _report(self) -> None:
+        """The stream has ended: one log line if it lost notifications (never one per drop)."""
+        if self.dropped and not self._reported:
+            self._reported = True
+            log.warning(
+                "client stream %s did not keep up: %d notifications dropped (gateway.stream_buffer_messages = %d)",
+                self._label,
+                self.dropped,
+                self._capacity,
+            )
 
     def _wake(self) -> None:
         if self._waiter is not None:
@@ -85,13 +126,18 @@ class Outbox:
         """The next message, or None once closed and drained."""
         while not self._items:
             if self.closed:
+                self._report()
                 return None
             waiter = self._waiter = anyio.Event()
             await waiter.wait()
-        return self._items.popleft()
+        item = self._items.popleft()
+        if self.closed and not self._items:
+            self._report()  # the last message: consumers may stop reading here
+        return item
 
     def abandon(self) -> None:
         """The consumer has gone: later ``put`` calls return False and nothing accumulates."""
         self.closed = True
         self._items.clear()
         self._wake()
+        self._report()

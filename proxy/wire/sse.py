@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from proxy.wire.limits import over_message_limit
+
 KEEPALIVE: Final = b": keep-alive\n\n"
 
 
 class SseEventTooLargeError(ValueError):
-    """One upstream event exceeded the configured size bound."""
+    """One upstream event exceeded the configured size bound; the message names the limit and its key."""
 
 
 def message_event(data: bytes, event_id: str | None = None) -> bytes:
@@ -77,7 +79,7 @@ class SseDecoder:
             if dispatched is not None:
                 events.append(dispatched)
         if self._size + len(self._buffer) > self.max_event_bytes:
-            raise SseEventTooLargeError(f"an upstream SSE event exceeded {self.max_event_bytes} bytes")
+            raise SseEventTooLargeError(over_message_limit("an upstream SSE event", self.max_event_bytes))
         return events
 
     def _line(self, line: bytes) -> SseEvent | None:

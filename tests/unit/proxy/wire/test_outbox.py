@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from proxy.wire.outbox import Outbox, Outgoing
+from proxy.wire.outbox import DROPPED_NOTIFICATIONS, Outbox, Outgoing
 
 pytestmark = pytest.mark.anyio
 
@@ -89,3 +89,32 @@ async def test_a_batch_response_beyond_capacity_keeps_its_place_after_earlier_me
     assert not outbox.put(note(1))
     assert outbox.put(Outgoing({"id": 2}, final=True))
     assert [i.message["id"] for i in await drain(outbox)] == [1, 2]
+
+
+async def test_drops_are_counted_per_server_and_logged_once_when_the_stream_ends(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue #14 finding 9: a counter by server, and one log line per stream (not one per drop)."""
+    before = DROPPED_NOTIFICATIONS.total("unit-counted")
+    outbox = Outbox(1, "unit-counted[u]/GET")
+    for n in range(4):
+        outbox.put(note(n))
+    assert DROPPED_NOTIFICATIONS.total("unit-counted") - before == 3
+    assert not [r for r in caplog.records if "dropped" in r.getMessage()]
+    outbox.put(Outgoing({"id": 1, "result": {}}, final=True))
+    await drain(outbox)
+    outbox.abandon()
+    lines = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert lines == [
+        "client stream unit-counted[u]/GET did not keep up: 3 notifications dropped "
+        "(gateway.stream_buffer_messages = 1)"
+    ]
+    assert DROPPED_NOTIFICATIONS.by_server()["unit-counted"] == DROPPED_NOTIFICATIONS.total("unit-counted")
+
+
+async def test_an_explicit_server_name_is_what_drops_are_counted_under() -> None:
+    before = DROPPED_NOTIFICATIONS.total("unit-explicit")
+    outbox = Outbox(1, "whatever label", server="unit-explicit")
+    outbox.put(note(0))
+    outbox.put(note(1))
+    assert DROPPED_NOTIFICATIONS.total("unit-explicit") - before == 1

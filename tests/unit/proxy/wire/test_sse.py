@@ -51,3 +51,11 @@ def test_encoding_round_trips() -> None:
     event = SseEvent(data="a\nb", event="message", id="3", retry=5)
     assert decode_all([event.encode()]) == [event]
     assert message_event(b"{}", "9") == b"id: 9\nevent: message\ndata: {}\n\n"
+
+
+def test_an_oversized_event_names_the_key_and_the_limit() -> None:
+    """Issue #14 finding 9: the operator learns which key to raise."""
+    decoder = SseDecoder(max_event_bytes=16 * 1024 * 1024)
+    with pytest.raises(SseEventTooLargeError) as raised:
+        decoder.feed(b"data: " + b"x" * (16 * 1024 * 1024 + 1))
+    assert str(raised.value) == ("an upstream SSE event exceeded gateway.max_message_bytes (16777216 bytes = 16 MiB)")
