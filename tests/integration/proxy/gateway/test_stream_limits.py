@@ -30,6 +30,7 @@ from tests.integration.proxy.gateway.harness import (
     serve_portico,
     sse_messages,
 )
+from tests.integration.proxy.gateway.test_sse_upstream import sse_server
 
 pytestmark = pytest.mark.anyio
 LIMIT = 64 * 1024
@@ -41,13 +42,22 @@ def fixture_http() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def fixture_sse() -> Iterator[str]:
+    """The SDK fixture server over legacy HTTP+SSE (2024-11-05)."""
+    with sse_server("path") as (url, _process):
+        yield url
+
+
 def server_config(transport: str, request: pytest.FixtureRequest) -> dict[str, Any]:
     if transport == "stdio":
         return fixture_stdio_server()
+    if transport == "sse":
+        return {"transport": "sse", "url": request.getfixturevalue("fixture_sse")}
     return {"transport": "streamable-http", "url": request.getfixturevalue("fixture_http")}
 
 
-@pytest.mark.parametrize("transport", ["stdio", "streamable-http"])
+@pytest.mark.parametrize("transport", ["stdio", "streamable-http", "sse"])
 async def test_a_tool_result_over_the_limit_fails_with_an_error_naming_the_key_and_the_limit(
     tmp_path: Path, transport: str, request: pytest.FixtureRequest
 ) -> None:
