@@ -17,7 +17,9 @@ from typing import Any
 
 import anyio
 import httpx2
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.support.http_sign_in import DEV_PROVIDER, sign_in_and_get_tokens
 from tests.support.portico import run_portico
@@ -137,3 +139,47 @@ async def test_a_spent_refresh_token_buys_one_extra_pair_then_revokes_the_family
     statuses = [(await refresh(first["refresh_token"])).status_code for _ in range(5)]
     assert statuses == [200, 200, 400, 400, 400]
     assert await served.mcp_status(first["access_token"]) == 401
+
+
+def _listener_pids(database_url: str) -> set[int]:
+    """Backend pids of the revocation listeners connected to this (test-only) database."""
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+        ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
+@pytest.fixture
+def postgres_leg(empty_database_url: str) -> None:
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is the PostgreSQL source")
+
+
+@pytest.mark.usefixtures("postgres_leg")
+async def test_the_postgresql_listener_reconnects_after_losing_its_connection(
+    served: Served, empty_database_url: str
+) -> None:
+    """Finding 8: a dropped LISTEN connection is re-established, so revocations still arrive within seconds."""
+    _client, tokens = await sign_in_and_get_tokens(served.http, "dave@example.com", served.resource)
+    [first] = _listener_pids(empty_database_url)
+    conninfo = make_url(empty_database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [first])
+    started = time.monotonic()
+    while not (_listener_pids(empty_database_url) - {first}):
+        assert time.monotonic() - started < PROPAGATION_BOUND_SECONDS, "the listener did not reconnect"
+        await anyio.sleep(0.25)
+    config = str(served.directory / "portico.yaml")
+    result = await anyio.to_thread.run_sync(
+        lambda: subprocess.run(
+            [str(PORTICO), "users", "disable", "dave@example.com", "--config", config],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    )
+    assert result.returncode == 0, result.stderr
+    await refused_within(served, tokens["access_token"], PROPAGATION_BOUND_SECONDS)
