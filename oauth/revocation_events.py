@@ -39,6 +39,7 @@ from oauth.tokens.context import TokenContext
 
 log = logging.getLogger("portico.oauth")
 POLL_SECONDS = 1.0
+POLL_BATCH = 1000
 RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0)
 
 Deliver = Callable[[Sequence[Revocation]], None]
@@ -92,18 +93,24 @@ class WatermarkPoll:
     async def run(self, deliver: Deliver) -> None:
         while True:
             await anyio.sleep(self._interval)
-            try:
-                events = await anyio.to_thread.run_sync(self._read)
-            except Exception:
-                log.exception("polling revocation events failed; retrying")
-                continue
-            if events:
-                deliver([revocation for _id, revocation in events])
-                self._watermark = events[-1][0]
+            while await self._poll(deliver) == POLL_BATCH:  # a burst: read on without waiting
+                pass
+
+    async def _poll(self, deliver: Deliver) -> int:
+        """Deliver the events above the watermark (at most :data:`POLL_BATCH`); how many there were."""
+        try:
+            events = await anyio.to_thread.run_sync(self._read)
+        except Exception as error:  # e.g. the database is unreachable: the next poll retries
+            log.warning("polling revocation events failed: %s; retrying", type(error).__name__)
+            return 0
+        if events:
+            deliver([revocation for _id, revocation in events])
+            self._watermark = events[-1][0]
+        return len(events)
 
     def _read(self) -> list[tuple[int, Revocation]]:
         with transaction(self._runtime.db) as db:
-            return events_after(db, self._watermark)
+            return events_after(db, self._watermark, limit=POLL_BATCH)
 
 
 class PostgresListen:
