@@ -147,22 +147,43 @@ def _users_list(args: argparse.Namespace) -> int:
 
 def _users_disable(args: argparse.Namespace) -> int:
     from oauth.consent.remembered import revoke_user_grants
-    from oauth.login.api import AmbiguousEmailError, disable_user
+    from oauth.grant_tokens import RevokedGrants
+    from oauth.login.api import AmbiguousEmailError, DisabledUser, disable_user_reporting
 
-    def disable(db: Session) -> int | None:
-        user_id = disable_user(db, args.email)
-        if user_id is not None:
-            revoke_user_grants(db, str(user_id))
-        return user_id
+    def disable(db: Session) -> tuple[DisabledUser, RevokedGrants, str] | None:
+        disabled = disable_user_reporting(db, args.email)
+        if disabled is None:
+            return None
+        # Recorded in revocation_events in this transaction: running instances learn it from there.
+        revoked = revoke_user_grants(db, str(disabled.user_id))
+        return disabled, revoked, db.get_bind().dialect.name
 
     try:
-        user_id = _in_database(args.config, disable)
+        outcome = _in_database(args.config, disable)
     except AmbiguousEmailError as error:
         raise CommandError(str(error)) from None
-    if user_id is None:
+    if outcome is None:
         raise CommandError(f"no user has the email {args.email}")
-    print(f"disabled user {user_id} ({args.email}); their login sessions, consents and tokens are revoked")
+    disabled, revoked, dialect = outcome
+    print(f"disabled user {disabled.user_id} ({args.email})")
+    print(f"  login sessions ended: {disabled.sessions_ended}")
+    print(f"  refresh tokens revoked: {revoked.refresh_tokens} (in {revoked.grants} grant(s); consents removed)")
+    print(f"  access tokens revoked: {revoked.access_tokens}")
+    print(f"  running instances: {_revocation_delivery(dialect, revoked.access_tokens)}")
     return 0
+
+
+def _revocation_delivery(dialect: str, access_tokens: int) -> str:
+    """What the running instances do about the revoked access tokens (ADR 0009)."""
+    from oauth.housekeeping import REVOCATION_SYNC_SECONDS
+    from oauth.revocation_events import POLL_SECONDS
+
+    fallback = f"at the latest within {REVOCATION_SYNC_SECONDS:.0f} s (periodic sync)"
+    if access_tokens == 0:
+        return "nothing to tell them (no live access tokens)"
+    if dialect == "postgresql":
+        return f"notified on commit (PostgreSQL NOTIFY); an instance not listening then catches up {fallback}"
+    return f"will refuse them within {POLL_SECONDS:.0f} s (they poll the revocation log), {fallback}"
 
 
 def _credentials_explain(args: argparse.Namespace) -> int:

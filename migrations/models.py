@@ -15,6 +15,7 @@ import oauth.store.clients
 import oauth.store.consents
 import oauth.store.issued_access_tokens
 import oauth.store.refresh_tokens
+import oauth.store.revocation_events
 import oauth.tokens.store.signing_keys
 import proxy.credentials.oauth.client_store
 import proxy.credentials.vault.store

@@ -5,7 +5,9 @@
   deleted client gets ``invalid_client`` at /token and registers again.
 - Expired rows are purged (authorization codes a day after expiry, to keep recognising replays).
 - Revoked access-token ``jti`` values are (re)loaded into ``runtime.revoked_tokens``, so a
-  revocation made by another Portico process takes effect here within one interval.
+  revocation made by another Portico process takes effect here within one interval at the latest:
+  the fallback of the revocation-event source (:mod:`oauth.revocation_events`), which delivers it
+  within about a second.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ import anyio.to_thread
 
 from app import used_states
 from app.db import transaction
-from oauth.store import authorization_codes, clients, consents, issued_access_tokens, refresh_tokens
+from oauth.store import (
+    authorization_codes,
+    clients,
+    consents,
+    issued_access_tokens,
+    refresh_tokens,
+    revocation_events,
+)
 from oauth.tokens.context import TokenContext
 
 log = logging.getLogger("portico.oauth")
@@ -47,6 +56,7 @@ def purge_expired(runtime: TokenContext) -> None:
         authorization_codes.delete_codes_expired_before(db, now - CODE_REPLAY_MEMORY)
         refresh_tokens.delete_refresh_tokens_expired_before(db, now)
         issued_access_tokens.delete_access_tokens_expired_before(db, now)
+        revocation_events.delete_events_expired_before(db, now)
         used_states.delete_states_expired_before(db, now)
 
 

@@ -33,6 +33,7 @@ def authorization_server_metadata(issuer: str) -> dict[str, Any]:
         "code_challenge_methods_supported": [S256],
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        # `none` is true for public clients, which may introspect only their own tokens (oauth/server/introspection.py).
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "client_id_metadata_document_supported": True,
         "authorization_response_iss_parameter_supported": True,

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from oauth.grant_tokens import revoke_grants
+from oauth.grant_tokens import RevokedGrants, forget_revoked, revoke_grants
 from oauth.store.consents import ConsentRow, consents_of, delete_consents
+from oauth.store.issued_access_tokens import revoke_subject_access_tokens
 from oauth.store.refresh_tokens import families_of_subject
 from oauth.tokens.revocation_list import RevokedTokens
 
@@ -37,12 +38,17 @@ def revoke_consent(
 
 def revoke_user_grants(
     db: Session, subject: str, *, now: datetime | None = None, revoked_tokens: RevokedTokens | None = None
-) -> None:
-    """Revoke everything a user granted: consents, refresh-token families, access tokens.
+) -> RevokedGrants:
+    """Revoke everything a user granted: consents, refresh-token families, access tokens; say what.
 
     Call it when a user is disabled or removed. Pass ``revoked_tokens=runtime.revoked_tokens``
-    so this process refuses the user's access tokens at once (others learn it at their next start;
-    the tokens expire within ``oauth.access_token_lifetime`` anyway).
+    so this process refuses the user's access tokens at once; the revoked access tokens are also
+    appended to ``revocation_events``, from which every running process learns them within seconds
+    (ADR 0009). Access tokens whose refresh family was already purged are revoked by subject.
     """
+    now = now or datetime.now(UTC)
     delete_consents(db, subject=subject)
-    revoke_grants(db, families_of_subject(db, subject), now=now or datetime.now(UTC), revoked_tokens=revoked_tokens)
+    revoked = revoke_grants(db, families_of_subject(db, subject), now=now, revoked_tokens=revoked_tokens)
+    stray = revoke_subject_access_tokens(db, subject, now)
+    forget_revoked(stray, revoked_tokens)
+    return RevokedGrants(revoked.grants, revoked.refresh_tokens, revoked.access_tokens + len(stray))

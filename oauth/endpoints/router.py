@@ -1,7 +1,8 @@
 """The authorization server's routes, templates and background housekeeping, as one router.
 
 ``app.main.create_app`` includes :data:`router`; its lifespan runs a housekeeping pass at startup
-and then keeps one running in the background (:mod:`oauth.housekeeping`).
+and then keeps one running in the background (:mod:`oauth.housekeeping`), next to the source of
+revocation events from other processes (:mod:`oauth.revocation_events`).
 """
 
 from __future__ import annotations
@@ -24,16 +25,22 @@ from oauth.endpoints import (
     token,
     well_known,
 )
-from oauth.housekeeping import housekeep, housekeep_forever
+from oauth.housekeeping import housekeep, housekeep_forever, sync_revocations
+from oauth.revocation_events import deliver_to, revocation_event_source
 from oauth.tokens.context import TOKEN_CONTEXT
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime = TOKEN_CONTEXT.of_app(app)
+    # Before the startup sync: a revocation recorded in between is then delivered, not missed.
+    events = await anyio.to_thread.run_sync(
+        lambda: revocation_event_source(runtime, resync=lambda: sync_revocations(runtime))
+    )
     await anyio.to_thread.run_sync(housekeep, runtime)
     async with anyio.create_task_group() as background:
         background.start_soon(housekeep_forever, runtime)
+        background.start_soon(events.run, deliver_to(runtime))
         yield
         background.cancel_scope.cancel()
 

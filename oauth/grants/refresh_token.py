@@ -5,10 +5,12 @@ two parties hold it: the whole family is revoked, the newest token and its acces
 
 Reuse grace window (``oauth.refresh_token_reuse_grace``, 10 s by default): clients such as Claude
 may refresh concurrently with one token. A spent token presented again by the same client within
-the window, while no token rotated from it has been used yet, gets a fresh pair in the same family
-instead of a revocation. The siblings left unused are revoked as soon as the client uses one of
-them, so one branch survives; presenting such a revoked sibling later is theft too. Outside the
-window, or once a successor was used, it is theft.
+the window, while no token rotated from it has been used yet, gets ONE fresh pair in the same family
+instead of a revocation (``reused_at`` marks it, atomically); presenting it yet again is theft. The
+sibling left unused is revoked as soon as the client uses the other one, together with the access
+token minted with it (issue #15, finding 1: a thief racing inside the window keeps nothing), so one
+branch survives; presenting such a revoked sibling later is theft too. Outside the window, or once
+a successor was used, it is theft.
 
 Whether the user may still sign in is checked before this grant runs (see
 :func:`oauth.endpoints.token.token`), since that check is asynchronous.
@@ -21,7 +23,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 
-from oauth.grant_tokens import issue_tokens, revoke_grant
+from oauth.grant_tokens import issue_tokens, revoke_grant, revoke_siblings
 from oauth.grants.authorization_code import CLIENT_AUTH_METHODS
 from oauth.resource_indicators import check_same_resource
 from oauth.scopes import granted_scope
@@ -30,8 +32,8 @@ from oauth.store.refresh_tokens import (
     RefreshTokenRow,
     a_child_was_used,
     claim_refresh_token,
+    claim_reuse,
     find_refresh_token,
-    revoke_unused_siblings,
 )
 from oauth.token_hashing import token_hashes
 
@@ -61,9 +63,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             if row.expires_at <= ctx.now:
                 return None
             if claim_refresh_token(ctx.db, row.id, ctx.now):
-                revoke_unused_siblings(ctx.db, row, ctx.now)
+                revoke_siblings(ctx.runtime, ctx.db, row)
                 return row
-        if self._within_reuse_grace(row):
+        if self._within_reuse_grace(row) and claim_reuse(ctx.db, row.id, ctx.now):
             log.info("spent refresh token presented again within the grace window (client %s)", row.client_id)
             return row
         log.warning("refresh token replayed; revoking its family (client %s)", row.client_id)

@@ -6,7 +6,8 @@
   refresh-token use), so a user removed from the allowed set loses access.
 - :func:`find_account`, :func:`accounts_by_email`: a user's stored account (email, IdP groups,
   disabled) by subject or email, e.g. for group-based upstream credentials.
-- :func:`list_users`, :func:`users_table`, :func:`disable_user`: ``portico users …``.
+- :func:`list_users`, :func:`users_table`, :func:`disable_user` (:func:`disable_user_reporting`):
+  ``portico users …``.
 
 The composition root alone also mounts the routes (:func:`oauth.login.routes.install_login`);
 tests/unit/test_layers.py holds every other package to this module.
@@ -27,15 +28,24 @@ from app.return_to import is_local_path
 from oauth.login.session.current import admitted_user, read_login_session, session_user
 from oauth.login.session.refresh import schedule_refresh
 from oauth.login.store.users import UserRow, find_by_email, find_user
-from oauth.login.users import AmbiguousEmailError, disable_user, list_users, users_table
+from oauth.login.users import (
+    AmbiguousEmailError,
+    DisabledUser,
+    disable_user,
+    disable_user_reporting,
+    list_users,
+    users_table,
+)
 
 __all__ = [
     "AmbiguousEmailError",
+    "DisabledUser",
     "SignedInUser",
     "UserAccount",
     "accounts_by_email",
     "current_user",
     "disable_user",
+    "disable_user_reporting",
     "find_account",
     "list_users",
     "login_redirect",

@@ -1,10 +1,13 @@
 """Administering users (``portico users …``): list them, disable one.
 
 :func:`disable_user` is the hook the authorization server extends with refresh-token revocation:
-it returns the id of the user it disabled.
+it returns the id of the user it disabled (:func:`disable_user_reporting` also says how many login
+sessions it ended, for the command's report).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -47,6 +50,14 @@ def users_table(users: list[UserRow]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class DisabledUser:
+    """The user :func:`disable_user_reporting` disabled and how many login sessions it ended."""
+
+    user_id: int
+    sessions_ended: int
+
+
 def disable_user(db: Session, email: str) -> int | None:
     """Disable the user with ``email`` (case-insensitive) and end its login sessions.
 
@@ -56,6 +67,12 @@ def disable_user(db: Session, email: str) -> int | None:
     Raises:
         AmbiguousEmailError: more than one user has that email.
     """
+    disabled = disable_user_reporting(db, email)
+    return disabled.user_id if disabled is not None else None
+
+
+def disable_user_reporting(db: Session, email: str) -> DisabledUser | None:
+    """:func:`disable_user`, also returning how many login sessions were ended (same errors)."""
     users = find_by_email(db, email.strip())
     if not users:
         return None
@@ -63,6 +80,6 @@ def disable_user(db: Session, email: str) -> int | None:
         raise AmbiguousEmailError(email.strip().lower(), [user.id for user in users])
     [user] = users
     user.disabled = True
-    end_user_sessions(db, user.id)
+    sessions = end_user_sessions(db, user.id)
     db.flush()
-    return user.id
+    return DisabledUser(user_id=user.id, sessions_ended=sessions)

@@ -1,8 +1,15 @@
 """Token introspection (RFC 7662) on Authlib's ``IntrospectionEndpoint``.
 
-A client may introspect the tokens issued to it (the caller authenticates as that client). A
-token that is unknown, expired, spent, revoked, or belongs to another client is ``{"active":
-false}``. Portico's own resource server verifies access tokens locally and does not call this.
+A client may introspect the tokens issued to it, and only those. The caller authenticates as that
+client with the method it registered (RFC 7662 §2.1 requires some authorization): a confidential
+client with its secret (``client_secret_basic``/``client_secret_post``; naming its ``client_id``
+alone is 401 ``invalid_client``), a public client — which has no credential — with ``none``. For
+a public client the authorization is possession of the token itself, so introspection tells it
+nothing it could not read from the token (the access token is an unencrypted JWT; a refresh token
+is an unguessable 256-bit secret), and no client can scan other clients' tokens: a token that is
+unknown, expired, spent, revoked, or belongs to another client is ``{"active": false}``. There is
+no resource-server role: Portico's own resource server verifies access tokens locally and does
+not call this (issue #15, finding 10).
 """
 
 from __future__ import annotations

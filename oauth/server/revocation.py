@@ -24,5 +24,5 @@ class RevocationEndpoint(TokenQueries, _RevocationEndpoint):  # type: ignore[mis
         if isinstance(token, RefreshTokenRecord):
             revoke_grant(ctx.runtime, ctx.db, token.row.family_id)
             return
-        revoke_access_token(ctx.db, token.claims.jwt_id, ctx.now)
+        revoke_access_token(ctx.db, token.claims.jwt_id, ctx.now)  # also tells the other processes
         ctx.runtime.revoked_tokens.revoke(token.claims.jwt_id, token.claims.expires_at)

@@ -3,8 +3,8 @@
 Only the token's HMAC hash is stored. Every token descends from one authorization code; they
 share ``family_id`` (the code's id) and each names the token it was rotated from (``parent_id``).
 A token is used once (``used_at``); presenting a used one is treated as theft and revokes the whole
-family (``revoked_at``), its newest member included — except inside the reuse grace window
-(:mod:`oauth.grants.refresh_token`).
+family (``revoked_at``), its newest member included — except once inside the reuse grace window
+(``reused_at``: when the spent token bought its one extra pair; :mod:`oauth.grants.refresh_token`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class RefreshTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    reused_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     # Authlib's TokenMixin (refresh grant, revocation)
@@ -65,6 +66,20 @@ def claim_refresh_token(db: Session, token_id: str, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def claim_reuse(db: Session, token_id: str, now: datetime) -> bool:
+    """Mark the spent token's one graced reuse; True only for the one caller that found it unmarked (atomic)."""
+    statement = (
+        update(RefreshTokenRow)
+        .where(
+            RefreshTokenRow.id == token_id, RefreshTokenRow.reused_at.is_(None), RefreshTokenRow.revoked_at.is_(None)
+        )
+        .values(reused_at=now)
+    )
+    result = db.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
 def a_child_was_used(db: Session, token_id: str) -> bool:
     """Whether a token rotated from ``token_id`` has itself been presented (its holder moved on)."""
     children = select(RefreshTokenRow.id).where(RefreshTokenRow.parent_id == token_id)
@@ -72,30 +87,32 @@ def a_child_was_used(db: Session, token_id: str) -> bool:
     return db.scalars(query.limit(1)).first() is not None
 
 
-def revoke_unused_siblings(db: Session, row: RefreshTokenRow, now: datetime) -> None:
-    """Revoke the other unused tokens rotated from ``row``'s parent: the branch the client kept wins."""
+def revoke_unused_siblings(db: Session, row: RefreshTokenRow, now: datetime) -> list[str]:
+    """Revoke the other unused tokens rotated from ``row``'s parent (the branch the client kept wins); their ids."""
     if row.parent_id is None:
-        return
-    statement = (
-        update(RefreshTokenRow)
-        .where(
-            RefreshTokenRow.parent_id == row.parent_id,
-            RefreshTokenRow.id != row.id,
-            RefreshTokenRow.used_at.is_(None),
-            RefreshTokenRow.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
+        return []
+    siblings = select(RefreshTokenRow.id).where(
+        RefreshTokenRow.parent_id == row.parent_id,
+        RefreshTokenRow.id != row.id,
+        RefreshTokenRow.used_at.is_(None),
+        RefreshTokenRow.revoked_at.is_(None),
     )
-    db.execute(statement)
+    ids = list(db.scalars(siblings))
+    if ids:
+        db.execute(update(RefreshTokenRow).where(RefreshTokenRow.id.in_(ids)).values(revoked_at=now))
+    return ids
 
 
-def revoke_family(db: Session, family_id: str, now: datetime) -> None:
+def revoke_family(db: Session, family_id: str, now: datetime) -> int:
+    """Revoke the family's refresh tokens not revoked yet; returns how many."""
     statement = (
         update(RefreshTokenRow)
         .where(RefreshTokenRow.family_id == family_id, RefreshTokenRow.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    db.execute(statement)
+    result = db.execute(statement)
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def families_of_subject(db: Session, subject: str, *, client_id: str | None = None) -> list[str]:

@@ -7,10 +7,12 @@ import httpx2
 import pytest
 
 from app.main import create_app
+from app.runtime import Runtime
 from oauth.login.api import current_user
+from oauth.tokens.access_tokens import AccessTokenError, verify_access_token
 from tests.integration.oauth.conftest import RuntimeFactory
 from tests.support.clock import FakeClock
-from tests.support.oauth import ISSUER, JIRA, Browser, OAuthFlow
+from tests.support.oauth import GITHUB, ISSUER, JIRA, Browser, OAuthFlow
 
 pytestmark = pytest.mark.anyio
 GRACE = 10  # oauth.refresh_token_reuse_grace's default
@@ -107,8 +109,35 @@ async def test_another_client_cannot_use_the_grace_window(flow: OAuthFlow) -> No
     assert_invalid_grant(await flow.refresh(thief["client_id"], first["refresh_token"]))
 
 
-async def test_concurrent_refreshes_with_one_token_all_succeed(flow: OAuthFlow) -> None:
-    """Our choice: several requests racing with one refresh token is a client, not a thief."""
+async def test_two_concurrent_refreshes_with_one_token_both_succeed(flow: OAuthFlow) -> None:
+    """Our choice: two requests racing with one refresh token is a client, not a thief."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    responses: list[httpx2.Response] = []
+
+    async def refresh() -> None:
+        responses.append(await flow.refresh(client["client_id"], first["refresh_token"]))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(2):
+            group.start_soon(refresh)
+    assert [response.status_code for response in responses] == [200, 200], [r.text for r in responses]
+    assert len({response.json()["refresh_token"] for response in responses}) == 2
+
+
+async def test_a_spent_token_buys_at_most_one_extra_pair_within_the_grace_window(flow: OAuthFlow) -> None:
+    """Issue #15 finding 1: before, five presentations in a row all got a pair; the third is now theft."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    pairs = [(await flow.refresh(client["client_id"], first["refresh_token"])).json() for _ in range(2)]
+    assert_invalid_grant(await flow.refresh(client["client_id"], first["refresh_token"]))
+    for pair in pairs:
+        assert_invalid_grant(await flow.refresh(client["client_id"], pair["refresh_token"]))
+        assert (await flow.introspect(client["client_id"], pair["access_token"]))["active"] is False
+
+
+async def test_three_concurrent_refreshes_with_one_token_revoke_the_family(flow: OAuthFlow) -> None:
+    """Issue #15 finding 1: a spent token presented a second time inside the window is theft, even racing."""
     client = await flow.register()
     first = await flow.tokens(client["client_id"])
     responses: list[httpx2.Response] = []
@@ -119,8 +148,34 @@ async def test_concurrent_refreshes_with_one_token_all_succeed(flow: OAuthFlow) 
     async with anyio.create_task_group() as group:
         for _ in range(3):
             group.start_soon(refresh)
-    assert [response.status_code for response in responses] == [200, 200, 200], [r.text for r in responses]
-    assert len({response.json()["refresh_token"] for response in responses}) == 3
+    assert sorted(response.status_code for response in responses) == [200, 200, 400]
+    for response in responses:
+        if response.status_code == 200:
+            assert_invalid_grant(await flow.refresh(client["client_id"], response.json()["refresh_token"]))
+
+
+async def test_using_the_kept_sibling_revokes_the_access_token_of_the_dropped_one(
+    flow: OAuthFlow, runtime: Runtime
+) -> None:
+    """Issue #15 finding 1: before, the dropped sibling's access token stayed valid for its whole lifetime."""
+    client = await flow.register()
+    first = await flow.tokens(client["client_id"])
+    kept = (await flow.refresh(client["client_id"], first["refresh_token"])).json()
+    dropped = (await flow.refresh(client["client_id"], first["refresh_token"])).json()
+    assert (await flow.introspect(client["client_id"], dropped["access_token"]))["active"] is True
+    assert (await flow.refresh(client["client_id"], kept["refresh_token"])).status_code == 200
+    assert (await flow.introspect(client["client_id"], dropped["access_token"]))["active"] is False
+    keys, now = runtime.signing_keys.verification_keys, runtime.clock.now().timestamp()
+    with pytest.raises(AccessTokenError):  # what the gateway's bearer check consults
+        verify_access_token(
+            dropped["access_token"],
+            verification_keys=keys,
+            issuer=ISSUER,
+            audience=GITHUB,
+            now=now,
+            revoked=runtime.revoked_tokens,
+        )
+    assert (await flow.introspect(client["client_id"], kept["access_token"]))["active"] is True
 
 
 async def test_a_grace_window_of_zero_treats_every_reuse_as_theft(

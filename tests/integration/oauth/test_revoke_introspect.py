@@ -116,3 +116,42 @@ async def test_revoking_another_clients_token_is_refused(flow: OAuthFlow) -> Non
 async def test_revoking_without_client_authentication_is_401(flow: OAuthFlow) -> None:
     response = await flow.http.post("/revoke", data={"token": "x"})
     assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+
+
+async def test_introspecting_without_client_authentication_is_401(flow: OAuthFlow) -> None:
+    """Issue #15 finding 10 (RFC 7662 §2.1: the endpoint requires authorization): no client, no answer."""
+    response = await flow.http.post("/introspect", data={"token": "x"})
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+
+
+async def test_a_confidential_client_must_authenticate_to_introspect(flow: OAuthFlow) -> None:
+    """Issue #15 finding 10: a client registered with a secret cannot introspect by naming its client_id."""
+    client = await flow.register(token_endpoint_auth_method="client_secret_post")
+    tokens = await flow.tokens(client["client_id"], client_secret=client["client_secret"])
+    without = await flow.http.post(
+        "/introspect", data={"token": tokens["access_token"], "client_id": client["client_id"]}
+    )
+    assert (without.status_code, without.json()["error"]) == (401, "invalid_client")
+    wrong = {"token": tokens["access_token"], "client_id": client["client_id"], "client_secret": "not-the-secret"}
+    assert (await flow.http.post("/introspect", data=wrong)).status_code == 401
+    right = {
+        "token": tokens["access_token"],
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+    }
+    answer = await flow.http.post("/introspect", data=right)
+    assert (answer.status_code, answer.json()["active"]) == (200, True)
+
+
+async def test_a_confidential_client_sees_only_its_own_tokens(flow: OAuthFlow) -> None:
+    """Issue #15 finding 10: authenticating does not widen what introspection reveals (no resource-server role)."""
+    public = await flow.register()
+    tokens = await flow.tokens(public["client_id"])
+    confidential = await flow.register(token_endpoint_auth_method="client_secret_post")
+    form = {
+        "token": tokens["access_token"],
+        "client_id": confidential["client_id"],
+        "client_secret": confidential["client_secret"],
+    }
+    answer = await flow.http.post("/introspect", data=form)
+    assert answer.json() == {"active": False}
