@@ -1,4 +1,4 @@
-"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials."""
+"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials, keys."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, TypeVar
 from app.config import ConfigError, PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.crypto import RootKeyError, generate_secret
+from app.keys_cli import KeysCommandError
+from app.keys_cli import install as install_keys_commands
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -31,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
-    except (ConfigError, RootKeyError, CommandError) as error:
+    except (ConfigError, RootKeyError, CommandError, KeysCommandError) as error:
         print(f"portico: {error}", file=sys.stderr)
         return 1
 
@@ -81,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("server", help="the server name")
     explain.add_argument("--config", help="configuration file")
     explain.set_defaults(handler=_credentials_explain)
+    install_keys_commands(commands)
     return parser
 
 
@@ -155,7 +158,7 @@ def _users_disable(args: argparse.Namespace) -> int:
         if disabled is None:
             return None
         # Recorded in revocation_events in this transaction: running instances learn it from there.
-        revoked = revoke_user_grants(db, str(disabled.user_id))
+        revoked = revoke_user_grants(db, disabled.subject)
         return disabled, revoked, db.get_bind().dialect.name
 
     try:

@@ -20,6 +20,7 @@ from app.crypto import KeyRing, Sealer, load_root_keys
 from app.csrf import CsrfTokens
 from app.db import create_db_engine, session_factory, transaction
 from app.log import register_secret
+from app.sealed_columns import refuse_unknown_key_rows
 from oauth.tokens.resources import ResourceRegistry
 from oauth.tokens.revocation_list import RevokedTokens
 from oauth.tokens.signing_keys import SigningKeys, ensure_signing_key, load_signing_keys
@@ -54,7 +55,8 @@ def build_runtime(
     """Load the secret keys, open the database, apply migrations and load the signing keys.
 
     Raises:
-        app.crypto.RootKeyError: missing or malformed secret key.
+        app.crypto.RootKeyError: missing or malformed secret key; stored values sealed under a key
+            that is not configured (:class:`app.sealed_columns.UnknownKeyRowsError`, naming the rows).
         sqlalchemy.exc.OperationalError: the database cannot be reached.
     """
     clock = clock or SystemClock()
@@ -67,9 +69,14 @@ def build_runtime(
     if apply_migrations:
         migrate.upgrade(engine)
     factory = session_factory(engine)
-    with transaction(factory) as db:
-        ensure_signing_key(db, sealer, clock.now())
-        signing_keys = load_signing_keys(db, sealer, clock.now())
+    try:
+        with transaction(factory) as db:
+            refuse_unknown_key_rows(db, sealer)
+            ensure_signing_key(db, sealer, clock.now())
+            signing_keys = load_signing_keys(db, sealer, clock.now())
+    except BaseException:
+        engine.dispose()
+        raise
     return Runtime(
         config=config,
         engine=engine,

@@ -8,6 +8,8 @@
   revocation made by another Portico process takes effect here within one interval at the latest:
   the fallback of the revocation-event source (:mod:`oauth.revocation_events`), which delivers it
   within about a second.
+- The signing keys are reloaded, so a key published by ``portico keys rotate-signing`` (on any
+  instance) is in this instance's JWKS within one interval, well before it starts signing.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from oauth.store import (
     revocation_events,
 )
 from oauth.tokens.context import TokenContext
+from oauth.tokens.signing_keys import load_signing_keys
 
 log = logging.getLogger("portico.oauth")
 CODE_REPLAY_MEMORY = timedelta(days=1)
@@ -67,6 +70,12 @@ def sync_revocations(runtime: TokenContext) -> None:
             runtime.revoked_tokens.revoke(row.jti, int(row.expires_at.timestamp()))
 
 
+def reload_signing_keys(runtime: TokenContext) -> None:
+    """Replace ``runtime.signing_keys`` with the keys stored now (published, signing, scheduled)."""
+    with transaction(runtime.db) as db:
+        runtime.signing_keys = load_signing_keys(db, runtime.sealer, runtime.clock.now())
+
+
 def housekeep(runtime: TokenContext) -> None:
     """One full pass (run at startup)."""
     delete_idle_clients(runtime)
@@ -83,5 +92,6 @@ async def housekeep_forever(runtime: TokenContext) -> None:
         try:
             work = housekeep if rounds % PURGE_EVERY == 0 else sync_revocations
             await anyio.to_thread.run_sync(work, runtime)
+            await anyio.to_thread.run_sync(reload_signing_keys, runtime)
         except Exception:
             log.exception("housekeeping failed; retrying later")

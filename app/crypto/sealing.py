@@ -54,6 +54,16 @@ class Sealer:
         except (binascii.Error, ValueError, InvalidTag):
             raise DecryptionError("ciphertext does not verify for this owner and purpose") from None
 
+    @property
+    def current_key_id(self) -> str:
+        """The key id new values are sealed under."""
+        return self._current
+
+    @property
+    def key_ids(self) -> frozenset[str]:
+        """Every key id this sealer decrypts (the current key and ``secrets.previous_keys``)."""
+        return frozenset(self._ciphers)
+
     def needs_rewrap(self, token: str) -> bool:
         """True when the value was written under a previous key (re-encrypt it to finish rotation)."""
         return token.split(".", 2)[1:2] != [self._current]

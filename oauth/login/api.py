@@ -27,7 +27,7 @@ from app.db import run_db
 from app.return_to import is_local_path
 from oauth.login.session.current import admitted_user, read_login_session, session_user
 from oauth.login.session.refresh import schedule_refresh
-from oauth.login.store.users import UserRow, find_by_email, find_user
+from oauth.login.store.users import UserRow, find_by_email, find_by_subject
 from oauth.login.users import (
     AmbiguousEmailError,
     DisabledUser,
@@ -58,7 +58,8 @@ __all__ = [
 class SignedInUser:
     """A signed-in user. ``subject`` is stable and is the access token's ``sub``.
 
-    ``subject`` is ``str(users.id)``; ``email`` is lower-cased; ``login_session_id`` identifies
+    ``subject`` is ``users.subject`` (opaque; ``str(users.id)`` for users older than migration 0009);
+    ``email`` is lower-cased; ``login_session_id`` identifies
     this browser's login session (stable across cookie refreshes, new at every sign-in).
     """
 
@@ -85,7 +86,7 @@ async def current_user(request: Request) -> SignedInUser | None:
         return None
     schedule_refresh(request, runtime, login_session)
     return SignedInUser(
-        subject=str(user.id), email=user.email, name=user.name, login_session_id=login_session.login_session_id
+        subject=user.subject, email=user.email, name=user.name, login_session_id=login_session.login_session_id
     )
 
 
@@ -103,19 +104,11 @@ def login_redirect(return_to: str) -> RedirectResponse:
 async def user_may_continue(runtime: AppContext, subject: str) -> bool:
     """True when the user still exists, is not disabled and still passes the access rules.
 
-    ``subject`` is :attr:`SignedInUser.subject`; anything that is not a user id gives False.
+    ``subject`` is :attr:`SignedInUser.subject`; a subject no user has gives False.
     The rules are those of ``runtime.config`` now, not those in force at sign-in.
     """
-    user_id, rules = _user_id(subject), runtime.config.login
-    if user_id is None:
-        return False
-    return await run_db(runtime.db, lambda db: admitted_user(db, rules, user_id)) is not None
-
-
-def _user_id(subject: str) -> int | None:
-    if not (subject.isascii() and subject.isdigit()) or len(subject) > 18:
-        return None
-    return int(subject)
+    rules = runtime.config.login
+    return await run_db(runtime.db, lambda db: admitted_user(db, rules, subject)) is not None
 
 
 @dataclass(frozen=True)
@@ -133,9 +126,8 @@ class UserAccount:
 
 
 def find_account(db: Session, subject: str) -> UserAccount | None:
-    """The account of ``subject``, or None when no user has it (anything not a user id included)."""
-    user_id = _user_id(subject)
-    row = find_user(db, user_id) if user_id is not None else None
+    """The account of ``subject``, or None when no user has it."""
+    row = find_by_subject(db, subject)
     return _account(row) if row is not None else None
 
 
@@ -145,4 +137,4 @@ def accounts_by_email(db: Session, email: str) -> list[UserAccount]:
 
 
 def _account(row: UserRow) -> UserAccount:
-    return UserAccount(str(row.id), row.email, tuple(row.groups or ()), bool(row.disabled))
+    return UserAccount(row.subject, row.email, tuple(row.groups or ()), bool(row.disabled))

@@ -55,6 +55,7 @@ class DisabledUser:
     """The user :func:`disable_user_reporting` disabled and how many login sessions it ended."""
 
     user_id: int
+    subject: str  # the access token's ``sub`` (revoke grants by this, never by ``user_id``)
     sessions_ended: int
 
 
@@ -82,4 +83,4 @@ def disable_user_reporting(db: Session, email: str) -> DisabledUser | None:
     user.disabled = True
     sessions = end_user_sessions(db, user.id)
     db.flush()
-    return DisabledUser(user_id=user.id, sessions_ended=sessions)
+    return DisabledUser(user_id=user.id, subject=user.subject, sessions_ended=sessions)

@@ -84,8 +84,9 @@ def issue_access_token(
     }
     if email is not None:
         payload["email"] = email
-    header = {"typ": TOKEN_TYPE, "alg": ALGORITHM, "kid": keys.signing_key.kid}
-    return jwt.encode(header, payload, keys.signing_key, algorithms=[ALGORITHM]), claims
+    key = keys.key_at(now.timestamp())
+    header = {"typ": TOKEN_TYPE, "alg": ALGORITHM, "kid": key.kid}
+    return jwt.encode(header, payload, key, algorithms=[ALGORITHM]), claims
 
 
 def verify_access_token(

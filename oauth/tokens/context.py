@@ -17,8 +17,7 @@ from oauth.tokens.signing_keys import SigningKeys
 
 
 class TokenContext(AppContext, Protocol):
-    @property
-    def signing_keys(self) -> SigningKeys: ...
+    signing_keys: SigningKeys  # replaced by a reload (oauth.housekeeping) after a rotation
 
     @property
     def resources(self) -> ResourceRegistry: ...

@@ -54,8 +54,10 @@ LAYERS: tuple[str, ...] = (
     "proxy.connections",
     "migrations",
     # the composition root: the only modules that may import everything
+    "app.sealed_columns",
     "app.runtime",
     "app.main",
+    "app.keys_cli",
     "app.cli",
 )
 

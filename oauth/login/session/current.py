@@ -18,7 +18,7 @@ from oauth.login.session.access_rules import decide_access
 from oauth.login.session.codecs import login_codecs
 from oauth.login.session.login_session import LoginSession
 from oauth.login.store.login_sessions import live_session_user
-from oauth.login.store.users import UserRow, find_user
+from oauth.login.store.users import UserRow, find_by_subject
 
 
 def sealed_login_session(request: Request, runtime: AppContext) -> LoginSession | None:
@@ -44,9 +44,9 @@ def session_user(db: Session, runtime: AppContext, login_session: LoginSession) 
     return user if user is not None and is_admitted(user, runtime.config.login) else None
 
 
-def admitted_user(db: Session, rules: LoginConfig, user_id: int) -> UserRow | None:
-    """The user with ``user_id`` when it exists, is not disabled and passes ``rules``."""
-    user = find_user(db, user_id)
+def admitted_user(db: Session, rules: LoginConfig, subject: str) -> UserRow | None:
+    """The user whose ``sub`` is ``subject`` when it exists, is not disabled and passes ``rules``."""
+    user = find_by_subject(db, subject)
     return user if user is not None and is_admitted(user, rules) else None
 
 

@@ -20,7 +20,7 @@ from oauth.login.session.access_rules import AccessDecision, decide_access
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.login_session import LoginSession, new_login_session
 from oauth.login.store.login_sessions import add_login_session, end_login_session, purge_expired_sessions
-from oauth.login.store.users import UserRow, find_by_provider_subject
+from oauth.login.store.users import UserRow, find_by_provider_subject, new_subject
 
 log = logging.getLogger("portico.login")
 
@@ -93,6 +93,7 @@ def _upsert_user(db: Session, existing: UserRow | None, identity: UpstreamIdenti
 
 def _insert_user(db: Session, identity: UpstreamIdentity, now: datetime) -> UserRow:
     row = UserRow(
+        subject=new_subject(),
         provider=identity.provider,
         provider_subject=identity.provider_subject,
         email=identity.email.strip().lower(),

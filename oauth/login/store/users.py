@@ -1,12 +1,14 @@
 """Table ``users``: one row per identity an upstream IdP vouched for.
 
 A user is keyed by ``(provider, provider_subject)``: the configured provider id and the subject
-that provider gives (for the ``dev`` provider, the email address). ``id`` is Portico's stable
-subject (the access token's ``sub``).
+that provider gives (for the ``dev`` provider, the email address). ``subject`` is Portico's stable,
+opaque subject (the access token's ``sub``): 22 random URL-safe characters for a new user, ``str(id)``
+for users created before migration 0009 (their tokens, grants and credentials stay valid).
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, select
@@ -25,9 +27,10 @@ class UserRow(Base):
     """
 
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("provider", "provider_subject"),)
+    __table_args__ = (UniqueConstraint("provider", "provider_subject"), UniqueConstraint("subject"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(64), default=lambda: new_subject())
     provider: Mapped[str] = mapped_column(String(64))
     provider_subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str] = mapped_column(String(320), index=True)
@@ -39,6 +42,16 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     first_sign_in_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_sign_in_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def new_subject() -> str:
+    """A new user's subject: 128 random bits, URL-safe base64 (22 characters), never sequential."""
+    return secrets.token_urlsafe(16)
+
+
+def find_by_subject(db: Session, subject: str) -> UserRow | None:
+    """The user whose ``sub`` is ``subject``, or None."""
+    return db.scalars(select(UserRow).where(UserRow.subject == subject)).first()
 
 
 def find_user(db: Session, user_id: int) -> UserRow | None:

@@ -134,7 +134,7 @@ class DiscoveredClients:
             if stored is not None:
                 return stored
         registration = await _register(metadata, redirect_uri, allow, client_name=f"Portico ({self._public_url})")
-        ad = _secret_ad(issuer, redirect_uri)
+        ad = client_secret_aad(issuer, redirect_uri)
         ciphertext = (
             self._sealer.encrypt(registration.client_secret.encode(), associated_data=ad)
             if registration.client_secret
@@ -155,7 +155,7 @@ class DiscoveredClients:
         secret = None
         if row.secret_ciphertext is not None:
             try:
-                ad = _secret_ad(row.issuer, row.redirect_uri)
+                ad = client_secret_aad(row.issuer, row.redirect_uri)
                 secret = self._sealer.decrypt(row.secret_ciphertext, associated_data=ad).decode()
             except DecryptionError:
                 return None  # registered under a lost key: register again
@@ -179,7 +179,8 @@ def uses_metadata_document(spec: OAuthCredentialsConfig, metadata: dict[str, Any
     return spec.registration == "cimd"
 
 
-def _secret_ad(issuer: str, redirect_uri: str) -> str:
+def client_secret_aad(issuer: str, redirect_uri: str) -> str:
+    """The associated data Portico's client secret at ``issuer`` is sealed to (table ``upstream_oauth_clients``)."""
     return f"upstream-client|{issuer}|{redirect_uri}"
 
 

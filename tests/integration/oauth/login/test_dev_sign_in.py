@@ -51,7 +51,7 @@ async def test_admitted_user_lands_on_return_to_signed_in(
         True,
         [],
     )
-    assert whoami.json()["subject"] == str(user.id)
+    assert whoami.json()["subject"] == user.subject
 
 
 async def test_signing_in_again_keeps_the_user_and_replaces_the_session(

@@ -123,7 +123,7 @@ async def test_org_membership_is_rechecked_from_the_record_of_the_last_sign_in(
 ) -> None:
     runtime, http = await portico_with(github_login(github.base_url, {"allowed_orgs": ["github"]}))
     await github_sign_in(http, "octocat")
-    subject = str(users(runtime)[0].id)
+    subject = users(runtime)[0].subject
     assert await user_may_continue(runtime, subject)
     login = runtime.config.login.model_copy(update={"allowed_orgs": ["another-org"]})
     runtime.config = runtime.config.model_copy(update={"login": login})

@@ -107,10 +107,10 @@ async def test_a_consumer_account_may_be_admitted_by_allowed_emails_and_is_reche
     assert response.status_code == 303
     [user] = users(runtime)
     assert user.domain == ""
-    assert await user_may_continue(runtime, str(user.id))
+    assert await user_may_continue(runtime, user.subject)
     login = runtime.config.login.model_copy(update={"allowed_emails": [], "allowed_domains": ["gmail.com"]})
     runtime.config = runtime.config.model_copy(update={"login": login})
-    assert not await user_may_continue(runtime, str(user.id))
+    assert not await user_may_continue(runtime, user.subject)
 
 
 async def test_an_unverified_email_is_refused_unless_the_provider_allows_it_explicitly(

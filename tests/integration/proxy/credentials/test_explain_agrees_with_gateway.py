@@ -174,7 +174,7 @@ def add_user(db: Session, runtime: Runtime, email: str, case: Case) -> str:
     db.flush()
     if case.disabled:
         disable_user(db, email)
-    return str(row.id)
+    return row.subject
 
 
 def store(db: Session, runtime: Runtime, subject: str, case: Case) -> None:
