@@ -108,6 +108,8 @@ class GoogleProviderConfig(_OpenIdProviderBase):
     display_name: str = "Google"
     issuer: EndpointUrl = "https://accounts.google.com"
     hosted_domain: str | None = None
+    # Google's signing certificates (PEM by key id), read by google-auth; a stand-in's in tests.
+    certs_url: EndpointUrl = "https://www.googleapis.com/oauth2/v1/certs"
 
     @field_validator("hosted_domain")
     @classmethod

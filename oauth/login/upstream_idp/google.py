@@ -1,8 +1,9 @@
 """``type: google``: Sign in with Google (OpenID Connect; https://accounts.google.com by discovery).
 
-The ID token is verified like any OpenID provider's (joserfc against Google's JWKS): signature,
+The ID token is verified with google-auth against Google's certificates (``certs_url``, cached for
+their max-age; :mod:`oauth.login.upstream_idp.google_id_token`), then like any OpenID provider's:
 ``iss`` (Google issues both ``https://accounts.google.com`` and ``accounts.google.com``), ``aud``,
-``azp``, ``exp``, ``iat``, ``nonce``. The domain matched by ``allowed_domains`` is the ``hd``
+``azp``, ``exp``, ``iat``, ``nonce`` (ADR 0008). The domain matched by ``allowed_domains`` is the ``hd``
 claim, which Google sets only for Google Workspace (and Cloud Identity) accounts: never the
 email's text, since a consumer Google account can carry any verified address. ``hosted_domain``
 sends ``hd=`` as a hint to Google's account chooser and is then enforced on the token's ``hd``.
@@ -13,10 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import anyio.to_thread
+
 from app.config.login_providers import GoogleProviderConfig
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.claims import claim_name, claim_text, claim_true, plausible_email
 from oauth.login.upstream_idp.errors import AccountRefusedError, UnusableIdentityError
+from oauth.login.upstream_idp.google_id_token import verify_google_id_token
+from oauth.login.upstream_idp.google_transport import CachingRequest
+from oauth.login.upstream_idp.id_token import IdTokenExpectations
+from oauth.login.upstream_idp.jwks import JwksCache
 from oauth.login.upstream_idp.openid import OpenIdProvider
 
 GOOGLE_ISSUER = "https://accounts.google.com"
@@ -30,6 +37,14 @@ class GoogleProvider(OpenIdProvider):
 
     def __init__(self, config: GoogleProviderConfig) -> None:
         super().__init__(config)
+        self._certificates = CachingRequest()
+
+    async def _verified(self, jwks: JwksCache, id_token: str, expect: IdTokenExpectations) -> dict[str, Any]:
+        """google-auth, not the JWKS: ``jwks`` is unused (Google's certificates are at ``certs_url``)."""
+        certs_url = str(self.config.certs_url)
+        return await anyio.to_thread.run_sync(
+            lambda: verify_google_id_token(id_token, self._certificates, expect, certs_url=certs_url)
+        )
 
     @property
     def issuers(self) -> frozenset[str]:

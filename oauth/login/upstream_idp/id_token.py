@@ -67,12 +67,21 @@ def verify_id_token(id_token: str, keys: Sequence[PublicKey], expect: IdTokenExp
         InvalidIdTokenError: any other failed check; ``reason`` names it (never the token).
     """
     claims = _verified_claims(id_token, keys)
+    check_id_token_claims(claims, expect)
+    return claims
+
+
+def check_id_token_claims(claims: dict[str, Any], expect: IdTokenExpectations) -> None:
+    """Steps 3-7 above on claims whose signature is already verified (e.g. by google-auth).
+
+    Raises:
+        InvalidIdTokenError: the failed check, by name.
+    """
     _check_issuer(claims, expect)
     _check_audience(claims, expect)
     _check_times(claims, expect)
     _check_nonce(claims, expect)
     _check_subject(claims)
-    return claims
 
 
 def _verified_claims(id_token: str, keys: Sequence[PublicKey]) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Sign in with Google against a local stand-in (discovery, authorization, token, JWKS): ``type: google``.
 
-The stand-in signs real RS256 ID tokens with a joserfc key on Portico's clock; Portico runs in-process and
-reaches it over a real socket.
+The stand-in signs real RS256 ID tokens with a joserfc key on Portico's clock and publishes the key as
+Google does (an X.509 certificate at ``certs_url``); Portico verifies them with google-auth, runs
+in-process and reaches the stand-in over a real socket. google-auth reads the system clock, so
+Portico's clock starts at the wall clock here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -25,6 +28,12 @@ from tests.support.oauth import query_of
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.anyio
+WALL_CLOCK_AT_IMPORT = int(datetime.now(UTC).timestamp())
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture
@@ -36,7 +45,14 @@ def google(clock: FakeClock) -> Iterator[GoogleStandIn]:
 
 
 def google_login(issuer: str, rules: dict[str, Any] | None = None, **provider: Any) -> dict[str, Any]:
-    entry = {"type": "google", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "issuer": issuer, **provider}
+    entry = {
+        "type": "google",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "issuer": issuer,
+        "certs_url": f"{issuer}/oauth2/v1/certs",
+        **provider,
+    }
     return {"providers": [entry], **(rules or {"allowed_domains": ["example.com"]})}
 
 
@@ -135,11 +151,11 @@ async def test_hosted_domain_is_sent_as_hd_and_enforced_on_the_token(
     ("claims", "reason"),
     [
         ({"aud": "someone-else.apps.googleusercontent.com"}, "is not for this client (aud)"),
-        ({"aud": [CLIENT_ID, "other"], "azp": None}, "several audiences and no azp"),
+        ({"aud": [CLIENT_ID, "other"], "azp": None}, "is not for this client (aud)"),  # google-auth: one aud
         ({"azp": "other"}, "issued to another party (azp)"),
         ({"iss": "https://accounts.evil.example"}, "issued by another issuer"),
-        ({"exp": epoch_seconds(FakeClock().now()) - 120}, "has expired"),
-        ({"iat": epoch_seconds(FakeClock().now()) + 3600}, "issued in the future"),
+        ({"exp": WALL_CLOCK_AT_IMPORT - 120}, "has expired"),
+        ({"iat": WALL_CLOCK_AT_IMPORT + 3600}, "issued in the future"),
         ({"nonce": "another-nonce"}, "nonce does not match"),
         ({"sub": None}, "no usable subject"),
     ],
@@ -161,18 +177,34 @@ async def test_an_id_token_with_a_forged_signature_is_refused(
     assert users(runtime) == []
 
 
-async def test_rotated_keys_are_fetched_again_once_and_unknown_keys_refused(
+async def test_certificates_are_cached_for_their_max_age_refetched_once_for_a_new_key_and_unknown_keys_refused(
     http: httpx2.AsyncClient, google: GoogleStandIn
 ) -> None:
+    """google-auth reads the certificates through Portico's httpx2 transport, which honours max-age."""
     assert (await google_sign_in(http, "alice")).status_code == 303
-    assert google.jwks_fetches == 1
+    assert (await google_sign_in(http, "alice")).status_code == 303
+    assert (google.certs_fetches, google.jwks_fetches) == (1, 0)  # cached; the JWKS is never read
     google.signing_key = new_signing_key("google-2")
     google.published_keys = [google.signing_key]
     assert (await google_sign_in(http, "alice")).status_code == 303
-    assert google.jwks_fetches == 2
+    assert google.certs_fetches == 2
     google.signing_key = new_signing_key("google-3")
     assert_failure(await google_sign_in(http, "alice"), 400, "a key the identity provider does not publish")
-    assert google.jwks_fetches == 3
+    assert google.certs_fetches == 3
+
+
+async def test_a_wrong_hd_and_an_unverified_email_are_refused_after_google_auth_verified_the_token(
+    portico_with: PorticoFactory, google: GoogleStandIn
+) -> None:
+    """Own rule on top of google-auth's verification: hd must be the configured Workspace domain,
+    email_verified must be true (OpenID Connect Core §5.1)."""
+    runtime, http = await portico_with(google_login(google.base_url, hosted_domain="example.com"))
+    google.id_token_claims = {"hd": "evil.example"}
+    assert_failure(await google_sign_in(http, "alice"), 403, "not in the Workspace domain example.com")
+    google.id_token_claims = {"email_verified": False}
+    assert_failure(await google_sign_in(http, "alice"), 403, "has not verified this email")
+    assert users(runtime) == []
+    assert google.certs_fetches == 1
 
 
 async def test_an_error_from_the_token_endpoint_is_shown_with_its_code(

@@ -1,4 +1,6 @@
-"""A Google stand-in: discovery, authorization, token (ID tokens signed with a joserfc RSA key), JWKS, userinfo.
+"""A Google stand-in: discovery, authorization, token (ID tokens signed with a joserfc RSA key), JWKS, userinfo,
+and Google's certificate endpoint (``/oauth2/v1/certs``: a self-signed X.509 certificate per key, PEM by key
+id, ``Cache-Control: max-age``), which google-auth reads.
 
 Also serves as a generic OpenID provider for ``type: oidc`` tests (``userinfo_claims`` overrides the
 UserInfo answer).
@@ -13,8 +15,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
@@ -26,6 +32,7 @@ from tests.integration.oauth.login.standins.authorization import AuthorizationSe
 
 CLIENT_ID = "portico.apps.googleusercontent.com"
 CLIENT_SECRET = "google-stand-in-secret"
+CERTS_MAX_AGE = 3600
 
 ACCOUNTS: dict[str, dict[str, Any]] = {
     # A Google Workspace account: hd is the Workspace domain.
@@ -52,6 +59,7 @@ class GoogleStandIn:
     userinfo_claims: dict[str, Any] = field(default_factory=dict)
     access_tokens: dict[str, str] = field(default_factory=dict)
     jwks_fetches: int = 0
+    certs_fetches: int = 0
 
     def __post_init__(self) -> None:
         self.oauth = AuthorizationServer(CLIENT_ID, CLIENT_SECRET, "login_hint", self.clock)
@@ -68,6 +76,7 @@ class GoogleStandIn:
                 Route("/o/oauth2/v2/auth", self.oauth.authorize),
                 Route("/token", self.token, methods=["POST"]),
                 Route("/oauth2/v3/certs", self.jwks),
+                Route("/oauth2/v1/certs", self.certs),
                 Route("/v1/userinfo", self.userinfo),
             ]
         )
@@ -91,6 +100,15 @@ class GoogleStandIn:
     async def jwks(self, _request: Request) -> Response:
         self.jwks_fetches += 1
         return JSONResponse({"keys": [key.as_dict(private=False) for key in self.published_keys]})
+
+    @property
+    def certs_url(self) -> str:
+        return f"{self.base_url}/oauth2/v1/certs"
+
+    async def certs(self, _request: Request) -> Response:
+        self.certs_fetches += 1
+        body = {str(key.kid): certificate_pem(key) for key in self.published_keys}
+        return JSONResponse(body, headers={"cache-control": f"public, max-age={CERTS_MAX_AGE}, must-revalidate"})
 
     async def token(self, request: Request) -> Response:
         grant = await self.oauth.redeem(request)
@@ -124,3 +142,22 @@ class GoogleStandIn:
         claims |= self.id_token_claims
         header = {"alg": "RS256", "kid": self.signing_key.kid, "typ": "JWT"}
         return jwt.encode(header, {k: v for k, v in claims.items() if v is not None}, self.signing_key)
+
+
+def certificate_pem(key: RSAKey) -> str:
+    """A self-signed certificate for ``key``, as Google publishes its signing keys."""
+    private = key.private_key
+    assert private is not None
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "google-stand-in")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .sign(private, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
