@@ -8,12 +8,14 @@ proxy hot path does no database I/O at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import os
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -54,12 +56,30 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def create_db_engine(database_url: str) -> Engine:
-    """An engine for ``sqlite:///…`` (WAL, foreign keys on) or ``postgresql+psycopg://…``."""
+    """An engine for ``sqlite:///…`` (WAL, foreign keys on) or ``postgresql+psycopg://…``.
+
+    A SQLite file that does not exist yet is created mode 0600 (its ``-wal``/``-shm`` files inherit
+    it), in a directory created 0700 when that is missing too: it holds sealed secrets and hashes.
+    """
     if database_url.startswith("sqlite"):
+        _create_private_sqlite_file(make_url(database_url).database)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _create_private_sqlite_file(database: str | None) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # created meanwhile by another process: its mode stands
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

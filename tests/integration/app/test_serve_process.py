@@ -53,6 +53,40 @@ def test_serve_on_a_fresh_directory_answers_health_and_readiness(tmp_path: Path)
     assert (tmp_path / ".portico" / "secret.key").read_text().strip() not in log
 
 
+def test_serve_creates_the_database_file_0600_and_the_key_directory_0700(tmp_path: Path) -> None:
+    """Own rule (issue #15, finding 9): the SQLite file holds sealed secrets and token hashes."""
+    port = free_port()
+    config = tmp_path / "portico.yaml"
+    config.write_text(f"public_url: http://127.0.0.1:{port}\nlisten: {{port: {port}}}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
+    old_umask = os.umask(0o022)  # the usual umask, which made the file 0644 before
+    try:
+        process = subprocess.Popen(
+            [str(PORTICO), "serve", "--config", str(config)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    finally:
+        os.umask(old_umask)
+    try:
+        assert wait_until_up(f"http://127.0.0.1:{port}/readyz", process, deadline_s=90).status_code == 200
+        modes = {
+            name: (tmp_path / name).stat().st_mode & 0o777
+            for name in ("portico.db", "portico.db-wal", ".portico", ".portico/secret.key")
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert modes == {
+        "portico.db": 0o600,
+        "portico.db-wal": 0o600,
+        ".portico": 0o700,
+        ".portico/secret.key": 0o600,
+    }
+
+
 def test_serve_refuses_a_public_url_without_a_secret_key(tmp_path: Path) -> None:
     config = tmp_path / "portico.yaml"
     config.write_text("public_url: https://gw.example.com\n")
