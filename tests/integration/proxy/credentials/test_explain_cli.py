@@ -10,6 +10,7 @@ import pytest
 from app.cli import main
 from app.db import transaction
 from app.runtime import Runtime, build_runtime
+from oauth.login.api import accounts_by_email
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.sign_in import sign_in
 from proxy.credentials.vault import USER_TOKEN, store_secret
@@ -54,7 +55,10 @@ async def test_explain_names_sources_and_never_values(
         await sign_in(runtime, identity)
     with transaction(runtime.db) as db:
         now = runtime.clock.now()
-        store_secret(db, runtime.sealer, subject="1", server="gh", kind=USER_TOKEN, secret=SECRET, now=now)
+        [alice_account] = accounts_by_email(db, "alice@example.com")
+        store_secret(
+            db, runtime.sealer, subject=alice_account.subject, server="gh", kind=USER_TOKEN, secret=SECRET, now=now
+        )
 
     assert main(["credentials", "explain", "alice@example.com", "gh", "--config", config_file]) == 0
     alice = capsys.readouterr().out

@@ -41,7 +41,7 @@ SERVERS: dict[str, Any] = {
 async def add_user(portico: Portico, email: str, groups: list[str]) -> str:
     now = portico.runtime.clock.now()
 
-    def add(db: Session) -> int:
+    def add(db: Session) -> str:
         row = UserRow(
             provider="dev",
             provider_subject=email,
@@ -53,9 +53,9 @@ async def add_user(portico: Portico, email: str, groups: list[str]) -> str:
         )
         db.add(row)
         db.flush()
-        return row.id
+        return row.subject
 
-    return str(await run_db(portico.runtime.db, add))
+    return await run_db(portico.runtime.db, add)
 
 
 async def env_value(portico: Portico, subject: str, server: str, name: str) -> str | int:
