@@ -59,7 +59,7 @@ def create_db_engine(database_url: str) -> Engine:
     """An engine for ``sqlite:///…`` (WAL, foreign keys on) or ``postgresql+psycopg://…``.
 
     A SQLite file that does not exist yet is created mode 0600 (its ``-wal``/``-shm`` files inherit
-    it), in a directory created 0700 when that is missing too: it holds sealed secrets and hashes.
+    it): it holds sealed secrets and token hashes. A missing directory stays an error, as before.
     """
     if database_url.startswith("sqlite"):
         _create_private_sqlite_file(make_url(database_url).database)
@@ -73,9 +73,8 @@ def _create_private_sqlite_file(database: str | None) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
-    if path.exists():
+    if path.exists() or not path.parent.is_dir():
         return
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
