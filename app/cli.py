@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate a configuration file (exit 0 valid, 1 invalid)")
     check.add_argument("path", nargs="?", help="configuration file")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too (a stdio command not found, …)")
+    check.add_argument("--probe", action="store_true", help="try each HTTP upstream once (short timeout)")
     check.set_defaults(handler=_check_config)
 
     secret = commands.add_parser("generate-secret", help="print a new PORTICO_SECRET_KEY")
@@ -132,10 +134,23 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    """Validate (errors: exit 1), then warn about what would fail at the first call (``--strict``: exit 1)."""
+    import anyio
+
+    from proxy.upstream.preflight import missing_commands, probe_upstreams
+
     path = resolve_config_path(args.path)
-    load_config(path)
+    config = load_config(path)
     print(f"{path}: ok")
-    return 0
+    warnings = missing_commands(config)
+    if args.probe:
+        for result in anyio.run(probe_upstreams, config):
+            print(f"probe: {result.describe()}")
+            if not result.reachable:
+                warnings.append(f"servers.{result.server}.url: the upstream is unreachable")
+    for warning in warnings:
+        print(f"{path}: warning: {warning}", file=sys.stderr)
+    return 1 if warnings and args.strict else 0
 
 
 def _users_list(args: argparse.Namespace) -> int:
