@@ -101,13 +101,14 @@ def _serve(args: argparse.Namespace) -> int:
     from app.access_log import quiet_data_plane_access_log
     from app.log import configure_logging
     from app.main import create_app
+    from app.shutdown import SHUTDOWN_DRAIN, GracefulServer, uvicorn_grace
 
     config = _load(args.config)
     configure_logging(config.logging.level, config.logging.format)
     if not args.mcp_access_log:
         quiet_data_plane_access_log()
     app = create_app(config)
-    uvicorn.run(
+    settings = uvicorn.Config(
         app,
         host=args.host or config.listen.host,
         port=args.port or config.listen.port,
@@ -116,9 +117,14 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         server_header=False,
         proxy_headers=False,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=uvicorn_grace(config.listen.shutdown_grace),
     )
-    return 0
+    server = GracefulServer(settings, SHUTDOWN_DRAIN.find_app(app))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # SIGINT re-raised by uvicorn once it has shut down
+        pass
+    return 0 if server.started else 1
 
 
 def _migrate(args: argparse.Namespace) -> int:

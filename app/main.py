@@ -13,6 +13,7 @@ from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
+from app.shutdown import SHUTDOWN_DRAIN
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
 from app.web import static_files
 from oauth.client_metadata_documents import METADATA_DOCUMENTS, build_metadata_documents
@@ -26,6 +27,7 @@ from proxy.connections import portal as connections
 from proxy.connections.consent_step import ConnectStep
 from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.inbound.fast_path import McpFastPath
+from proxy.inbound.open_exchanges import OpenExchanges
 from proxy.routes import include_gateway
 
 
@@ -60,7 +62,9 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     install_login(app, runtime.config)
     app.include_router(oauth_router)
     app.mount("/static", static_files, name="static")
-    gateway = include_gateway(app, runtime)
+    exchanges = OpenExchanges(shutdown_grace=runtime.config.listen.shutdown_grace)
+    SHUTDOWN_DRAIN.put(app, exchanges)
+    gateway = include_gateway(app, runtime, exchanges)
     BEARER_AUTHENTICATOR.put(app, gateway.authenticator)
     CONNECTIONS_GATEWAY.put(app, gateway)
     AFTER_APPROVAL.put(app, ConnectStep(runtime, gateway))

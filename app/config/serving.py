@@ -19,6 +19,7 @@ class ListenConfig(Strict):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    shutdown_grace: float = Field(default=10.0, ge=0)
 
 
 class LimitsConfig(Strict):

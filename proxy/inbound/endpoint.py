@@ -6,18 +6,22 @@ body is read first so the -32022 error carries the request's id, SEP-2575) → t
 handler. This is also the boundary where Portico's own MCP-plane errors become responses: a
 :class:`~proxy.wire.errors.GatewayError` raised before the response started is answered as a
 JSON-RPC error with its status; after that point the handlers themselves end streams with an
-error event.
+error event. Once authenticated, the exchange is registered in
+:class:`~proxy.inbound.open_exchanges.OpenExchanges` (a GET as a stream, anything else as a call)
+so that shutdown and token lifetime can end it cleanly.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.types import Message, Receive, Scope, Send
 
 from proxy.gateway import Gateway
 from proxy.inbound.handshake_era import serve_handshake_era
 from proxy.inbound.modern_era import serve_modern_era
+from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.wire.asgi import header_values, read_body, request_headers, send_json
 from proxy.wire.errors import GatewayError, UnknownServerError, UnsupportedProtocolVersionError
@@ -37,9 +41,10 @@ class NotAnEndpoint:
 
 
 class McpEndpoint:
-    def __init__(self, gateway: Gateway, origins: OriginPolicy) -> None:
+    def __init__(self, gateway: Gateway, origins: OriginPolicy, exchanges: OpenExchanges) -> None:
         self.gateway = gateway
         self.origins = origins
+        self.exchanges = exchanges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -74,10 +79,27 @@ class McpEndpoint:
         except UnsupportedProtocolVersionError:
             exchange.request_id = _request_id(await read_body(exchange.receive))
             raise
-        if era is Era.MODERN:
-            await serve_modern_era(exchange, backend)
-        else:
-            await serve_handshake_era(exchange, backend, gateway.sessions)
+        kind = Kind.STREAM if exchange.method == "GET" else Kind.CALL
+        opened = OpenExchange(kind, exchange.server, claims.jwt_id, claims.expires_at, exchange.receive, exchange.send)
+        opened.cancel_upstream = _canceller(exchange)
+        exchange.receive, exchange.send = opened.receive, opened.send
+        self.exchanges.open(opened)
+        try:
+            if era is Era.MODERN:
+                await serve_modern_era(exchange, backend)
+            else:
+                await serve_handshake_era(exchange, backend, gateway.sessions)
+        finally:
+            self.exchanges.release(opened)
+            await opened.finish(exchange.request_id, self.exchanges.shutdown_grace)
+
+
+def _canceller(exchange: Exchange) -> Callable[[], Awaitable[None]]:
+    async def cancel_upstream() -> None:
+        if exchange.cancel_upstream is not None:
+            await exchange.cancel_upstream()
+
+    return cancel_upstream
 
 
 def _request_id(body: bytes) -> RequestId | None:

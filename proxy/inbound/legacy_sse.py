@@ -32,8 +32,10 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from starlette.types import Message, Receive, Scope, Send
 
+from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.base import Backend
 from proxy.gateway import Gateway
+from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.wire.asgi import (
     header_values,
@@ -52,6 +54,7 @@ from proxy.wire.errors import (
     MethodNotAllowedError,
     ParseError,
     SessionNotFoundError,
+    ShuttingDownError,
     UnknownServerError,
 )
 from proxy.wire.exchange import Exchange
@@ -60,6 +63,7 @@ from proxy.wire.jsonrpc import (
     JsonRpcMessage,
     JsonRpcNotification,
     JsonRpcRequest,
+    RequestId,
     decode_json,
     encode,
     parse_message,
@@ -89,16 +93,29 @@ class LegacySseSession:
     mcp_session_id: str | None = None
     protocol_version: str | None = None
     listening: bool = False
+    pending: set[RequestId] = field(default_factory=set)
+    """Ids of the client's requests not answered yet (the stream is busy while there are any)."""
+    cancelled: set[RequestId] = field(default_factory=set)
+    """Ids answered by Portico at shutdown (-32000): a late upstream answer to them is dropped."""
 
 
 class LegacySseEndpoint:
     """``GET /<name>/sse`` (the stream) and ``POST /<name>/sse/messages`` (the message endpoint)."""
 
-    def __init__(self, gateway: Gateway, *, origins: OriginPolicy, sessions: LegacySseSessions, messages: bool) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        origins: OriginPolicy,
+        sessions: LegacySseSessions,
+        messages: bool,
+        exchanges: OpenExchanges,
+    ) -> None:
         self.gateway = gateway
         self.origins = origins
         self.legacy_sessions = sessions
         self._messages = messages
+        self._exchanges = exchanges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         server = str(scope.get("path_params", {}).get("server", ""))
@@ -110,16 +127,16 @@ class LegacySseEndpoint:
             await send(message)
 
         try:
-            backend, subject = await self._admit(scope, receive, server)
+            backend, claims = await self._admit(scope, receive, server)
             if self._messages:
-                await self._post(scope, receive, tracking_send, subject, backend)
+                await self._post(scope, receive, tracking_send, claims.subject, backend)
             else:
-                await self._stream(receive, tracking_send, server, subject, backend)
+                await self._open_stream(receive, tracking_send, server, claims, backend)
         except GatewayError as error:
             if not started:
                 await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
 
-    async def _admit(self, scope: Scope, receive: Receive, server: str) -> tuple[Backend, str]:
+    async def _admit(self, scope: Scope, receive: Receive, server: str) -> tuple[Backend, AccessTokenClaims]:
         """Server lookup (404), method (405), ``Origin`` (403), bearer token for ``/<name>/sse`` (401/403)."""
         gateway = self.gateway
         backend = gateway.backends.get(server)
@@ -132,11 +149,52 @@ class LegacySseEndpoint:
         headers = request_headers(scope)
         self.origins.check(next((v for k, v in headers if k == "origin"), None))
         claims = gateway.authenticator.authenticate(header_values(headers, "authorization"), resource)
-        return backend, claims.subject
+        return backend, claims
 
     # --- GET /<name>/sse ----------------------------------------------------------------------------
 
-    async def _stream(self, receive: Receive, send: Send, server: str, subject: str, backend: Backend) -> None:
+    async def _open_stream(
+        self, receive: Receive, send: Send, server: str, claims: AccessTokenClaims, backend: Backend
+    ) -> None:
+        """The stream, registered as open (shutdown and token lifetime end it: ADR 0012)."""
+        started: list[LegacySseSession] = []
+
+        def busy() -> bool:
+            return bool(started and started[0].pending)
+
+        async def cancel_pending() -> None:
+            if started:
+                await self._cancel_pending(started[0], backend)
+
+        opened = OpenExchange(
+            Kind.STREAM, server, claims.jwt_id, claims.expires_at, receive, send, busy, cancel_pending
+        )
+        self._exchanges.open(opened)
+        try:
+            await self._stream(opened, server, claims.subject, backend, started.append)
+        finally:
+            self._exchanges.release(opened)
+            await opened.finish(None, self._exchanges.shutdown_grace)
+
+    async def _cancel_pending(self, session: LegacySseSession, backend: Backend) -> None:
+        """Shutdown past the grace period: -32000 for each pending request, ``notifications/cancelled`` upstream."""
+        grace = self._exchanges.shutdown_grace
+        for request_id in list(session.pending):
+            session.cancelled.add(request_id)
+            await _put(session, ShuttingDownError(grace).to_message(request_id), force=True)
+            params = {"requestId": request_id, "reason": "server shutting down"}
+            cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params}
+            await self._handle(session, backend, JsonRpcNotification(cancel), encode(cancel))
+
+    async def _stream(
+        self,
+        opened: OpenExchange,
+        server: str,
+        subject: str,
+        backend: Backend,
+        on_session: Callable[[LegacySseSession], None],
+    ) -> None:
+        receive, send = opened.receive, opened.send
         registry = self.legacy_sessions
         settings = self.gateway.settings
         if sum(1 for s in registry.values() if s.subject == subject) >= settings.max_sessions_per_user:
@@ -145,6 +203,7 @@ class LegacySseEndpoint:
         async with anyio.create_task_group() as handlers:
             session = LegacySseSession(secrets.token_urlsafe(24), subject, server, outgoing, handlers)
             registry[session.session_id] = session
+            on_session(session)
             try:
                 await start_sse(send)
                 endpoint = f"{urlsplit(self.gateway.public_url).path.rstrip('/')}/{server}/sse/messages"
@@ -155,6 +214,8 @@ class LegacySseEndpoint:
                     streaming.start_soon(_write_events, send, incoming, settings.keepalive_interval)
                     await wait_for_disconnect(receive)
                     streaming.cancel_scope.cancel()
+                if opened.ending is not None:  # Portico ends the stream: what is queued still goes out
+                    await _flush(send, incoming)
             finally:
                 del registry[session.session_id]
                 session.closed.set()
@@ -200,6 +261,8 @@ class LegacySseEndpoint:
         """Hand one message to the backend as a handshake-era POST; its answer goes to the stream."""
         request_id = message.id if isinstance(message, JsonRpcRequest) else None
         exchange = self._exchange(session)
+        if request_id is not None:
+            session.pending.add(request_id)
         try:
             if isinstance(message, JsonRpcRequest) and message.method == "initialize":
                 await backend.handshake_post(exchange, None, [message], body)
@@ -211,6 +274,9 @@ class LegacySseEndpoint:
         except GatewayError as error:
             if request_id is not None:
                 await _put(session, error.to_message(request_id))
+        finally:
+            if request_id is not None:
+                session.pending.discard(request_id)
 
     def _mcp_session(self, session: LegacySseSession) -> McpSession:
         if session.mcp_session_id is None:
@@ -299,7 +365,9 @@ class _Unpacker:
         await _put(self._session, message)
 
 
-async def _put(session: LegacySseSession, message: dict[str, Any]) -> None:
+async def _put(session: LegacySseSession, message: dict[str, Any], *, force: bool = False) -> None:
+    if not force and message.get("id") in session.cancelled and ("result" in message or "error" in message):
+        return  # Portico already answered it (-32000 at shutdown)
     try:
         await session.outgoing.send(message)
     except (anyio.BrokenResourceError, anyio.ClosedResourceError):
@@ -312,6 +380,16 @@ async def _write_events(send: Send, incoming: MemoryObjectReceiveStream[dict[str
         with anyio.move_on_after(keepalive):
             message = await incoming.receive()
         await send_chunk(send, KEEPALIVE if message is None else message_event(encode(message)))
+
+
+async def _flush(send: Send, incoming: MemoryObjectReceiveStream[dict[str, Any]]) -> None:
+    """Write what is already queued (e.g. the -32000 answers of a shutdown), without waiting for more."""
+    while True:
+        try:
+            message = incoming.receive_nowait()
+        except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+            return
+        await send_chunk(send, message_event(encode(message)))
 
 
 def _parse(body: bytes) -> JsonRpcMessage:

@@ -33,6 +33,7 @@ CAPACITY_EXCEEDED = -32006
 PROTOCOL_ERA_NOT_SUPPORTED = -32008
 UPSTREAM_AUTH_FAILED = -32009
 CREDENTIAL_REQUIRED = -32011
+SHUTTING_DOWN = -32000  # the MCP SDK's generic server error; see ShuttingDownError
 # Retired, never produced: -32007 (upstream transport not supported: every transport is served now)
 # and -32010 (client too slow: a slow reader loses notifications, never its response).
 
@@ -159,6 +160,16 @@ class UpstreamAuthFailedError(GatewayError):
 class CapacityExceededError(GatewayError):
     code = CAPACITY_EXCEEDED
     http_status = 503
+
+
+class ShuttingDownError(GatewayError):
+    """Portico stopped (SIGTERM) before the request finished within ``listen.shutdown_grace``."""
+
+    code = SHUTTING_DOWN
+    http_status = 503
+
+    def __init__(self, grace: float) -> None:
+        super().__init__("server shutting down", data={"shutdown_grace": grace}, headers={"retry-after": "5"})
 
 
 class ProtocolEraNotSupportedError(GatewayError):
