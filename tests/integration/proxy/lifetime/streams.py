@@ -69,7 +69,8 @@ async def call(http: httpx2.AsyncClient, path: str, headers: dict[str, str], req
     messages = [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
     finals = [m for m in messages if m.get("id") == request["id"]]
     assert finals, response.text
-    return finals[-1]
+    final: dict[str, Any] = finals[-1]
+    return final
 
 
 def sleep_call(request_id: int, seconds: float, marker: str) -> dict[str, Any]:
