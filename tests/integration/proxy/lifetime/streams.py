@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ import httpx2
 
 VERSION = "2025-06-18"
 HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
-INITIALIZE = {
+INITIALIZE: dict[str, Any] = {
     "jsonrpc": "2.0",
     "id": 0,
     "method": "initialize",
@@ -44,6 +45,13 @@ class Stream:
     ended_at: float | None = None
     error: BaseException | None = None
     text: str = ""
+    _changed: anyio.Event = field(default_factory=anyio.Event)
+
+    async def until(self, predicate: Callable[[str], bool]) -> None:
+        """Wait until the text read so far satisfies ``predicate``."""
+        while not predicate(self.text):
+            assert not self.done.is_set(), f"the stream ended first: {self.text!r}"
+            await self._changed.wait()
 
     async def read(self, http: httpx2.AsyncClient, path: str, headers: dict[str, str]) -> None:
         try:
@@ -52,12 +60,15 @@ class Stream:
                 self.opened.set()
                 async for chunk in response.aiter_text():
                     self.text += chunk
+                    self._changed.set()
+                    self._changed = anyio.Event()
         except httpx2.HTTPError as error:
             self.error = error
         finally:
             self.ended_at = time.monotonic()
             self.opened.set()
             self.done.set()
+            self._changed.set()
 
 
 async def call(http: httpx2.AsyncClient, path: str, headers: dict[str, str], request: dict[str, Any]) -> dict[str, Any]:

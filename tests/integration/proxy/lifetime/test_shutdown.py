@@ -7,6 +7,7 @@ streams held the shutdown for uvicorn's fixed 10 s and were then cut with ERROR 
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -18,7 +19,7 @@ import anyio.to_thread
 import httpx2
 import pytest
 
-from tests.integration.proxy.lifetime.streams import Stream, bearer, call, open_session, sleep_call
+from tests.integration.proxy.lifetime.streams import INITIALIZE, Stream, bearer, call, open_session, sleep_call
 from tests.support.portico import mint_access_token, run_portico
 from tests.support.processes import Process
 
@@ -79,12 +80,16 @@ async def test_sigterm_ends_idle_streams_at_once_and_lets_a_call_finish(tmp_path
 
 
 async def test_a_call_longer_than_the_grace_period_gets_minus_32000_and_is_cancelled_upstream(tmp_path: Path) -> None:
-    """Our choice (ADR 0012): -32000 "server shutting down" to the client, notifications/cancelled upstream."""
+    """Our choice (ADR 0012): -32000 "server shutting down" to the client, notifications/cancelled upstream.
+
+    Both a Streamable HTTP call (the answer to its POST) and a legacy SSE call (an event on the stream).
+    """
     grace = 2.0
-    marker = tmp_path / "marker"
+    marker, legacy_marker = tmp_path / "marker", tmp_path / "legacy-marker"
     with serve(tmp_path, grace) as process:
         base = process.base_url
         token = mint_access_token(tmp_path, f"{base}/fixture/mcp")
+        sse_token = mint_access_token(tmp_path, f"{base}/fixture/sse")
         async with httpx2.AsyncClient(base_url=base, timeout=60) as http, anyio.create_task_group() as group:
             headers = await open_session(http, "/fixture/mcp", token)
             answer: dict[str, Any] = {}
@@ -93,6 +98,13 @@ async def test_a_call_longer_than_the_grace_period_gets_minus_32000_and_is_cance
                 answer.update(await call(http, "/fixture/mcp", headers, sleep_call(9, 120.0, str(marker))))
 
             group.start_soon(long_call)
+            legacy = Stream()
+            group.start_soon(legacy.read, http, "/fixture/sse", bearer(sse_token, accept="text/event-stream"))
+            messages = await legacy_session(http, legacy, sse_token)
+            posted = await http.post(
+                messages, json=sleep_call(11, 120.0, str(legacy_marker)), headers=bearer(sse_token)
+            )
+            assert posted.status_code == 202
             await anyio.sleep(1.0)
             process.popen.send_signal(signal.SIGTERM)
             code = await wait_for_exit(process, grace * 3 + 15)
@@ -100,6 +112,27 @@ async def test_a_call_longer_than_the_grace_period_gets_minus_32000_and_is_cance
         assert answer["id"] == 9
         assert answer["error"]["code"] == -32000
         assert answer["error"]["message"] == "server shutting down"
+        assert legacy.error is None
+        legacy_answers = [m for m in sse_messages(legacy.text) if m.get("id") == 11]
+        assert [m["error"]["code"] for m in legacy_answers] == [-32000]  # once: the upstream's -32800 is dropped
         assert marker.read_text() == "cancelled"  # the fixture saw notifications/cancelled before it was stopped
+        assert legacy_marker.read_text() == "cancelled"
         assert_clean_log(process)
         assert "still running after listen.shutdown_grace" in process.stderr_text()
+
+
+def sse_messages(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:") and "{" in line]
+
+
+async def legacy_session(http: httpx2.AsyncClient, stream: Stream, token: str) -> str:
+    """Initialize the legacy session of ``stream``; the message URL to POST to."""
+    with anyio.fail_after(30):
+        await stream.until(lambda text: "session_id=" in text)
+        endpoint = next(line[5:].strip() for line in stream.text.splitlines() if "session_id=" in line)
+        initialize = {**INITIALIZE, "params": {**INITIALIZE["params"], "protocolVersion": "2024-11-05"}}
+        assert (await http.post(endpoint, json=initialize, headers=bearer(token))).status_code == 202
+        await stream.until(lambda text: any(m.get("id") == 0 for m in sse_messages(text)))
+    initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    assert (await http.post(endpoint, json=initialized, headers=bearer(token))).status_code == 202
+    return endpoint
