@@ -19,6 +19,7 @@ import anyio.to_thread
 import httpx2
 import pytest
 
+from tests.integration.proxy.gateway.harness import modern_body, modern_headers
 from tests.integration.proxy.lifetime.streams import INITIALIZE, Stream, bearer, call, open_session, sleep_call
 from tests.support.portico import mint_access_token, run_portico
 from tests.support.processes import Process
@@ -82,10 +83,11 @@ async def test_sigterm_ends_idle_streams_at_once_and_lets_a_call_finish(tmp_path
 async def test_a_call_longer_than_the_grace_period_gets_minus_32000_and_is_cancelled_upstream(tmp_path: Path) -> None:
     """Our choice (ADR 0012): -32000 "server shutting down" to the client, notifications/cancelled upstream.
 
-    Both a Streamable HTTP call (the answer to its POST) and a legacy SSE call (an event on the stream).
+    A handshake-era and a 2026-07-28 Streamable HTTP call (the answer to each POST) and a legacy SSE
+    call (an event on the stream).
     """
     grace = 2.0
-    marker, legacy_marker = tmp_path / "marker", tmp_path / "legacy-marker"
+    marker, legacy_marker, modern_marker = tmp_path / "marker", tmp_path / "legacy-marker", tmp_path / "modern-marker"
     with serve(tmp_path, grace) as process:
         base = process.base_url
         token = mint_access_token(tmp_path, f"{base}/fixture/mcp")
@@ -97,7 +99,15 @@ async def test_a_call_longer_than_the_grace_period_gets_minus_32000_and_is_cance
             async def long_call() -> None:
                 answer.update(await call(http, "/fixture/mcp", headers, sleep_call(9, 120.0, str(marker))))
 
+            async def long_modern_call() -> None:
+                arguments = {"seconds": 120.0, "marker": str(modern_marker)}
+                request = modern_body("tools/call", {"name": "sleep", "arguments": arguments}, request_id=10)
+                modern_headers_ = {**modern_headers("tools/call", "sleep"), "authorization": f"Bearer {token}"}
+                modern.update(await call(http, "/fixture/mcp", modern_headers_, request))
+
+            modern: dict[str, Any] = {}
             group.start_soon(long_call)
+            group.start_soon(long_modern_call)
             legacy = Stream()
             group.start_soon(legacy.read, http, "/fixture/sse", bearer(sse_token, accept="text/event-stream"))
             messages = await legacy_session(http, legacy, sse_token)
@@ -112,11 +122,13 @@ async def test_a_call_longer_than_the_grace_period_gets_minus_32000_and_is_cance
         assert answer["id"] == 9
         assert answer["error"]["code"] == -32000
         assert answer["error"]["message"] == "server shutting down"
+        assert (modern["id"], modern["error"]["code"]) == (10, -32000)
         assert legacy.error is None
         legacy_answers = [m for m in sse_messages(legacy.text) if m.get("id") == 11]
         assert [m["error"]["code"] for m in legacy_answers] == [-32000]  # once: the upstream's -32800 is dropped
         assert marker.read_text() == "cancelled"  # the fixture saw notifications/cancelled before it was stopped
         assert legacy_marker.read_text() == "cancelled"
+        assert modern_marker.read_text() == "cancelled"
         assert_clean_log(process)
         assert "still running after listen.shutdown_grace" in process.stderr_text()
 
