@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import health
+from app.allowed_hosts import AllowedHostsMiddleware, allowed_hosts
 from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
@@ -25,6 +27,7 @@ from proxy.auth.resource_server import BEARER_AUTHENTICATOR, install_resource_se
 from proxy.connections import portal as connections
 from proxy.connections.consent_step import ConnectStep
 from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
+from proxy.inbound.cors import McpCors
 from proxy.inbound.fast_path import McpFastPath
 from proxy.routes import include_gateway
 
@@ -74,5 +77,9 @@ def _wrap(app: FastAPI, config: PorticoConfig) -> None:
     limit = config.limits.max_body_bytes
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limit)
     app.add_middleware(SecurityHeadersMiddleware, https=https)
-    # Outermost: MCP paths skip the router and the two layers above, keeping their guarantees.
+    # MCP paths skip the router and the two layers above, keeping their guarantees.
     app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)
+    app.add_middleware(McpCors, origins=[config.public_url, *config.gateway.allowed_origins])
+    app.add_middleware(AllowedHostsMiddleware, hosts=allowed_hosts(config))
+    if config.listen.trusted_proxies:  # outermost: the client address and scheme for everything inside
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.listen.trusted_proxies)
