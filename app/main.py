@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import health
 from app.allowed_hosts import AllowedHostsMiddleware, allowed_hosts
 from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
+from app.forwarded import add_forwarded_headers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
@@ -81,5 +81,4 @@ def _wrap(app: FastAPI, config: PorticoConfig) -> None:
     app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)
     app.add_middleware(McpCors, origins=[config.public_url, *config.gateway.allowed_origins])
     app.add_middleware(AllowedHostsMiddleware, hosts=allowed_hosts(config))
-    if config.listen.trusted_proxies:  # outermost: the client address and scheme for everything inside
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=config.listen.trusted_proxies)
+    add_forwarded_headers(app, config.listen)  # outermost: the client address and scheme for everything inside

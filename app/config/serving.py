@@ -21,6 +21,7 @@ class ListenConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     trusted_proxies: list[str] = Field(default_factory=list)
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     allowed_hosts: list[str] | None = None
 
     @field_validator("trusted_proxies")
