@@ -66,10 +66,14 @@ class AllowedHostsMiddleware:
         await send({"type": "http.response.body", "body": _REFUSAL_BODY})
 
     def _allowed(self, scope: Scope) -> bool:
-        values = [value for name, value in scope["headers"] if name == b"host"]
-        if len(values) != 1:
+        value = None
+        for name, header in scope["headers"]:
+            if name == b"host":
+                if value is not None:
+                    return False  # two Host headers (RFC 9112 §3.2: 400)
+                value = header
+        if value is None:
             return False
-        value = values[0]
         known = self._seen.get(value)
         if known is None:
             known = host_name(value) in self.hosts

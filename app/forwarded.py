@@ -15,6 +15,7 @@ header is read, because a proxy that writes one usually passes the other through
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -44,6 +45,7 @@ class ForwardedMiddleware:
     def __init__(self, app: ASGIApp, *, trusted: Iterable[str]) -> None:
         self.app = app
         self.trusted = tuple(ipaddress.ip_network(entry, strict=False) for entry in trusted)
+        self.is_trusted = functools.lru_cache(maxsize=4096)(self._is_trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -69,7 +71,10 @@ class ForwardedMiddleware:
                 scope["scheme"] = proto
             return
 
-    def is_trusted(self, host: str) -> bool:
+    def _is_trusted(self, host: str) -> bool:
+        """Whether ``host`` is an IP address inside a trusted network (cached per host string)."""
+        if len(host) > 45:  # longer than any IP address literal
+            return False
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
