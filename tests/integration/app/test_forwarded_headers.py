@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -20,7 +21,9 @@ from app.runtime import build_runtime
 from tests.conftest import ConfigFactory
 from tests.support.asgi_server import serve_asgi
 from tests.support.clock import FakeClock
+from tests.support.header_proxy import serve_header_proxy
 from tests.support.oauth import CLAUDE_CALLBACK
+from tests.support.portico import run_portico
 
 pytestmark = pytest.mark.anyio
 REGISTRATION = {"redirect_uris": [CLAUDE_CALLBACK], "client_name": "Claude", "token_endpoint_auth_method": "none"}
@@ -155,3 +158,28 @@ async def test_ipv6_clients_share_a_limit_per_64(serve: Serve) -> None:
             base_url, "2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2::3", "2001:db8:1:3::1"
         )
     assert statuses == [201, 201, 429, 201]
+
+
+async def register_from(address: str, url: str, **headers: str) -> int:
+    """``POST /register`` over a connection from the loopback ``address`` (127.0.0.2, … stand for distinct clients)."""
+    transport = httpx2.AsyncHTTPTransport(local_address=address)
+    async with httpx2.AsyncClient(transport=transport, timeout=30) as http:
+        return (await http.post(f"{url}/register", json=REGISTRATION, headers=headers)).status_code
+
+
+async def test_behind_a_real_reverse_proxy_hop_each_client_has_its_own_limit_and_cannot_forge_another(
+    tmp_path: Path,
+) -> None:
+    """Our choice (issue #15 finding 3), end to end: ``portico serve`` behind a forwarder that appends the peer
+    to ``X-Forwarded-For`` as docs/deploy.md prescribes; clients connect from 127.0.0.2 and 127.0.0.3."""
+    config = {"oauth": {"registrations_per_minute": 2}, "listen": {"trusted_proxies": ["127.0.0.1"]}}
+    with run_portico(tmp_path, config) as portico:
+        async with serve_header_proxy(portico.base_url, lambda _path: {}, forwarded_for=True) as proxy:
+            first = [await register_from("127.0.0.2", proxy) for _ in range(3)]
+            forged = await register_from("127.0.0.2", proxy, **{"x-forwarded-for": "198.51.100.1"})
+            second = await register_from("127.0.0.3", proxy)
+        direct = await register_from("127.0.0.4", portico.base_url, **{"x-forwarded-for": "198.51.100.2"})
+    assert first == [201, 201, 429]
+    assert forged == 429  # the forged entry sits left of the hop the proxy appended
+    assert second == 201
+    assert direct == 201  # 127.0.0.4 is not a trusted proxy: its header is ignored, its own address counts
