@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from app.allowed_hosts import host_name
+from app.config import PorticoConfig
 from app.forwarded import parse_element, split_node
 from oauth.rate_limit import client_key
 from proxy.inbound.cors import is_mcp_path
@@ -110,3 +112,26 @@ def test_bodies_that_are_not_i_json_are_refused(body: bytes) -> None:
 
 def test_equal_names_in_different_objects_are_fine() -> None:
     assert decode_json(b'{"a":{"a":1},"b":[{"a":2},{"a":3}]}') == {"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}
+
+
+@pytest.mark.parametrize(
+    ("listen", "key"),
+    [
+        ({"trusted_proxies": ["nope"]}, "trusted_proxies"),
+        ({"trusted_proxies": ["10.0.0.0/33"]}, "trusted_proxies"),
+        ({"allowed_hosts": ["gw.example.com:443"]}, "allowed_hosts"),
+        ({"allowed_hosts": ["https://gw.example.com"]}, "allowed_hosts"),
+        ({"forwarded_header": "x-real-ip"}, "forwarded_header"),
+    ],
+)
+def test_bad_edge_settings_are_refused_naming_the_key(listen: dict[str, object], key: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        PorticoConfig.model_validate({"public_url": "https://gw.example.com", "listen": listen})
+    assert [error["loc"][:2] for error in raised.value.errors()] == [("listen", key)]
+
+
+def test_trusted_proxies_are_normalised_to_networks() -> None:
+    config = PorticoConfig.model_validate(
+        {"public_url": "https://gw.example.com", "listen": {"trusted_proxies": ["10.1.2.3/8", "::1"]}}
+    )
+    assert config.listen.trusted_proxies == ["10.0.0.0/8", "::1/128"]
