@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import health
+from app.allowed_hosts import AllowedHostsMiddleware, allowed_hosts
 from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
+from app.forwarded import add_forwarded_headers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
 from app.shutdown import SHUTDOWN_DRAIN
@@ -26,6 +28,7 @@ from proxy.auth.resource_server import BEARER_AUTHENTICATOR, install_resource_se
 from proxy.connections import portal as connections
 from proxy.connections.consent_step import ConnectStep
 from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
+from proxy.inbound.cors import McpCors
 from proxy.inbound.fast_path import McpFastPath
 from proxy.inbound.open_exchanges import OpenExchanges
 from proxy.routes import include_gateway
@@ -78,5 +81,8 @@ def _wrap(app: FastAPI, config: PorticoConfig) -> None:
     limit = config.limits.max_body_bytes
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limit)
     app.add_middleware(SecurityHeadersMiddleware, https=https)
-    # Outermost: MCP paths skip the router and the two layers above, keeping their guarantees.
+    # MCP paths skip the router and the two layers above, keeping their guarantees.
     app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)
+    app.add_middleware(McpCors, origins=[config.public_url, *config.gateway.allowed_origins])
+    app.add_middleware(AllowedHostsMiddleware, hosts=allowed_hosts(config))
+    add_forwarded_headers(app, config.listen)  # outermost: the client address and scheme for everything inside

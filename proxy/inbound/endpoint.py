@@ -1,7 +1,9 @@
 """The ASGI endpoint behind every ``/<name>/mcp`` route: server lookup, Origin, authentication, era.
 
-Order of checks: unknown server (404) → ``Origin`` (403) → bearer token (401, via the gateway's
-:class:`~proxy.auth.resource_server.BearerAuthenticator`) → ``MCP-Protocol-Version`` (400; the
+Order of checks: ``Origin`` (403) → bearer token (401, via the gateway's
+:class:`~proxy.auth.resource_server.BearerAuthenticator`) → unknown server (404; before it, an
+unknown name is checked against the resource it would be, so without a valid token it is answered
+exactly like a known one) → ``MCP-Protocol-Version`` (400; the
 body is read first so the -32022 error carries the request's id, SEP-2575) → the era's own
 handler. This is also the boundary where Portico's own MCP-plane errors become responses: a
 :class:`~proxy.wire.errors.GatewayError` raised before the response started is answered as a
@@ -68,11 +70,11 @@ class McpEndpoint:
     async def _serve(self, exchange: Exchange) -> None:
         gateway = self.gateway
         backend = gateway.backends.get(exchange.server)
-        resource = gateway.resources.for_path(f"/{exchange.server}/mcp")
-        if backend is None or resource is None:
-            raise UnknownServerError(f"Not Found: no MCP server named {exchange.server!r}")
+        resource, known = gateway.resources.for_path_or_assumed(exchange.server, "mcp")
         self.origins.check(exchange.header("origin"))
         claims = gateway.authenticator.authenticate(header_values(exchange.headers, "authorization"), resource)
+        if backend is None or not known:
+            raise UnknownServerError(f"Not Found: no MCP server named {exchange.server!r}")
         exchange.subject = claims.subject
         try:
             era = era_for(exchange.header(PROTOCOL_VERSION_HEADER))

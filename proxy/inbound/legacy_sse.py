@@ -137,18 +137,22 @@ class LegacySseEndpoint:
                 await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
 
     async def _admit(self, scope: Scope, receive: Receive, server: str) -> tuple[Backend, AccessTokenClaims]:
-        """Server lookup (404), method (405), ``Origin`` (403), bearer token for ``/<name>/sse`` (401/403)."""
+        """Method (405), ``Origin`` (403), bearer token for ``/<name>/sse`` (401/403), then server lookup (404).
+
+        An unknown name is authenticated against the resource it would be, so without a valid token
+        it is answered exactly like a known one.
+        """
         gateway = self.gateway
         backend = gateway.backends.get(server)
-        resource = gateway.resources.for_path(f"/{server}/sse")
-        if backend is None or resource is None:
-            raise UnknownServerError(f"Not Found: no MCP server named {server!r}")
+        resource, known = gateway.resources.for_path_or_assumed(server, "sse")
         allowed = "POST" if self._messages else "GET"
         if scope["method"] != allowed:
             raise MethodNotAllowedError("Method Not Allowed", headers={"allow": allowed})
         headers = request_headers(scope)
         self.origins.check(next((v for k, v in headers if k == "origin"), None))
         claims = gateway.authenticator.authenticate(header_values(headers, "authorization"), resource)
+        if backend is None or not known:
+            raise UnknownServerError(f"Not Found: no MCP server named {server!r}")
         return backend, claims
 
     # --- GET /<name>/sse ----------------------------------------------------------------------------

@@ -58,6 +58,7 @@ def _serve(tmp_path: Path, config: dict[str, Any], database_url: str, port: int)
         **config,
         "listen": {**config.get("listen", {}), "host": "127.0.0.1", "port": port},  # other listen keys kept
     }
+    full["listen"] = {"host": "127.0.0.1", "port": port, **config.get("listen", {})}  # keys besides the bind
     path = tmp_path / "portico.yaml"
     path.write_text(yaml.safe_dump(full))
     with start_process(
