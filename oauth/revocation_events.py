@@ -28,6 +28,8 @@ import anyio.to_thread
 from sqlalchemy.engine import make_url
 
 from app.db import transaction
+from app.db_executor import executor_for
+from app.db_outage import DatabaseUnavailableError
 from oauth.store.revocation_events import (
     NOTIFY_CHANNEL,
     Revocation,
@@ -99,7 +101,9 @@ class WatermarkPoll:
     async def _poll(self, deliver: Deliver) -> int:
         """Deliver the events above the watermark (at most :data:`POLL_BATCH`); how many there were."""
         try:
-            events = await anyio.to_thread.run_sync(self._read)
+            events = await executor_for(self._runtime.engine).run(self._read)
+        except DatabaseUnavailableError:
+            return 0  # the outage is logged once, on its transitions (app.db_outage); the next poll retries
         except Exception as error:  # e.g. the database is unreachable: the next poll retries
             log.warning("polling revocation events failed: %s; retrying", type(error).__name__)
             return 0
