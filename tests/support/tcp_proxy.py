@@ -20,6 +20,8 @@ import threading
 from collections.abc import Iterator
 from enum import Enum
 
+from sqlalchemy.engine import make_url
+
 HOST = "127.0.0.1"
 
 
@@ -169,3 +171,11 @@ def tcp_proxy(target: tuple[str, int]) -> Iterator[TcpProxy]:
         yield proxy
     finally:
         proxy.close()
+
+
+@contextlib.contextmanager
+def proxied_database(database_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    """A :class:`TcpProxy` in front of ``database_url``'s PostgreSQL, and the same URL through the proxy."""
+    url = make_url(database_url)
+    with tcp_proxy((url.host or HOST, url.port or 5432)) as proxy:
+        yield proxy, url.set(host=HOST, port=proxy.port).render_as_string(hide_password=False)
