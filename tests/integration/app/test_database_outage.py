@@ -68,6 +68,7 @@ class Outage:
     proxy: TcpProxy
     client_id: str
     access_token: str
+    login_cookies: httpx2.Cookies
 
     @property
     def notes(self) -> str:
@@ -88,7 +89,7 @@ def outage(tmp_path: Path) -> Iterator[Outage]:
         }
         with run_portico(tmp_path, config, database_url=proxied_url) as portico:
             access_token = mint_access_token(tmp_path, f"{portico.base_url}/notes/mcp", subject="alice")
-            yield Outage(portico, proxy, _registered_client(portico), access_token)
+            yield Outage(portico, proxy, _registered_client(portico), access_token, _signed_in(portico))
 
 
 def _registered_client(portico: Process) -> str:
@@ -98,6 +99,17 @@ def _registered_client(portico: Process) -> str:
     )
     assert registered.status_code == 201, registered.text
     return str(registered.json()["client_id"])
+
+
+def _signed_in(portico: Process) -> httpx2.Cookies:
+    """The login session cookie of alice, signed in with the dev provider before the outage."""
+
+    async def sign_in() -> httpx2.Cookies:
+        async with httpx2.AsyncClient(base_url=portico.base_url) as http:
+            assert (await _dev_sign_in(http, "alice@example.com")).status_code in (302, 303)
+            return http.cookies
+
+    return anyio.run(sign_in)
 
 
 async def _timed(request: Any) -> httpx2.Response:
@@ -129,7 +141,12 @@ async def _assert_clear_answers(outage: Outage) -> None:
         _assert_json_503(await _timed(http.post("/token", data=_code_exchange(outage.client_id))))
         _assert_json_503(await _timed(http.post("/register", json={"redirect_uris": [CLAUDE_CALLBACK]})))
         _assert_page_503(await _timed(http.get("/authorize", params=_authorization_request(outage))))
-        _assert_page_503(await _timed(_dev_sign_in(http)))
+        _assert_page_503(await _timed(_dev_sign_in(http, "bob@example.com")))
+    async with httpx2.AsyncClient(
+        base_url=outage.portico.base_url, timeout=BOUND * 2, cookies=outage.login_cookies
+    ) as http:
+        _assert_page_503(await _timed(http.get("/connections")))
+        _assert_page_503(await _timed(http.get("/consent")))
         ready = await _timed(http.get("/readyz"))
         assert (ready.status_code, ready.json()["checks"]["database"]) == (503, "unreachable")
         mcp = await _timed(http.post(outage.notes, json=MODERN_TOOLS_LIST, headers=_bearer(outage)))
@@ -194,12 +211,12 @@ def _authorization_request(outage: Outage) -> dict[str, str]:
     }
 
 
-async def _dev_sign_in(http: httpx2.AsyncClient) -> httpx2.Response:
+async def _dev_sign_in(http: httpx2.AsyncClient, email: str) -> httpx2.Response:
     """The dev provider's sign-in form (no database) and its submission (admits the user: database)."""
     form = await http.get("/login/dev", params={"return_to": "/connections"})
     assert form.status_code == 200, form.text
     fields = {
-        "email": "bob@example.com",
+        "email": email,
         "csrf_token": hidden_input(form.text, "csrf_token"),
         "return_to": hidden_input(form.text, "return_to"),
     }
