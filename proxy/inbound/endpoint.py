@@ -11,6 +11,8 @@ JSON-RPC error with its status; after that point the handlers themselves end str
 error event. Once authenticated, the exchange is registered in
 :class:`~proxy.inbound.open_exchanges.OpenExchanges` (a GET as a stream, anything else as a call)
 so that shutdown and token lifetime can end it cleanly.
+A database outage on a cold path (a credential read) is answered the same way, as
+:class:`~proxy.wire.errors.DatabaseUnavailableGatewayError` (503, ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -20,13 +22,19 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import Message, Receive, Scope, Send
 
+from app.db_outage import DatabaseUnavailableError
 from proxy.gateway import Gateway
 from proxy.inbound.handshake_era import serve_handshake_era
 from proxy.inbound.modern_era import serve_modern_era
 from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.wire.asgi import header_values, read_body, request_headers, send_json
-from proxy.wire.errors import GatewayError, UnknownServerError, UnsupportedProtocolVersionError
+from proxy.wire.errors import (
+    DatabaseUnavailableGatewayError,
+    GatewayError,
+    UnknownServerError,
+    UnsupportedProtocolVersionError,
+)
 from proxy.wire.exchange import Exchange
 from proxy.wire.jsonrpc import RequestId, decode_json, encode
 from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, Era, era_for
@@ -59,7 +67,10 @@ class McpEndpoint:
         server = str(scope.get("path_params", {}).get("server", ""))
         exchange = Exchange(scope, receive, tracking_send, request_headers(scope), server)
         try:
-            await self._serve(exchange)
+            try:
+                await self._serve(exchange)
+            except DatabaseUnavailableError as outage:
+                raise DatabaseUnavailableGatewayError.of(outage) from None
         except GatewayError as error:
             if started:
                 log.warning("%s: %s after the response started", server, error.message)

@@ -32,6 +32,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from starlette.types import Message, Receive, Scope, Send
 
+from app.db_outage import DatabaseUnavailableError
 from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.base import Backend
 from proxy.gateway import Gateway
@@ -49,6 +50,7 @@ from proxy.wire.asgi import (
 )
 from proxy.wire.errors import (
     CapacityExceededError,
+    DatabaseUnavailableGatewayError,
     GatewayError,
     InvalidRequestError,
     MethodNotAllowedError,
@@ -127,11 +129,14 @@ class LegacySseEndpoint:
             await send(message)
 
         try:
-            backend, claims = await self._admit(scope, receive, server)
-            if self._messages:
-                await self._post(scope, receive, tracking_send, claims.subject, backend)
-            else:
-                await self._open_stream(receive, tracking_send, server, claims, backend)
+            try:
+                backend, claims = await self._admit(scope, receive, server)
+                if self._messages:
+                    await self._post(scope, receive, tracking_send, claims.subject, backend)
+                else:
+                    await self._open_stream(receive, tracking_send, server, claims, backend)
+            except DatabaseUnavailableError as outage:
+                raise DatabaseUnavailableGatewayError.of(outage) from None
         except GatewayError as error:
             if not started:
                 await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
@@ -275,6 +280,9 @@ class LegacySseEndpoint:
             await backend.handshake_post(exchange, mcp_session, [message], body)
             if isinstance(message, JsonRpcNotification) and message.method == "notifications/initialized":
                 self._listen(session, backend, mcp_session)
+        except DatabaseUnavailableError as outage:  # on the stream, its HTTP status cannot be sent
+            if request_id is not None:
+                await _put(session, DatabaseUnavailableGatewayError.of(outage).to_message(request_id))
         except GatewayError as error:
             if request_id is not None:
                 await _put(session, error.to_message(request_id))
