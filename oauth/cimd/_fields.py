@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from app.uri_syntax import absolute_uri_problem
 from oauth.cimd.errors import ClientMetadataDocumentError
 
 MAX_NAME_LENGTH = 200
@@ -58,9 +59,10 @@ def string_list(data: dict[str, object], field: str, default: tuple[str, ...]) -
 def is_acceptable_redirect_uri(uri: str) -> bool:
     """An absolute ``https`` URI, or ``http`` on a loopback host (RFC 8252 §7.3); never a fragment.
 
-    Loopback hosts are ``127.0.0.1``, ``[::1]`` and ``localhost``. Userinfo is refused.
+    Loopback hosts are ``127.0.0.1``, ``[::1]`` and ``localhost``. Userinfo is refused, and so is
+    anything that is not a strict RFC 3986 absolute URI (:func:`app.uri_syntax.absolute_uri_problem`).
     """
-    if not _plain_uri(uri) or "#" in uri:
+    if not _plain_uri(uri) or absolute_uri_problem(uri) is not None:
         return False
     split = urlsplit(uri)
     host = split.hostname or ""

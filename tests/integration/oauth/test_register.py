@@ -80,6 +80,13 @@ async def test_https_and_loopback_redirect_uris_are_accepted(http: httpx2.AsyncC
         [],
         "https://app.example.com/cb",
         None,
+        ["https://client.example/cb\r\nSet-Cookie: x=1"],
+        ["https://evil.com\\.example.com/cb"],
+        ["https://client.example/cb\x00"],
+        ["https://client.example/c b"],
+        ["https://client.example@evil.example/cb"],
+        ["https://0x7f.0.0.1/cb"],
+        ["https://evil.com%2F.example.com/cb"],
     ],
 )
 async def test_bad_redirect_uris_are_invalid_redirect_uri(http: httpx2.AsyncClient, uris: object) -> None:
