@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from app.display_names import display_name_problem
 from app.uri_syntax import absolute_uri_problem
 from oauth.cimd.errors import ClientMetadataDocumentError
 
@@ -24,11 +25,12 @@ def invalid(field: str) -> ClientMetadataDocumentError:
 
 
 def optional_text(data: dict[str, object], field: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
-    """A human-readable string member: at most ``max_length`` characters, no control characters."""
+    """A name shown to users: :func:`app.display_names.display_name_problem` (no control, bidi or
+    zero-width characters, no mixed scripts), at most ``max_length`` characters."""
     value = data.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or not 0 < len(value) <= max_length or not value.isprintable():
+    if display_name_problem(value, max_length=max_length) is not None:
         raise invalid(field)
     return value
 

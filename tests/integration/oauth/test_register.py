@@ -142,6 +142,25 @@ async def test_invalid_metadata_is_invalid_client_metadata(http: httpx2.AsyncCli
     assert (response.status_code, response.json()["error"]) == (400, "invalid_client_metadata")
 
 
+@pytest.mark.parametrize(
+    "client_name",
+    [
+        "\u202eevil\u202c Claude Desktop",  # RIGHT-TO-LEFT OVERRIDE
+        "Claude\u200b Desktop",  # ZERO WIDTH SPACE
+        "Claude\x1b[2J",
+        "\u0421laude Desktop",  # Cyrillic ES in a Latin name
+    ],
+)
+async def test_client_names_that_could_disguise_themselves_are_invalid_client_metadata(
+    http: httpx2.AsyncClient, runtime: Runtime, client_name: str
+) -> None:
+    """Our choice (issue #15 finding 7); the error code is RFC 7591 §3.2.2's. Nothing is stored."""
+    response = await register(http, client_name=client_name, token_endpoint_auth_method="none")
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_client_metadata")
+    with transaction(runtime.db) as db:
+        assert db.scalars(select(ClientRow)).first() is None
+
+
 @pytest.mark.parametrize("content", [b"not json", b"[1, 2]", b'"text"'])
 async def test_a_body_that_is_not_a_json_object_is_refused(http: httpx2.AsyncClient, content: bytes) -> None:
     response = await http.post("/register", content=content, headers={"content-type": "application/json"})

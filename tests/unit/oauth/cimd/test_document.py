@@ -209,7 +209,9 @@ def test_client_name_length_is_capped_at_200_characters() -> None:
     assert reason_for(document(client_name="n" * 201)) == "invalid client_name"
 
 
-@pytest.mark.parametrize("name", ["", "Evil\nApp", "Evil\u202eppA", 5, ["x"]])
+@pytest.mark.parametrize(
+    "name", ["", "Evil\nApp", "Evil\u202eppA", 5, ["x"], "Cla\u200bude", "\u0421laude", "Claude\u2066x\u2069"]
+)
 def test_client_name_must_be_printable_text(name: object) -> None:
     assert reason_for(document(client_name=name)) == "invalid client_name"
 
