@@ -30,7 +30,7 @@ def optional_text(data: dict[str, object], field: str, max_length: int = MAX_NAM
     value = data.get(field)
     if value is None:
         return None
-    if display_name_problem(value, max_length=max_length) is not None:
+    if not isinstance(value, str) or display_name_problem(value, max_length=max_length) is not None:
         raise invalid(field)
     return value
 
