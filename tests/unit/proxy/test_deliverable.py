@@ -13,7 +13,8 @@ def test_visible_ascii_field_values_go_into_headers(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["a\x00b", "a\rb", "a\nb", "a\tb", "a\x1bb", "a\x7fb", "a\x9bb", "Bearer tökén", " leading", "trailing ", ""]
+    "value",
+    ["a\x00b", "a\rb", "a\nb", "a\tb", "a\x1bb", "a\x7fb", "a\x9bb", "Bearer tökén", " leading", "trailing ", ""],
 )
 def test_controls_non_ascii_and_edge_whitespace_never_go_into_headers(value: str) -> None:
     """Spec-mandated (RFC 9110 §5.5: no CR, LF, NUL, no edge whitespace); no HTAB and ASCII only: our choice."""
