@@ -1,12 +1,13 @@
 """``prompt`` at /authorize with the real IdP and Chromium (OpenID Connect Core 1.0 §3.1.2.1; issue #15 finding 4).
 
 Shared deployment (tests/support/deployment.py): ``portico serve`` signing users in at npm
-``oidc-provider``. The client's redirect URI is a loopback port nobody listens on: where the
-browser is sent is observed with ``page.expect_request``.
+``oidc-provider``. The client's redirect URI is a real loopback listener (tests/support/recording_http.py),
+so the browser lands there and its URL carries the authorization response.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import httpx2
@@ -17,17 +18,23 @@ from tests.support.deployment import Deployment
 from tests.support.idp import sign_in_at_idp
 from tests.support.oauth import Pkce, query_of
 from tests.support.pages import decide_consent
-from tests.support.processes import free_port
+from tests.support.recording_http import RecordingServer, recording_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser, pytest.mark.node]
+
+
+@pytest.fixture
+def callback() -> Iterator[RecordingServer]:
+    with recording_server({"received": True}) as server:
+        yield server
 
 
 class Client:
     """A registered public client with a loopback redirect URI."""
 
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Deployment, callback: RecordingServer) -> None:
         self.deployment = deployment
-        self.redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+        self.redirect_uri = f"http://127.0.0.1:{callback.port}/callback"
         body = {
             "client_name": "Prompt client",
             "redirect_uris": [self.redirect_uri],
@@ -53,24 +60,27 @@ class Client:
 
     async def redirect_of(self, page: Page, url: str) -> dict[str, str]:
         """Open ``url`` and return the parameters the browser is sent to the client with (no page in between)."""
-        async with page.expect_request(lambda request: request.url.startswith(self.redirect_uri)) as redirect:
-            await page.goto(url, wait_until="commit")
-        return query_of((await redirect.value).url)
+        await page.goto(url)
+        return await self.response(page)
+
+    async def response(self, page: Page) -> dict[str, str]:
+        """The authorization response, once the browser has arrived at the redirect URI."""
+        await page.wait_for_url(lambda url: url.startswith(self.redirect_uri))
+        return query_of(page.url)
 
     async def sign_in_and_approve(self, page: Page) -> dict[str, str]:
         await page.goto(self.authorize_url())
         await sign_in_at_idp(page, "alice")
         await page.wait_for_url(lambda url: url.startswith(f"{self.deployment.base_url}/authorize?"))
-        async with page.expect_request(lambda request: request.url.startswith(self.redirect_uri)) as redirect:
-            await decide_consent(page)
-        return query_of((await redirect.value).url)
+        await decide_consent(page)
+        return await self.response(page)
 
 
 async def test_prompt_none_answers_login_required_then_consent_required_and_never_shows_a_page(
-    page: Page, deployment: Deployment
+    page: Page, deployment: Deployment, callback: RecordingServer
 ) -> None:
     """Spec-mandated (OIDC Core §3.1.2.1 none; §3.1.2.6 error codes; RFC 9207 iss)."""
-    client = Client(deployment)
+    client = Client(deployment, callback)
     signed_out = await client.redirect_of(page, client.authorize_url(prompt="none"))
     await page.goto(client.authorize_url())
     await sign_in_at_idp(page, "alice")
@@ -90,10 +100,10 @@ async def test_prompt_none_answers_login_required_then_consent_required_and_neve
 
 
 async def test_prompt_consent_shows_the_consent_page_although_consent_was_remembered(
-    page: Page, deployment: Deployment
+    page: Page, deployment: Deployment, callback: RecordingServer
 ) -> None:
     """Spec-mandated (OIDC Core §3.1.2.1 consent); without prompt the remembered consent issues a code."""
-    client = Client(deployment)
+    client = Client(deployment, callback)
     first = await client.sign_in_and_approve(page)
     silent = await client.redirect_of(page, client.authorize_url())
     await page.goto(client.authorize_url(prompt="consent"))
@@ -102,19 +112,20 @@ async def test_prompt_consent_shows_the_consent_page_although_consent_was_rememb
 
 
 async def test_prompt_login_asks_the_idp_to_sign_in_again_and_then_issues_the_code(
-    page: Page, deployment: Deployment
+    page: Page, deployment: Deployment, callback: RecordingServer
 ) -> None:
     """Spec-mandated (OIDC Core §3.1.2.1 login): both Portico's and the IdP's sessions are live, yet the
     user signs in again; Portico asks the IdP with prompt=login and max_age=0 and then continues."""
-    client = Client(deployment)
+    client = Client(deployment, callback)
     await client.sign_in_and_approve(page)
     idp_requests: list[str] = []
     page.on("request", lambda request: idp_requests.append(request.url))
     await page.goto(client.authorize_url(prompt="login"))
     await expect(page.locator('input[name="login"]')).to_be_visible()
-    async with page.expect_request(lambda request: request.url.startswith(client.redirect_uri)) as redirect:
-        await sign_in_at_idp(page, "alice")
-    after = query_of((await redirect.value).url)
+    await page.locator('input[name="login"]').fill("alice")
+    await page.locator('input[name="password"]').fill("any-password")
+    await page.locator('button[type="submit"]').click()  # the IdP remembers its consent: no second page
+    after = await client.response(page)
     [idp_authorize] = [url for url in idp_requests if url.startswith(f"{deployment.idp.issuer}/auth?")]
     assert (query_of(idp_authorize)["prompt"], query_of(idp_authorize)["max_age"]) == ("login", "0")
     assert "code" in after and after["state"] == "prompt-state"
