@@ -18,6 +18,7 @@ satisfied once the login session began at or after the marker's time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -103,3 +104,19 @@ def _marker_time(marker: str | None, *, client_id: str, now: int, csrf: CsrfToke
     if not csrf.verify(marker, binding=client_id, purpose=MARKER_PURPOSE, max_age=MARKER_LIFETIME, now=now):
         return None
     return int(marker.partition(".")[0])
+
+
+def after_consent(params: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The authorization request to resume once the user approved it: ``consent`` removed from ``prompt``.
+
+    A step between approval and the code (the connect page) sends the browser back to /authorize;
+    the consent this request asked for has just been given, so asking again would loop.
+    """
+    resumed = []
+    for name, value in params:
+        if name == "prompt":
+            value = " ".join(part for part in value.split(" ") if part and part != "consent")
+            if not value:
+                continue
+        resumed.append((name, value))
+    return resumed
