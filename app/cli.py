@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate a configuration file (exit 0 valid, 1 invalid)")
     check.add_argument("path", nargs="?", help="configuration file")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too (a stdio command not found, …)")
+    check.add_argument("--probe", action="store_true", help="try each HTTP upstream once (short timeout)")
     check.set_defaults(handler=_check_config)
 
     secret = commands.add_parser("generate-secret", help="print a new PORTICO_SECRET_KEY")
@@ -102,13 +104,14 @@ def _serve(args: argparse.Namespace) -> int:
     from app.access_log import quiet_data_plane_access_log
     from app.log import configure_logging
     from app.main import create_app
+    from app.shutdown import SHUTDOWN_DRAIN, GracefulServer, uvicorn_grace
 
     config = _load(args.config)
     configure_logging(config.logging.level, config.logging.format)
     if not args.mcp_access_log:
         quiet_data_plane_access_log()
     app = create_app(config)
-    uvicorn.run(
+    settings = uvicorn.Config(
         app,
         host=args.host or config.listen.host,
         port=args.port or config.listen.port,
@@ -117,9 +120,14 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         server_header=False,
         proxy_headers=False,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=uvicorn_grace(config.listen.shutdown_grace),
     )
-    return 0
+    server = GracefulServer(settings, SHUTDOWN_DRAIN.find_app(app))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # SIGINT re-raised by uvicorn once it has shut down
+        pass
+    return 0 if server.started else 1
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -135,10 +143,23 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    """Validate (errors: exit 1), then warn about what would fail at the first call (``--strict``: exit 1)."""
+    import anyio
+
+    from proxy.upstream.preflight import missing_commands, probe_upstreams
+
     path = resolve_config_path(args.path)
-    load_config(path)
+    config = load_config(path)
     print(f"{path}: ok")
-    return 0
+    warnings = missing_commands(config)
+    if args.probe:
+        for result in anyio.run(probe_upstreams, config):
+            print(f"probe: {result.describe()}")
+            if not result.reachable:
+                warnings.append(f"servers.{result.server}.url: the upstream is unreachable")
+    for warning in warnings:
+        print(f"{path}: warning: {warning}", file=sys.stderr)
+    return 1 if warnings and args.strict else 0
 
 
 def _users_list(args: argparse.Namespace) -> int:

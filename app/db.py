@@ -1,8 +1,9 @@
 """Storage: the declarative base, the engine factory and the unit-of-work helper.
 
 SQLAlchemy 2 with a synchronous engine (SQLite or PostgreSQL through psycopg 3). Database work
-runs off the event loop via :func:`run_db` (see docs/adr/0002-synchronous-storage.md); the
-proxy hot path does no database I/O at all.
+runs off the event loop via :func:`run_db`, on the engine's own bounded executor
+(:mod:`app.db_executor`; docs/adr/0002-synchronous-storage.md, docs/adr/0006-bounded-database-work.md);
+the proxy hot path does no database I/O at all.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from app.config.database import DatabaseConfig
+from app.db_executor import attach_executor, executor_for
 
 T = TypeVar("T")
 
@@ -55,18 +58,44 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value
 
 
-def create_db_engine(database_url: str) -> Engine:
-    """An engine for ``sqlite:///…`` (WAL, foreign keys on) or ``postgresql+psycopg://…``.
+def create_db_engine(database_url: str, database: DatabaseConfig | None = None) -> Engine:
+    """An engine for ``sqlite:///…`` (WAL, foreign keys on) or ``postgresql+psycopg://…``, bounded by ``database``.
+
+    With ``database`` (a serving process): connect, statement and lock timeouts on PostgreSQL, the busy
+    timeout on SQLite, the pool and the executor as configured (docs/configuration.md §``database``).
+    Without (migrations, administrative commands): no statement or lock timeout, so a long migration
+    is never cut short; the default pool and executor.
 
     A SQLite file that does not exist yet is created mode 0600 (its ``-wal``/``-shm`` files inherit
     it): it holds sealed secrets and token hashes. A missing directory stays an error, as before.
     """
+    bounds = database or DatabaseConfig()
     if database_url.startswith("sqlite"):
         _create_private_sqlite_file(make_url(database_url).database)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        busy = {"timeout": bounds.sqlite_busy_timeout_seconds}
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, **busy})
+        event.listen(engine, "connect", _sqlite_pragmas(bounds.sqlite_busy_timeout_seconds))
+    else:
+        engine = create_engine(
+            database_url,
+            connect_args=_postgres_connect_args(bounds, statement_limits=database is not None),
+            pool_pre_ping=bounds.pool_pre_ping,
+            pool_size=bounds.pool_size,
+            max_overflow=bounds.max_overflow,
+            pool_timeout=bounds.pool_timeout_seconds,
+        )
+    attach_executor(engine, bounds)
+    return engine
+
+
+def _postgres_connect_args(bounds: DatabaseConfig, *, statement_limits: bool) -> dict[str, Any]:
+    """libpq ``connect_timeout`` (whole seconds) and, for serving, server-side statement and lock timeouts."""
+    args: dict[str, Any] = {"connect_timeout": bounds.connect_timeout_seconds}
+    if statement_limits:
+        statement_ms = round(bounds.statement_timeout_seconds * 1000)
+        lock_ms = round(bounds.lock_timeout_seconds * 1000)
+        args["options"] = f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms}"
+    return args
 
 
 def _create_private_sqlite_file(database: str | None) -> None:
@@ -81,12 +110,15 @@ def _create_private_sqlite_file(database: str | None) -> None:
         pass  # created meanwhile by another process: its mode stands
 
 
-def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
+    def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+        cursor.close()
+
+    return on_connect
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -101,10 +133,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 async def run_db(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
-    """Run ``work(db)`` inside one transaction on a worker thread."""
+    """Run ``work(db)`` inside one transaction on the engine's database executor.
+
+    Raises:
+        app.db_outage.DatabaseUnavailableError: the database was refused, silent past a timeout or
+            had no free connection (``database.call_timeout_seconds`` bounds the whole call).
+    """
 
     def call() -> T:
         with transaction(factory) as db:
             return work(db)
 
-    return await anyio.to_thread.run_sync(call)
+    return await executor_for(factory.kw["bind"]).run(call)

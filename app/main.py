@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import health
+from app.allowed_hosts import AllowedHostsMiddleware, allowed_hosts
 from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
+from app.forwarded import add_forwarded_headers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import Runtime, build_runtime
+from app.shutdown import SHUTDOWN_DRAIN
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
 from app.web import static_files
 from oauth.client_metadata_documents import METADATA_DOCUMENTS, build_metadata_documents
@@ -25,7 +28,9 @@ from proxy.auth.resource_server import BEARER_AUTHENTICATOR, install_resource_se
 from proxy.connections import portal as connections
 from proxy.connections.consent_step import ConnectStep
 from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
+from proxy.inbound.cors import McpCors
 from proxy.inbound.fast_path import McpFastPath
+from proxy.inbound.open_exchanges import OpenExchanges
 from proxy.routes import include_gateway
 
 
@@ -60,7 +65,9 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     install_login(app, runtime.config)
     app.include_router(oauth_router)
     app.mount("/static", static_files, name="static")
-    gateway = include_gateway(app, runtime)
+    exchanges = OpenExchanges(shutdown_grace=runtime.config.listen.shutdown_grace)
+    SHUTDOWN_DRAIN.put(app, exchanges)
+    gateway = include_gateway(app, runtime, exchanges)
     BEARER_AUTHENTICATOR.put(app, gateway.authenticator)
     CONNECTIONS_GATEWAY.put(app, gateway)
     AFTER_APPROVAL.put(app, ConnectStep(runtime, gateway))
@@ -74,5 +81,8 @@ def _wrap(app: FastAPI, config: PorticoConfig) -> None:
     limit = config.limits.max_body_bytes
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limit)
     app.add_middleware(SecurityHeadersMiddleware, https=https)
-    # Outermost: MCP paths skip the router and the two layers above, keeping their guarantees.
+    # MCP paths skip the router and the two layers above, keeping their guarantees.
     app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)
+    app.add_middleware(McpCors, origins=[config.public_url, *config.gateway.allowed_origins])
+    app.add_middleware(AllowedHostsMiddleware, hosts=allowed_hosts(config))
+    add_forwarded_headers(app, config.listen)  # outermost: the client address and scheme for everything inside

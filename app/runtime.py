@@ -65,9 +65,9 @@ def build_runtime(
         register_secret(root.hex())
     keyring = KeyRing(tuple(roots))
     sealer = Sealer(keyring)
-    engine = create_db_engine(config.database_url)
     if apply_migrations:
-        migrate.upgrade(engine)
+        _migrate(config.database_url)
+    engine = create_db_engine(config.database_url, config.database)
     factory = session_factory(engine)
     try:
         with transaction(factory) as db:
@@ -89,3 +89,12 @@ def build_runtime(
         csrf=CsrfTokens(keyring),
         revoked_tokens=RevokedTokens(),
     )
+
+
+def _migrate(database_url: str) -> None:
+    """Migrations on their own engine: the serving engine's statement timeout must not cut them short."""
+    engine = create_db_engine(database_url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()

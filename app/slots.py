@@ -50,4 +50,7 @@ class Slot(Generic[T]):
 
     def find(self, request: HTTPConnection) -> T | None:
         """The value, or None when the slot is empty (an optional service)."""
-        return cast("T | None", getattr(request.app.state, self.name, None))
+        return self.find_app(request.app)
+
+    def find_app(self, app: Starlette) -> T | None:
+        return cast("T | None", getattr(app.state, self.name, None))

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from app.crypto import KeyRing
+from app.display_names import neutral_display_name
 from oauth.client_metadata_documents import MetadataDocument, is_metadata_document_client_id
 from oauth.redirect_uris import allowed_by_patterns, is_loopback_redirect, redirect_uri_matches
 from oauth.scopes import granted_scope
@@ -43,7 +44,8 @@ class OAuthClient:
 
     @property
     def display_name(self) -> str:
-        return self.client_name or self.client_id
+        """The name to show; hidden characters of names stored before they were refused become U+FFFD."""
+        return neutral_display_name(self.client_name or self.client_id)
 
     @property
     def localhost_only(self) -> bool:

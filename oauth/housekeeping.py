@@ -14,14 +14,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 from datetime import timedelta
 
 import anyio
-import anyio.to_thread
 
 from app import used_states
 from app.db import transaction
+from app.db_executor import executor_for
+from app.db_outage import DatabaseUnavailableError
 from oauth.store import (
     authorization_codes,
     clients,
@@ -91,7 +94,11 @@ async def housekeep_forever(runtime: TokenContext) -> None:
         rounds += 1
         try:
             work = housekeep if rounds % PURGE_EVERY == 0 else sync_revocations
-            await anyio.to_thread.run_sync(work, runtime)
-            await anyio.to_thread.run_sync(reload_signing_keys, runtime)
+            await executor_for(runtime.engine).run(functools.partial(work, runtime), limit_seconds=math.inf)
+            await executor_for(runtime.engine).run(
+                functools.partial(reload_signing_keys, runtime), limit_seconds=math.inf
+            )
+        except DatabaseUnavailableError:
+            pass  # the outage is logged once, on its transitions (app.db_outage)
         except Exception:
             log.exception("housekeeping failed; retrying later")

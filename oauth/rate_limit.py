@@ -1,11 +1,15 @@
 """A per-key sliding-window rate limit, in process memory (one Portico process per limit).
 
 Used for client registration per client IP (``oauth.registrations_per_minute``). Time comes from
-the injected clock, so tests move it instead of sleeping.
+the injected clock, so tests move it instead of sleeping. The key is :func:`client_key` of the
+client's address, which ``listen.trusted_proxies`` makes the real client's behind a reverse proxy
+(the rightmost ``X-Forwarded-For`` entry no trusted proxy added), so one caller's attempts, failed
+or not, use up only its own allowance.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import defaultdict, deque
 
@@ -13,6 +17,21 @@ from app.clock import Clock
 
 WINDOW_SECONDS = 60.0
 _MAX_KEYS = 10_000
+
+
+def client_key(address: str | None) -> str:
+    """The limit key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's usual allocation)."""
+    if not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class SlidingWindowLimiter:

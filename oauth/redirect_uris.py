@@ -3,8 +3,10 @@
 - Matching is exact string comparison against the registered values (OAuth 2.1 §2.3.1), except
   for loopback redirects (``127.0.0.1``, ``[::1]``, ``localhost``) whose port is ignored
   (RFC 8252 §7.3): native apps listen on an ephemeral port.
-- Registrable URIs are ``https`` with a host, or ``http`` on a loopback host; never a fragment
-  or userinfo (MCP authorization §Communication Security; RFC 6749 §3.1.2).
+- Registrable URIs are strict RFC 3986 absolute URIs (:mod:`app.uri_syntax`: no controls, spaces,
+  backslashes, percent-encoded or numeric-looking hosts, so browsers read the same host), ``https``
+  with a host or ``http`` on a loopback host; never a fragment or userinfo (MCP authorization
+  §Communication Security; RFC 6749 §3.1.2).
 - Administrators may narrow the registrable set with ``oauth.allowed_redirect_uris`` patterns,
   where ``*`` matches any run of characters other than ``/``, ``?`` and ``#``; a loopback URI is
   matched with its port removed.
@@ -16,6 +18,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from app.uri_syntax import absolute_uri_problem
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 MAX_LENGTH = 2000
@@ -45,14 +49,13 @@ def redirect_uri_matches(registered: str, requested: str) -> bool:
 
 
 def redirect_uri_problem(uri: str) -> str | None:
-    """Why ``uri`` may not be registered, or None when it may."""
+    """Why ``uri`` may not be registered, or None when it may (RFC 7591 §3.2.2 ``invalid_redirect_uri``)."""
+    syntax = absolute_uri_problem(uri)
+    if syntax is not None:
+        return f"redirect URIs {syntax}"
     parts = _split(uri) if isinstance(uri, str) and len(uri) <= MAX_LENGTH else None
     if parts is None or not parts.hostname:
         return "redirect URIs must be absolute URLs"
-    if parts.fragment or "#" in uri:
-        return "redirect URIs must not contain a fragment"
-    if parts.username is not None or parts.password is not None:
-        return "redirect URIs must not contain userinfo"
     if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
         return None
     return "redirect URIs must use https, or http on a loopback host"

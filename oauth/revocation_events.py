@@ -20,14 +20,16 @@ fallback. A Redis pub/sub source (scale-out) fits the same Protocol.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import anyio
-import anyio.to_thread
 from sqlalchemy.engine import make_url
 
 from app.db import transaction
+from app.db_executor import DbExecutor, executor_for
+from app.db_outage import DatabaseUnavailableError
 from oauth.store.revocation_events import (
     NOTIFY_CHANNEL,
     Revocation,
@@ -62,7 +64,8 @@ def revocation_event_source(runtime: TokenContext, *, resync: Callable[[], None]
     """
     url = make_url(runtime.config.database_url)
     if url.get_backend_name() == "postgresql":
-        return PostgresListen(url.set(drivername="postgresql").render_as_string(hide_password=False), resync)
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return PostgresListen(conninfo, resync, executor_for(runtime.engine))
     with transaction(runtime.db) as db:
         watermark = latest_event_id(db)
     return WatermarkPoll(runtime, watermark)
@@ -99,7 +102,9 @@ class WatermarkPoll:
     async def _poll(self, deliver: Deliver) -> int:
         """Deliver the events above the watermark (at most :data:`POLL_BATCH`); how many there were."""
         try:
-            events = await anyio.to_thread.run_sync(self._read)
+            events = await executor_for(self._runtime.engine).run(self._read)
+        except DatabaseUnavailableError:
+            return 0  # the outage is logged once, on its transitions (app.db_outage); the next poll retries
         except Exception as error:  # e.g. the database is unreachable: the next poll retries
             log.warning("polling revocation events failed: %s; retrying", type(error).__name__)
             return 0
@@ -116,9 +121,10 @@ class WatermarkPoll:
 class PostgresListen:
     """``LISTEN portico_revocations`` on a dedicated autocommit connection, reconnecting with backoff."""
 
-    def __init__(self, conninfo: str, resync: Callable[[], None]) -> None:
+    def __init__(self, conninfo: str, resync: Callable[[], None], database: DbExecutor) -> None:
         self._conninfo = conninfo
         self._resync = resync
+        self._database = database
 
     async def run(self, deliver: Deliver) -> None:
         import psycopg
@@ -126,9 +132,12 @@ class PostgresListen:
         failures = 0
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as connection:
+                connect_timeout = self._database.config.connect_timeout_seconds
+                async with await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, connect_timeout=connect_timeout
+                ) as connection:
                     await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    await anyio.to_thread.run_sync(self._resync)  # what was sent while not listening
+                    await self._database.run(self._resync, limit_seconds=math.inf)  # sent while not listening
                     failures = 0
                     async for notification in connection.notifies():
                         _deliver_payload(notification.payload, deliver)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from starlette.routing import Route
 
@@ -21,23 +22,29 @@ from oauth.tokens.context import TokenContext
 from proxy.gateway import Gateway
 from proxy.inbound.endpoint import McpEndpoint, NotAnEndpoint
 from proxy.inbound.legacy_sse import LegacySseEndpoint, LegacySseSessions
+from proxy.inbound.open_exchanges import OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 
 
-def include_gateway(app: FastAPI, runtime: TokenContext) -> Gateway:
+def include_gateway(app: FastAPI, runtime: TokenContext, exchanges: OpenExchanges) -> Gateway:
+    """``exchanges``: the registry of open exchanges the routes fill (its token watch runs in the lifespan)."""
     gateway = Gateway(runtime)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with gateway.running():
-            yield
+        async with gateway.running(), anyio.create_task_group() as group:
+            group.start_soon(exchanges.watch_tokens, runtime.revoked_tokens, lambda: runtime.clock.now().timestamp())
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
 
     origins = OriginPolicy(runtime.config.public_url, runtime.config.gateway.allowed_origins)
     legacy = LegacySseSessions()
-    stream = LegacySseEndpoint(gateway, origins=origins, sessions=legacy, messages=False)
-    messages = LegacySseEndpoint(gateway, origins=origins, sessions=legacy, messages=True)
+    stream = LegacySseEndpoint(gateway, origins=origins, sessions=legacy, messages=False, exchanges=exchanges)
+    messages = LegacySseEndpoint(gateway, origins=origins, sessions=legacy, messages=True, exchanges=exchanges)
     router = APIRouter(lifespan=lifespan)
-    router.routes.append(Route("/{server}/mcp", endpoint=McpEndpoint(gateway, origins), name="mcp"))
+    router.routes.append(Route("/{server}/mcp", endpoint=McpEndpoint(gateway, origins, exchanges), name="mcp"))
     router.routes.append(Route("/{server}/sse", endpoint=stream, name="sse"))
     router.routes.append(Route("/{server}/sse/messages", endpoint=messages, name="sse-messages"))
     # Exact paths only: a trailing slash is a 404, never a redirect (a redirected POST loses its body).

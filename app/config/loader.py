@@ -19,6 +19,7 @@ from app.config.errors import ConfigError, ConfigProblem
 from app.config.expand import expand_tree
 from app.config.schema import PorticoConfig
 from app.config.suggest import closest_key, fields_at
+from app.config.yaml_source import DuplicateKeyError, load_unique_yaml
 
 CONFIG_ENV = "PORTICO_CONFIG"
 DEFAULT_CONFIG = Path("examples/quickstart.yaml")
@@ -53,7 +54,13 @@ def _read_yaml(source: Path) -> dict[str, Any]:
     except OSError as error:
         raise ConfigError(source, [ConfigProblem("", f"cannot read file: {error.strerror}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_unique_yaml(text)
+    except DuplicateKeyError as error:
+        problems = [
+            ConfigProblem(d.key_path, f"duplicate key: first at line {d.first_line}, again at line {d.line}")
+            for d in error.duplicates
+        ]
+        raise ConfigError(source, problems) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

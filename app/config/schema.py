@@ -10,6 +10,7 @@ named after its concept:
 - :mod:`app.config.servers`: ``servers.<name>`` (the transports)
 - :mod:`app.config.server_credentials`: ``servers.<name>.credentials``
 - :mod:`app.config.gateway`: ``gateway``
+- :mod:`app.config.database`: ``database``
 
 Every model forbids unknown keys (:class:`app.config.strict.Strict`) so that a misspelt key stops
 startup instead of being ignored.
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from app.config.authorization_server import ClientMetadataDocumentsConfig, OAuthConfig
+from app.config.database import DatabaseConfig
 from app.config.gateway import GatewayConfig
 from app.config.hosts import is_loopback_host
 from app.config.login import LoginConfig
@@ -66,6 +68,7 @@ __all__ = [
     "AutoServerConfig",
     "ClientMetadataDocumentsConfig",
     "CredentialsConfig",
+    "DatabaseConfig",
     "DevProviderConfig",
     "GatewayConfig",
     "GithubProviderConfig",
@@ -99,6 +102,7 @@ class PorticoConfig(Strict):
     public_url: str
     listen: ListenConfig = Field(default_factory=ListenConfig)
     database_url: str = "sqlite:///./portico.db"
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     login: LoginConfig = Field(default_factory=LoginConfig)
     oauth: OAuthConfig = Field(default_factory=OAuthConfig)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from app.display_names import display_name_problem
+from app.uri_syntax import absolute_uri_problem
 from oauth.cimd.errors import ClientMetadataDocumentError
 
 MAX_NAME_LENGTH = 200
@@ -23,11 +25,12 @@ def invalid(field: str) -> ClientMetadataDocumentError:
 
 
 def optional_text(data: dict[str, object], field: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
-    """A human-readable string member: at most ``max_length`` characters, no control characters."""
+    """A name shown to users: :func:`app.display_names.display_name_problem` (no control, bidi or
+    zero-width characters, no mixed scripts), at most ``max_length`` characters."""
     value = data.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or not 0 < len(value) <= max_length or not value.isprintable():
+    if not isinstance(value, str) or display_name_problem(value, max_length=max_length) is not None:
         raise invalid(field)
     return value
 
@@ -58,9 +61,10 @@ def string_list(data: dict[str, object], field: str, default: tuple[str, ...]) -
 def is_acceptable_redirect_uri(uri: str) -> bool:
     """An absolute ``https`` URI, or ``http`` on a loopback host (RFC 8252 §7.3); never a fragment.
 
-    Loopback hosts are ``127.0.0.1``, ``[::1]`` and ``localhost``. Userinfo is refused.
+    Loopback hosts are ``127.0.0.1``, ``[::1]`` and ``localhost``. Userinfo is refused, and so is
+    anything that is not a strict RFC 3986 absolute URI (:func:`app.uri_syntax.absolute_uri_problem`).
     """
-    if not _plain_uri(uri) or "#" in uri:
+    if not _plain_uri(uri) or absolute_uri_problem(uri) is not None:
         return False
     split = urlsplit(uri)
     host = split.hostname or ""

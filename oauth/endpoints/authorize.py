@@ -3,25 +3,42 @@
 1. Validate client and redirect URI; failures are an error page, never a redirect.
 2. Validate the rest (response type, PKCE S256, resource, scope); failures redirect with
    ``error``, ``state`` and ``iss``.
-3. Not signed in: to the sign-in page, then back here.
-4. Signed in but no longer allowed: ``access_denied``.
-5. Consent remembered for (user, client, resource): issue a code; otherwise show the consent page.
+3. ``prompt`` / ``max_age`` (OIDC Core §3.1.2.1, :mod:`oauth.server.prompt`): malformed →
+   ``invalid_request``.
+4. Not signed in, or ``prompt=login`` / ``max_age`` asks for a new sign-in: to the sign-in page
+   (``prompt`` passed on to the IdP), then back here — or ``login_required`` for ``prompt=none``.
+5. Signed in but no longer allowed: ``access_denied``.
+6. Consent remembered for (user, client, resource) and no ``prompt=consent``: issue a code;
+   otherwise show the consent page — or ``consent_required`` for ``prompt=none``.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.clock import epoch_seconds
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
 from oauth.consent.page import render_consent
 from oauth.consent.pending import new_pending_consent
 from oauth.endpoints._authorization import issue_and_redirect
 from oauth.endpoints._deps import RuntimeDep, UserDep
 from oauth.login import api as login_api
+from oauth.login.api import SignedInUser
 from oauth.server.authlib_server import call_server, query_request
-from oauth.server.authorization import AuthorizationFailure, validate_authorization
+from oauth.server.authorization import AuthorizationFailure, ValidatedAuthorization, validate_authorization
 from oauth.server.authorization_responses import access_denied, failure_response
+from oauth.server.prompt import (
+    REAUTHENTICATION_MARKER,
+    InvalidPromptError,
+    Prompt,
+    must_sign_in_again,
+    new_marker,
+    parse_prompt,
+)
+from oauth.tokens.context import TokenContext
 
 router = APIRouter()
 
@@ -38,13 +55,23 @@ async def authorize(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
         )
     except AuthorizationFailure as failure:
         return failure_response(request, issuer, failure)
-    if user is None:
-        return login_api.login_redirect(return_to=_path_and_query(request))
+    try:
+        prompt = parse_prompt(request.query_params.get("prompt"), request.query_params.get("max_age"))
+    except InvalidPromptError as error:
+        return _refuse(request, issuer, validated, "invalid_request", str(error))
+    if user is None or _must_sign_in_again(request, runtime, prompt, user, validated):
+        if prompt.none:
+            return _refuse(request, issuer, validated, "login_required", "the user must sign in")
+        return login_api.login_redirect(
+            return_to=_return_to(request, runtime, prompt, validated), prompt=prompt.upstream_prompt
+        )
     if not await login_api.user_may_continue(runtime, user.subject):
         denied = access_denied(validated.redirect_uri, validated.state, "this account may not use this gateway")
         return failure_response(request, issuer, denied)
-    if validated.consented:
+    if validated.consented and not prompt.consent:
         return await issue_and_redirect(request, runtime, oauth_request, user, documents, remember_consent=False)
+    if prompt.none:
+        return _refuse(request, issuer, validated, "consent_required", "the user has not approved this client")
     pending = new_pending_consent(
         subject=user.subject,
         client_id=validated.client.client_id,
@@ -57,6 +84,31 @@ async def authorize(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
     return render_consent(request, runtime, user, validated, pending)
 
 
-def _path_and_query(request: Request) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
+def _refuse(request: Request, issuer: str, validated: ValidatedAuthorization, error: str, description: str) -> Response:
+    """A redirect to the client with ``error``, ``state`` and ``iss`` (OIDC Core §3.1.2.6)."""
+    failure = AuthorizationFailure(error, description, validated.redirect_uri, validated.state)
+    return failure_response(request, issuer, failure)
+
+
+def _must_sign_in_again(
+    request: Request, runtime: TokenContext, prompt: Prompt, user: SignedInUser, validated: ValidatedAuthorization
+) -> bool:
+    return must_sign_in_again(
+        prompt,
+        signed_in_at=user.signed_in_at,
+        now=epoch_seconds(runtime.clock.now()),
+        marker=request.query_params.get(REAUTHENTICATION_MARKER),
+        client_id=validated.client.client_id,
+        csrf=runtime.csrf,
+    )
+
+
+def _return_to(request: Request, runtime: TokenContext, prompt: Prompt, validated: ValidatedAuthorization) -> str:
+    """This request's path and query; with a fresh reauthentication marker when the sign-in time matters."""
+    query = [(name, value) for name, value in request.query_params.multi_items() if name != REAUTHENTICATION_MARKER]
+    if prompt.checks_sign_in_time:
+        now = epoch_seconds(runtime.clock.now())
+        query.append(
+            (REAUTHENTICATION_MARKER, new_marker(client_id=validated.client.client_id, now=now, csrf=runtime.csrf))
+        )
+    return f"{request.url.path}?{urlencode(query)}" if query else request.url.path

@@ -13,7 +13,7 @@ from app.slots import Slot
 from oauth.cors import add_preflight, allow_any_origin
 from oauth.endpoints._deps import RuntimeDep
 from oauth.errors import TooManyRequestsError
-from oauth.rate_limit import WINDOW_SECONDS, SlidingWindowLimiter
+from oauth.rate_limit import WINDOW_SECONDS, SlidingWindowLimiter, client_key
 from oauth.server.authlib_server import call_server, json_request, oauth_error_response
 from oauth.tokens.context import TokenContext
 
@@ -22,7 +22,8 @@ router = APIRouter()
 
 @router.post("/register", status_code=201)
 async def register(request: Request, runtime: RuntimeDep) -> Response:
-    address = request.client.host if request.client is not None else "unknown"
+    # The real client behind trusted proxies (listen.trusted_proxies), else the socket peer.
+    address = client_key(request.client.host if request.client is not None else None)
     if not _limiter(request, runtime).allow(address):
         refusal = oauth_error_response(TooManyRequestsError("too many registrations from this address"))
         refusal.headers["retry-after"] = str(int(WINDOW_SECONDS))

@@ -7,13 +7,14 @@ revocation events from other processes (:mod:`oauth.revocation_events`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 
+from app.db_executor import executor_for
 from oauth.endpoints import (
     authorize,
     consent_answer,
@@ -34,10 +35,11 @@ from oauth.tokens.context import TOKEN_CONTEXT
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime = TOKEN_CONTEXT.of_app(app)
     # Before the startup sync: a revocation recorded in between is then delivered, not missed.
-    events = await anyio.to_thread.run_sync(
-        lambda: revocation_event_source(runtime, resync=lambda: sync_revocations(runtime))
+    database = executor_for(runtime.engine)
+    events = await database.run(
+        lambda: revocation_event_source(runtime, resync=lambda: sync_revocations(runtime)), limit_seconds=math.inf
     )
-    await anyio.to_thread.run_sync(housekeep, runtime)
+    await database.run(lambda: housekeep(runtime), limit_seconds=math.inf)
     async with anyio.create_task_group() as background:
         background.start_soon(housekeep_forever, runtime)
         background.start_soon(events.run, deliver_to(runtime))

@@ -28,6 +28,7 @@ from app.return_to import is_local_path
 from oauth.login.session.current import admitted_user, read_login_session, session_user
 from oauth.login.session.refresh import schedule_refresh
 from oauth.login.store.users import UserRow, find_by_email, find_by_subject
+from oauth.login.upstream_idp.prompt import upstream_prompt
 from oauth.login.users import (
     AmbiguousEmailError,
     DisabledUser,
@@ -60,13 +61,15 @@ class SignedInUser:
 
     ``subject`` is ``users.subject`` (opaque; ``str(users.id)`` for users older than migration 0009);
     ``email`` is lower-cased; ``login_session_id`` identifies
-    this browser's login session (stable across cookie refreshes, new at every sign-in).
+    this browser's login session (stable across cookie refreshes, new at every sign-in);
+    ``signed_in_at`` is when that sign-in happened (epoch seconds; OIDC Core ``auth_time``).
     """
 
     subject: str
     email: str
     name: str | None
     login_session_id: str
+    signed_in_at: int = 0
 
 
 async def current_user(request: Request) -> SignedInUser | None:
@@ -86,19 +89,28 @@ async def current_user(request: Request) -> SignedInUser | None:
         return None
     schedule_refresh(request, runtime, login_session)
     return SignedInUser(
-        subject=user.subject, email=user.email, name=user.name, login_session_id=login_session.login_session_id
+        subject=user.subject,
+        email=user.email,
+        name=user.name,
+        login_session_id=login_session.login_session_id,
+        signed_in_at=login_session.issued_at,
     )
 
 
-def login_redirect(return_to: str) -> RedirectResponse:
+def login_redirect(return_to: str, *, prompt: str | None = None) -> RedirectResponse:
     """303 to ``/login?return_to=…``; ``return_to`` must be a path on this origin (starts with ``/``).
+
+    ``prompt`` (``login`` or ``select_account``, OIDC Core §3.1.2.1) is passed on to the upstream
+    IdP, so that a user with a live session there signs in again (or chooses an account).
 
     Raises:
         ValueError: ``return_to`` is not a local path (see :func:`app.return_to.is_local_path`).
     """
     if not is_local_path(return_to):
         raise ValueError("return_to must be a local path")
-    return RedirectResponse(f"/login?{urlencode({'return_to': return_to})}", status_code=303)
+    upstream = upstream_prompt(prompt)
+    params = {"return_to": return_to} | ({"prompt": upstream} if upstream else {})
+    return RedirectResponse(f"/login?{urlencode(params)}", status_code=303)
 
 
 async def user_may_continue(runtime: AppContext, subject: str) -> bool:

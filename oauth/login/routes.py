@@ -26,6 +26,7 @@ from oauth.login.providers import provider_router
 from oauth.login.session.current import sealed_login_session
 from oauth.login.session.refresh import LoginSessionRefreshMiddleware
 from oauth.login.store.login_sessions import end_login_session
+from oauth.login.upstream_idp.prompt import upstream_prompt
 
 LOGOUT_CSRF_PURPOSE = "logout"
 
@@ -49,12 +50,14 @@ def build_router(config: PorticoConfig) -> APIRouter:
     return router
 
 
-def provider_url(provider: ProviderConfig, return_to: str) -> str:
-    """Where sign-in with ``provider`` starts."""
-    return f"/login/{quote(provider.id, safe='')}?{urlencode({'return_to': return_to})}"
+def provider_url(provider: ProviderConfig, return_to: str, prompt: str | None = None) -> str:
+    """Where sign-in with ``provider`` starts; ``prompt`` is passed on to the IdP (:mod:`.upstream_idp.prompt`)."""
+    upstream = upstream_prompt(prompt)
+    params = {"return_to": return_to} | ({"prompt": upstream} if upstream else {})
+    return f"/login/{quote(provider.id, safe='')}?{urlencode(params)}"
 
 
-async def login(request: Request, return_to: str = "/") -> Response:
+async def login(request: Request, return_to: str = "/", prompt: str | None = None) -> Response:
     """Straight to the only provider; a choice among several; an error page when there are none."""
     providers = APP_CONTEXT.of(request).config.login.providers
     target = safe_return_to(return_to)
@@ -63,9 +66,9 @@ async def login(request: Request, return_to: str = "/") -> Response:
         return error_page(request, "Sign-in unavailable", message, status_code=503)
     if len(providers) == 1:
         return RedirectResponse(
-            provider_url(providers[0], target), status_code=303, headers={"cache-control": "no-store"}
+            provider_url(providers[0], target, prompt), status_code=303, headers={"cache-control": "no-store"}
         )
-    choices = [{"display_name": p.display_name, "url": provider_url(p, target)} for p in providers]
+    choices = [{"display_name": p.display_name, "url": provider_url(p, target, prompt)} for p in providers]
     return render(request, "login/choose.html", {"providers": choices})
 
 

@@ -10,6 +10,8 @@ endpoint. Authlib validates the RFC 7591 metadata; Portico adds:
   only; Portico stores its HMAC hash;
 - substituted values (§3.2.1 allows it): ``grant_types`` are always ``authorization_code`` and
   ``refresh_token``, ``response_types`` ``code``, and ``scope`` the lenient granted scope;
+- ``client_name``: no control, bidi or zero-width characters, no mixed scripts
+  (:mod:`app.display_names`) → otherwise ``invalid_client_metadata``;
 - ``application_type`` ``web`` (default) or ``native``; ``client_id_issued_at`` from the clock.
 """
 
@@ -26,6 +28,7 @@ from authlib.oauth2.rfc7591 import (
     InvalidRedirectURIError,
 )
 
+from app.display_names import display_name_problem
 from oauth.clients import GRANT_TYPES, PUBLIC, SECRET_METHODS
 from oauth.redirect_uris import allowed_by_patterns, redirect_uri_problem
 from oauth.scopes import granted_scope
@@ -130,5 +133,7 @@ def _application_type(value: object) -> str:
 
 
 def _check_client_name(value: object) -> None:
-    if value is not None and (not isinstance(value, str) or len(value) > MAX_CLIENT_NAME):
-        raise InvalidClientMetadataError(f"client_name must be a string of at most {MAX_CLIENT_NAME} characters")
+    """Our choice (issue #15 finding 7): a name that could disguise itself on the consent page is refused."""
+    problem = None if value is None else display_name_problem(value, max_length=MAX_CLIENT_NAME)
+    if problem is not None:
+        raise InvalidClientMetadataError(f"client_name {problem}")

@@ -89,5 +89,18 @@ class ResourceRegistry:
         """The resource served at a route path such as ``/github/mcp``."""
         return self._by_path.get(path)
 
+    def for_path_or_assumed(self, server: str, kind: str) -> tuple[ProtectedResource, bool]:
+        """The resource at ``/<server>/<kind>`` and True, or the one a server of that name would have and False.
+
+        Unauthenticated callers get the same challenge for unknown names as for known ones, so the
+        route answers do not enumerate the configured servers (issue #15 finding 9).
+        """
+        path = f"/{server}/{kind}"
+        known = self._by_path.get(path)
+        if known is not None:
+            return known, True
+        metadata_url = f"{self.issuer}/.well-known/oauth-protected-resource{path}"
+        return ProtectedResource(server, kind, path, f"{self.issuer}{path}", metadata_url), False
+
     def all(self) -> list[ProtectedResource]:
         return list(self._by_path.values())

@@ -187,17 +187,22 @@ BEARER_AUTHENTICATOR: Slot[BearerAuthenticator] = Slot("bearer_authenticator")
 def access_token_for(kind: str) -> Callable[[Request], Awaitable[AccessTokenClaims]]:
     """A FastAPI dependency for routes with a ``{server}`` path parameter, protecting ``/<server>/<kind>``.
 
+    An unknown ``server`` is authenticated against the resource it would be, so without a valid
+    token it is answered exactly like a known one (the gateway's endpoints do the same).
+
     Raises:
-        HTTPException: 404 when ``server`` is not configured (rendered by ``app.errors``).
         ResourceServerError: as :meth:`BearerAuthenticator.authenticate`.
+        HTTPException: 404 when ``server`` is not configured, after authentication (rendered by ``app.errors``).
     """
     assert kind in ROUTE_KINDS, kind
 
     async def access_token(request: Request) -> AccessTokenClaims:
-        resource = TOKEN_CONTEXT.of(request).resources.for_path(f"/{request.path_params.get('server', '')}/{kind}")
-        if resource is None:
+        server = str(request.path_params.get("server", ""))
+        resource, known = TOKEN_CONTEXT.of(request).resources.for_path_or_assumed(server, kind)
+        claims = BEARER_AUTHENTICATOR.of(request).authenticate(request.headers.getlist("authorization"), resource)
+        if not known:
             raise HTTPException(status_code=404, detail="no such server")
-        return BEARER_AUTHENTICATOR.of(request).authenticate(request.headers.getlist("authorization"), resource)
+        return claims
 
     return access_token
 

@@ -10,7 +10,8 @@ authorization code lives 60 s, shorter than a trip through an upstream's sign-in
 
 Only what is missing is offered; a server that needs nothing, or a user who is already
 connected, goes straight to the client as before. The forms carry the connections page's CSRF
-token (bound to the login session); Skip is a plain link to the authorization endpoint.
+token (bound to the login session); Skip is a plain link to the authorization endpoint, without
+``prompt=consent`` (the consent was just given: :func:`oauth.server.prompt.after_consent`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from app.middleware import HTML_CSP
 from app.web import render
 from oauth.consent.pending import PendingConsent
 from oauth.login.api import SignedInUser
+from oauth.server.prompt import after_consent
 from oauth.store.consents import save_consent
 from oauth.tokens.context import TokenContext
 from proxy.connections import CSRF_PURPOSE
@@ -65,7 +67,7 @@ class ConnectStep:
             "user_token": user_token is not None,
             "help_text": user_token.help_text if user_token is not None else None,
             "help_url": user_token.help_url if user_token is not None else None,
-            "continue_url": f"/authorize?{urlencode(pending.params)}",
+            "continue_url": f"/authorize?{urlencode(after_consent(pending.params))}",
             "csrf": runtime.csrf.issue(binding=user.login_session_id, purpose=CSRF_PURPOSE, now=now.timestamp()),
             "user": user,
         }

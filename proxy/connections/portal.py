@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.config.schema import StdioServerConfig
 from app.context import APP_CONTEXT, AppContext
 from app.db import run_db
 from app.return_to import safe_return_to
@@ -30,6 +31,7 @@ from proxy.connections import CSRF_PURPOSE
 from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.connections.oauth_connect import router as oauth_router
 from proxy.credentials.decision import Decision, Unused
+from proxy.credentials.deliverable import delivery_problem
 from proxy.credentials.oauth.revoke import revoke_grant
 from proxy.credentials.reading import read_all
 from proxy.credentials.resolver import resolve
@@ -46,7 +48,11 @@ _STATUS_LABELS: Final = {
     "expired": "Expired: connect again",
     "provided": "Provided for you (a shared token; you may connect your own)",
     "not_needed": "No account needed",
+    "unusable": "Unusable: the stored token cannot be sent; connect again",
 }
+
+
+_NOT_CHOSEN_STATUS: Final = {Unused.GRANT_EXPIRED: "expired", Unused.UNDELIVERABLE: "unusable"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,12 @@ async def connect(request: Request, runtime: RuntimeDep, user: UserDep) -> Respo
         return await _page(
             request, runtime, user, error="The token is empty or malformed.", status=400, selected=server
         )
+    undeliverable = delivery_problem(
+        spec.render(token), header=not isinstance(runtime.config.servers[server], StdioServerConfig)
+    )
+    if undeliverable is not None:
+        message = f"That token cannot be used: {undeliverable}. Paste it again without them."
+        return await _page(request, runtime, user, error=message, status=400, selected=server)
     if spec.pattern is not None and re.fullmatch(spec.pattern, token) is None:
         message = f"That does not look like a token for {server}." + (f" {spec.help_text}" if spec.help_text else "")
         return await _page(request, runtime, user, error=message, status=400, selected=server)
@@ -164,11 +176,12 @@ def connection_status(decision: Decision) -> str:
 
     ``not_needed`` (no per-user credential), ``connected`` (the user's own token or grant is
     presented), ``provided`` (a group's token or the default), ``expired`` (an OAuth access token
-    past its expiry with no refresh token) or ``missing``.
+    past its expiry with no refresh token), ``unusable`` (the stored value cannot be sent upstream,
+    e.g. a token with control characters stored before they were refused) or ``missing``.
     """
     per_user = decision.per_user
     if per_user is None:
         return "not_needed"
     if per_user.chosen is None:
-        return "expired" if per_user.unused is Unused.GRANT_EXPIRED else "missing"
+        return _NOT_CHOSEN_STATUS.get(per_user.unused, "missing") if per_user.unused is not None else "missing"
     return "connected" if per_user.chosen.source.per_user else "provided"

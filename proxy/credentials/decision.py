@@ -58,6 +58,7 @@ class Unused(StrEnum):
     NOT_A_GRANT = "not_a_grant"  # oauth: the stored value is not a grant
     GRANT_EXPIRED = "grant_expired"  # oauth: the access token expired and there is no refresh token
     DISABLED = "disabled"  # the user is disabled (portico users disable)
+    UNDELIVERABLE = "undeliverable"  # it holds characters its header or environment cannot carry
 
 
 @dataclass(frozen=True)

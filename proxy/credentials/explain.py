@@ -94,6 +94,8 @@ def _why_not_own(per_user: PerUserDecision) -> str:
         return f"the user's own token has expired ({_stored(per_user.stored)})"
     if per_user.unused is Unused.UNDECRYPTABLE:
         return f"the user's own token does not decrypt for this user ({_stored(per_user.stored)})"
+    if per_user.unused is Unused.UNDELIVERABLE:
+        return f"the user's own token cannot be sent, it must be connected again ({_stored(per_user.stored)})"
     return "the user has no token of their own"
 
 
@@ -105,6 +107,7 @@ def _missing(per_user: PerUserDecision) -> str:
         Unused.UNDECRYPTABLE: f"the stored credential does not decrypt for this user ({stored})",
         Unused.NOT_A_GRANT: f"the stored value is not an OAuth grant ({stored})",
         Unused.GRANT_EXPIRED: f"the OAuth grant's {_grant(per_user.grant)} ({stored})",
+        Unused.UNDELIVERABLE: f"the stored value cannot be sent (control or non-ASCII characters) ({stored})",
     }
     return reasons.get(per_user.unused or Unused.NOT_CONNECTED, "the user has not connected a token")
 

@@ -15,6 +15,8 @@ Per key, in order:
 - ``oauth``: the access token of the user's grant, unless it is absent, does not open, or has
   expired without a refresh token (missing). A refreshable token within ``refresh_margin`` (or
   expired) is chosen with ``refresh_due``: the gateway refreshes it first and resolves again;
+- a user's token or grant that cannot be delivered (control characters; not an RFC 9110 field value for
+  a header, :mod:`proxy.credentials.deliverable`) is not chosen (``undeliverable``): connect again;
 - a disabled user: the configured values only; no group value, no token of their own, no
   default, no grant — the per-user credential is missing.
 """
@@ -44,6 +46,7 @@ from proxy.credentials.decision import (
     SourceKind,
     Unused,
 )
+from proxy.credentials.deliverable import delivery_problem
 from proxy.credentials.groups import has_group_values, static_group_values, token_fallback
 from proxy.credentials.oauth.grant import OAuthGrant
 from proxy.credentials.reading import Readings
@@ -98,24 +101,35 @@ def _per_user(
     key = spec.env if isinstance(server, StdioServerConfig) else (spec.header or "Authorization")
     if disabled:
         return PerUserDecision(key, spec.format, stored, None, None, Unused.DISABLED)
+    header = not isinstance(server, StdioServerConfig)
     if isinstance(spec, OAuthCredentialsConfig):
-        return _oauth(name, key, spec, stored, now)
-    return _user_token(name, key, spec, stored, groups)
+        return _oauth(name, key, spec, stored, now, header=header)
+    return _user_token(name, key, spec, stored, groups, header=header)
 
 
 def _user_token(
-    name: str, key: str | None, spec: UserTokenConfig, stored: StoredCredential, groups: tuple[str, ...]
+    name: str,
+    key: str | None,
+    spec: UserTokenConfig,
+    stored: StoredCredential,
+    groups: tuple[str, ...],
+    *,
+    header: bool,
 ) -> PerUserDecision:
+    unused = _NOT_OPENED.get(stored.opening)
     if stored.opening is Opening.OPENED and stored.secret is not None:
-        own = Presented(key, Source(SourceKind.USER_TOKEN, f"servers.{name}.credentials"), _render(spec, stored.secret))
-        return PerUserDecision(key, spec.format, stored, None, own, None)
+        rendered = _render(spec, stored.secret)
+        if delivery_problem(rendered, header=header) is None:
+            own = Presented(key, Source(SourceKind.USER_TOKEN, f"servers.{name}.credentials"), rendered)
+            return PerUserDecision(key, spec.format, stored, None, own, None)
+        unused = Unused.UNDELIVERABLE
     fallback = token_fallback(name, spec, groups)
     chosen = None if fallback is None else Presented(key, fallback[0], _render(spec, _reveal(fallback[1])))
-    return PerUserDecision(key, spec.format, stored, None, chosen, _NOT_OPENED[stored.opening])
+    return PerUserDecision(key, spec.format, stored, None, chosen, unused)
 
 
 def _oauth(
-    name: str, key: str | None, spec: OAuthCredentialsConfig, stored: StoredCredential, now: datetime
+    name: str, key: str | None, spec: OAuthCredentialsConfig, stored: StoredCredential, now: datetime, *, header: bool
 ) -> PerUserDecision:
     if stored.opening is not Opening.OPENED or stored.secret is None:
         return PerUserDecision(key, spec.format, stored, None, None, _NOT_OPENED[stored.opening])
@@ -128,10 +142,11 @@ def _oauth(
     register_secret(grant.access_token)
     if grant.refresh_token:
         register_secret(grant.refresh_token)
+    rendered = _render(spec, grant.access_token)
+    if delivery_problem(rendered, header=header) is not None:
+        return PerUserDecision(key, spec.format, stored, state, None, Unused.UNDELIVERABLE)
     source = Source(SourceKind.OAUTH_GRANT, f"servers.{name}.credentials")
-    return PerUserDecision(
-        key, spec.format, stored, state, Presented(key, source, _render(spec, grant.access_token)), None
-    )
+    return PerUserDecision(key, spec.format, stored, state, Presented(key, source, rendered), None)
 
 
 def _grant_state(grant: OAuthGrant, spec: OAuthCredentialsConfig, now: datetime) -> GrantState:

@@ -1,26 +1,40 @@
 """The ASGI endpoint behind every ``/<name>/mcp`` route: server lookup, Origin, authentication, era.
 
-Order of checks: unknown server (404) → ``Origin`` (403) → bearer token (401, via the gateway's
-:class:`~proxy.auth.resource_server.BearerAuthenticator`) → ``MCP-Protocol-Version`` (400; the
+Order of checks: ``Origin`` (403) → bearer token (401, via the gateway's
+:class:`~proxy.auth.resource_server.BearerAuthenticator`) → unknown server (404; before it, an
+unknown name is checked against the resource it would be, so without a valid token it is answered
+exactly like a known one) → ``MCP-Protocol-Version`` (400; the
 body is read first so the -32022 error carries the request's id, SEP-2575) → the era's own
 handler. This is also the boundary where Portico's own MCP-plane errors become responses: a
 :class:`~proxy.wire.errors.GatewayError` raised before the response started is answered as a
 JSON-RPC error with its status; after that point the handlers themselves end streams with an
-error event.
+error event. Once authenticated, the exchange is registered in
+:class:`~proxy.inbound.open_exchanges.OpenExchanges` (a GET as a stream, anything else as a call)
+so that shutdown and token lifetime can end it cleanly.
+A database outage on a cold path (a credential read) is answered the same way, as
+:class:`~proxy.wire.errors.DatabaseUnavailableGatewayError` (503, ``Retry-After``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.types import Message, Receive, Scope, Send
 
+from app.db_outage import DatabaseUnavailableError
 from proxy.gateway import Gateway
 from proxy.inbound.handshake_era import serve_handshake_era
 from proxy.inbound.modern_era import serve_modern_era
+from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.wire.asgi import header_values, read_body, request_headers, send_json
-from proxy.wire.errors import GatewayError, UnknownServerError, UnsupportedProtocolVersionError
+from proxy.wire.errors import (
+    DatabaseUnavailableGatewayError,
+    GatewayError,
+    UnknownServerError,
+    UnsupportedProtocolVersionError,
+)
 from proxy.wire.exchange import Exchange
 from proxy.wire.jsonrpc import RequestId, decode_json, encode
 from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, Era, era_for
@@ -37,9 +51,10 @@ class NotAnEndpoint:
 
 
 class McpEndpoint:
-    def __init__(self, gateway: Gateway, origins: OriginPolicy) -> None:
+    def __init__(self, gateway: Gateway, origins: OriginPolicy, exchanges: OpenExchanges) -> None:
         self.gateway = gateway
         self.origins = origins
+        self.exchanges = exchanges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -52,7 +67,10 @@ class McpEndpoint:
         server = str(scope.get("path_params", {}).get("server", ""))
         exchange = Exchange(scope, receive, tracking_send, request_headers(scope), server)
         try:
-            await self._serve(exchange)
+            try:
+                await self._serve(exchange)
+            except DatabaseUnavailableError as outage:
+                raise DatabaseUnavailableGatewayError.of(outage) from None
         except GatewayError as error:
             if started:
                 log.warning("%s: %s after the response started", server, error.message)
@@ -63,21 +81,38 @@ class McpEndpoint:
     async def _serve(self, exchange: Exchange) -> None:
         gateway = self.gateway
         backend = gateway.backends.get(exchange.server)
-        resource = gateway.resources.for_path(f"/{exchange.server}/mcp")
-        if backend is None or resource is None:
-            raise UnknownServerError(f"Not Found: no MCP server named {exchange.server!r}")
+        resource, known = gateway.resources.for_path_or_assumed(exchange.server, "mcp")
         self.origins.check(exchange.header("origin"))
         claims = gateway.authenticator.authenticate(header_values(exchange.headers, "authorization"), resource)
+        if backend is None or not known:
+            raise UnknownServerError(f"Not Found: no MCP server named {exchange.server!r}")
         exchange.subject = claims.subject
         try:
             era = era_for(exchange.header(PROTOCOL_VERSION_HEADER))
         except UnsupportedProtocolVersionError:
             exchange.request_id = _request_id(await read_body(exchange.receive))
             raise
-        if era is Era.MODERN:
-            await serve_modern_era(exchange, backend)
-        else:
-            await serve_handshake_era(exchange, backend, gateway.sessions)
+        kind = Kind.STREAM if exchange.method == "GET" else Kind.CALL
+        opened = OpenExchange(kind, exchange.server, claims.jwt_id, claims.expires_at, exchange.receive, exchange.send)
+        opened.cancel_upstream = _canceller(exchange)
+        exchange.receive, exchange.send = opened.receive, opened.send
+        self.exchanges.open(opened)
+        try:
+            if era is Era.MODERN:
+                await serve_modern_era(exchange, backend)
+            else:
+                await serve_handshake_era(exchange, backend, gateway.sessions)
+        finally:
+            self.exchanges.release(opened)
+            await opened.finish(exchange.request_id, self.exchanges.shutdown_grace)
+
+
+def _canceller(exchange: Exchange) -> Callable[[], Awaitable[None]]:
+    async def cancel_upstream() -> None:
+        if exchange.cancel_upstream is not None:
+            await exchange.cancel_upstream()
+
+    return cancel_upstream
 
 
 def _request_id(body: bytes) -> RequestId | None:

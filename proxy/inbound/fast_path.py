@@ -1,9 +1,10 @@
 """The data plane's short path: ``/<name>/mcp`` and ``/<name>/sse[/messages]`` served before the router.
 
 Matching those requests through FastAPI's router and the middleware chain was ~10–20 % of a warm
-proxied call (docs/performance.md). :class:`McpFastPath` sits outermost among the app's
-middleware (inside Starlette's ``ServerErrorMiddleware``, which still turns an unexpected
-exception into the generic 500 of ``app.errors``) and sends each request whose path is exactly a
+proxied call (docs/performance.md). :class:`McpFastPath` sits outside the app's other middleware,
+inside only the request edge (forwarded headers, ``Host``, CORS: ``app.main``) and Starlette's
+``ServerErrorMiddleware`` (which still turns an unexpected exception into the generic 500 of
+``app.errors``), and sends each request whose path is exactly a
 configured server's MCP path straight to its endpoint, with one dictionary lookup. It keeps what
 the skipped stack guarantees on those routes:
 
@@ -14,8 +15,9 @@ the skipped stack guarantees on those routes:
   ``Cache-Control: no-store``, the refusal logged without the token) and any other
   ``HTTPException`` rendered by ``app.errors``.
 
-Nothing else applied to these routes before: CORS is per OAuth endpoint (``oauth/cors.py``), not
-on MCP routes, and uvicorn's access log is written below the app, so neither changes.
+Nothing else applied to these routes before: CORS on MCP routes is the outer ``proxy.inbound.cors``
+layer (the OAuth endpoints have their own, ``oauth/cors.py``), and uvicorn's access log is written
+below the app, so neither changes.
 
 The table is built once, on the first request (after every route is registered): a path goes on
 the short path only if the router itself would hand it to the gateway's endpoint, for every

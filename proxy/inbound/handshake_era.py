@@ -15,8 +15,11 @@ Validation, in the SDK's order and with its statuses (2025-11-25 basic/transport
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+
+import anyio
+from starlette.types import Message
 
 from proxy.backends.base import Backend
 from proxy.wire.asgi import accepts, is_json_content, read_body, send_empty
@@ -28,7 +31,16 @@ from proxy.wire.errors import (
     UnsupportedMediaTypeError,
 )
 from proxy.wire.exchange import Exchange
-from proxy.wire.jsonrpc import InvalidMessageError, JsonRpcMessage, JsonRpcRequest, decode_json, parse_message
+from proxy.wire.jsonrpc import (
+    InvalidMessageError,
+    JsonRpcMessage,
+    JsonRpcNotification,
+    JsonRpcRequest,
+    RequestId,
+    decode_json,
+    encode,
+    parse_message,
+)
 from proxy.wire.mcp_sessions import McpSession, McpSessionRegistry
 from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER, allows_batches
 
@@ -61,6 +73,8 @@ async def _post(exchange: Exchange, backend: Backend, sessions: McpSessionRegist
     requests = [m for m in messages if isinstance(m, JsonRpcRequest)]
     if len(requests) == 1:
         exchange.request_id = requests[0].id
+        if session is not None:
+            exchange.cancel_upstream = _canceller(exchange, backend, session, requests[0].id)
     with _open(session):
         await backend.handshake_post(exchange, session, messages, body)
 
@@ -78,6 +92,31 @@ async def _delete(exchange: Exchange, backend: Backend, sessions: McpSessionRegi
     sessions.remove(session.mcp_session_id)
     await backend.handshake_delete(session)
     await send_empty(exchange.send, 200)
+
+
+def _canceller(
+    exchange: Exchange, backend: Backend, session: McpSession, request_id: RequestId
+) -> Callable[[], Awaitable[None]]:
+    """What the client would POST to cancel (``notifications/cancelled``, 2025-11-25 basic/utilities/cancellation)."""
+
+    async def cancel_upstream() -> None:
+        params = {"requestId": request_id, "reason": "server shutting down"}
+        message = JsonRpcNotification({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params})
+        body = encode(message.raw)
+        quiet = Exchange(exchange.scope, _never_disconnects, _discard, exchange.headers, exchange.server)
+        quiet.subject = exchange.subject
+        await backend.handshake_post(quiet, session, [message], body)
+
+    return cancel_upstream
+
+
+async def _never_disconnects() -> Message:
+    await anyio.sleep_forever()
+    raise AssertionError("unreachable")
+
+
+async def _discard(_message: Message) -> None:
+    """The backend's 202 for the cancellation goes nowhere: the client's exchange is being ended."""
 
 
 def _decode(body: bytes) -> object:

@@ -32,8 +32,11 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from starlette.types import Message, Receive, Scope, Send
 
+from app.db_outage import DatabaseUnavailableError
+from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.base import Backend
 from proxy.gateway import Gateway
+from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.wire.asgi import (
     header_values,
@@ -47,11 +50,13 @@ from proxy.wire.asgi import (
 )
 from proxy.wire.errors import (
     CapacityExceededError,
+    DatabaseUnavailableGatewayError,
     GatewayError,
     InvalidRequestError,
     MethodNotAllowedError,
     ParseError,
     SessionNotFoundError,
+    ShuttingDownError,
     UnknownServerError,
 )
 from proxy.wire.exchange import Exchange
@@ -60,6 +65,7 @@ from proxy.wire.jsonrpc import (
     JsonRpcMessage,
     JsonRpcNotification,
     JsonRpcRequest,
+    RequestId,
     decode_json,
     encode,
     parse_message,
@@ -89,16 +95,29 @@ class LegacySseSession:
     mcp_session_id: str | None = None
     protocol_version: str | None = None
     listening: bool = False
+    pending: set[RequestId] = field(default_factory=set)
+    """Ids of the client's requests not answered yet (the stream is busy while there are any)."""
+    cancelled: set[RequestId] = field(default_factory=set)
+    """Ids answered by Portico at shutdown (-32000): a late upstream answer to them is dropped."""
 
 
 class LegacySseEndpoint:
     """``GET /<name>/sse`` (the stream) and ``POST /<name>/sse/messages`` (the message endpoint)."""
 
-    def __init__(self, gateway: Gateway, *, origins: OriginPolicy, sessions: LegacySseSessions, messages: bool) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        origins: OriginPolicy,
+        sessions: LegacySseSessions,
+        messages: bool,
+        exchanges: OpenExchanges,
+    ) -> None:
         self.gateway = gateway
         self.origins = origins
         self.legacy_sessions = sessions
         self._messages = messages
+        self._exchanges = exchanges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         server = str(scope.get("path_params", {}).get("server", ""))
@@ -110,33 +129,81 @@ class LegacySseEndpoint:
             await send(message)
 
         try:
-            backend, subject = await self._admit(scope, receive, server)
-            if self._messages:
-                await self._post(scope, receive, tracking_send, subject, backend)
-            else:
-                await self._stream(receive, tracking_send, server, subject, backend)
+            try:
+                backend, claims = await self._admit(scope, receive, server)
+                if self._messages:
+                    await self._post(scope, receive, tracking_send, claims.subject, backend)
+                else:
+                    await self._open_stream(receive, tracking_send, server, claims, backend)
+            except DatabaseUnavailableError as outage:
+                raise DatabaseUnavailableGatewayError.of(outage) from None
         except GatewayError as error:
             if not started:
                 await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
 
-    async def _admit(self, scope: Scope, receive: Receive, server: str) -> tuple[Backend, str]:
-        """Server lookup (404), method (405), ``Origin`` (403), bearer token for ``/<name>/sse`` (401/403)."""
+    async def _admit(self, scope: Scope, receive: Receive, server: str) -> tuple[Backend, AccessTokenClaims]:
+        """Method (405), ``Origin`` (403), bearer token for ``/<name>/sse`` (401/403), then server lookup (404).
+
+        An unknown name is authenticated against the resource it would be, so without a valid token
+        it is answered exactly like a known one.
+        """
         gateway = self.gateway
         backend = gateway.backends.get(server)
-        resource = gateway.resources.for_path(f"/{server}/sse")
-        if backend is None or resource is None:
-            raise UnknownServerError(f"Not Found: no MCP server named {server!r}")
+        resource, known = gateway.resources.for_path_or_assumed(server, "sse")
         allowed = "POST" if self._messages else "GET"
         if scope["method"] != allowed:
             raise MethodNotAllowedError("Method Not Allowed", headers={"allow": allowed})
         headers = request_headers(scope)
         self.origins.check(next((v for k, v in headers if k == "origin"), None))
         claims = gateway.authenticator.authenticate(header_values(headers, "authorization"), resource)
-        return backend, claims.subject
+        if backend is None or not known:
+            raise UnknownServerError(f"Not Found: no MCP server named {server!r}")
+        return backend, claims
 
     # --- GET /<name>/sse ----------------------------------------------------------------------------
 
-    async def _stream(self, receive: Receive, send: Send, server: str, subject: str, backend: Backend) -> None:
+    async def _open_stream(
+        self, receive: Receive, send: Send, server: str, claims: AccessTokenClaims, backend: Backend
+    ) -> None:
+        """The stream, registered as open (shutdown and token lifetime end it: ADR 0012)."""
+        started: list[LegacySseSession] = []
+
+        def busy() -> bool:
+            return bool(started and started[0].pending)
+
+        async def cancel_pending() -> None:
+            if started:
+                await self._cancel_pending(started[0], backend)
+
+        opened = OpenExchange(
+            Kind.STREAM, server, claims.jwt_id, claims.expires_at, receive, send, busy, cancel_pending
+        )
+        self._exchanges.open(opened)
+        try:
+            await self._stream(opened, server, claims.subject, backend, started.append)
+        finally:
+            self._exchanges.release(opened)
+            await opened.finish(None, self._exchanges.shutdown_grace)
+
+    async def _cancel_pending(self, session: LegacySseSession, backend: Backend) -> None:
+        """Shutdown past the grace period: -32000 for each pending request, ``notifications/cancelled`` upstream."""
+        grace = self._exchanges.shutdown_grace
+        for request_id in list(session.pending):
+            session.cancelled.add(request_id)
+            await _put(session, ShuttingDownError(grace).to_message(request_id), force=True)
+            params = {"requestId": request_id, "reason": "server shutting down"}
+            cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params}
+            await self._handle(session, backend, JsonRpcNotification(cancel), encode(cancel))
+
+    async def _stream(
+        self,
+        opened: OpenExchange,
+        server: str,
+        subject: str,
+        backend: Backend,
+        on_session: Callable[[LegacySseSession], None],
+    ) -> None:
+        receive, send = opened.receive, opened.send
         registry = self.legacy_sessions
         settings = self.gateway.settings
         if sum(1 for s in registry.values() if s.subject == subject) >= settings.max_sessions_per_user:
@@ -145,6 +212,7 @@ class LegacySseEndpoint:
         async with anyio.create_task_group() as handlers:
             session = LegacySseSession(secrets.token_urlsafe(24), subject, server, outgoing, handlers)
             registry[session.session_id] = session
+            on_session(session)
             try:
                 await start_sse(send)
                 endpoint = f"{urlsplit(self.gateway.public_url).path.rstrip('/')}/{server}/sse/messages"
@@ -155,6 +223,8 @@ class LegacySseEndpoint:
                     streaming.start_soon(_write_events, send, incoming, settings.keepalive_interval)
                     await wait_for_disconnect(receive)
                     streaming.cancel_scope.cancel()
+                if opened.ending is not None:  # Portico ends the stream: what is queued still goes out
+                    await _flush(send, incoming)
             finally:
                 del registry[session.session_id]
                 session.closed.set()
@@ -200,6 +270,8 @@ class LegacySseEndpoint:
         """Hand one message to the backend as a handshake-era POST; its answer goes to the stream."""
         request_id = message.id if isinstance(message, JsonRpcRequest) else None
         exchange = self._exchange(session)
+        if request_id is not None:
+            session.pending.add(request_id)
         try:
             if isinstance(message, JsonRpcRequest) and message.method == "initialize":
                 await backend.handshake_post(exchange, None, [message], body)
@@ -208,9 +280,15 @@ class LegacySseEndpoint:
             await backend.handshake_post(exchange, mcp_session, [message], body)
             if isinstance(message, JsonRpcNotification) and message.method == "notifications/initialized":
                 self._listen(session, backend, mcp_session)
+        except DatabaseUnavailableError as outage:  # on the stream, its HTTP status cannot be sent
+            if request_id is not None:
+                await _put(session, DatabaseUnavailableGatewayError.of(outage).to_message(request_id))
         except GatewayError as error:
             if request_id is not None:
                 await _put(session, error.to_message(request_id))
+        finally:
+            if request_id is not None:
+                session.pending.discard(request_id)
 
     def _mcp_session(self, session: LegacySseSession) -> McpSession:
         if session.mcp_session_id is None:
@@ -299,7 +377,9 @@ class _Unpacker:
         await _put(self._session, message)
 
 
-async def _put(session: LegacySseSession, message: dict[str, Any]) -> None:
+async def _put(session: LegacySseSession, message: dict[str, Any], *, force: bool = False) -> None:
+    if not force and message.get("id") in session.cancelled and ("result" in message or "error" in message):
+        return  # Portico already answered it (-32000 at shutdown)
     try:
         await session.outgoing.send(message)
     except (anyio.BrokenResourceError, anyio.ClosedResourceError):
@@ -312,6 +392,16 @@ async def _write_events(send: Send, incoming: MemoryObjectReceiveStream[dict[str
         with anyio.move_on_after(keepalive):
             message = await incoming.receive()
         await send_chunk(send, KEEPALIVE if message is None else message_event(encode(message)))
+
+
+async def _flush(send: Send, incoming: MemoryObjectReceiveStream[dict[str, Any]]) -> None:
+    """Write what is already queued (e.g. the -32000 answers of a shutdown), without waiting for more."""
+    while True:
+        try:
+            message = incoming.receive_nowait()
+        except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+            return
+        await send_chunk(send, message_event(encode(message)))
 
 
 def _parse(body: bytes) -> JsonRpcMessage:

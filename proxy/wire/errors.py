@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.db_outage import DatabaseUnavailableError
 from proxy.wire.jsonrpc import (
     HEADER_MISMATCH,
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     PARSE_ERROR,
@@ -33,6 +35,7 @@ CAPACITY_EXCEEDED = -32006
 PROTOCOL_ERA_NOT_SUPPORTED = -32008
 UPSTREAM_AUTH_FAILED = -32009
 CREDENTIAL_REQUIRED = -32011
+SHUTTING_DOWN = -32000  # the MCP SDK's generic server error; see ShuttingDownError
 # Retired, never produced: -32007 (upstream transport not supported: every transport is served now)
 # and -32010 (client too slow: a slow reader loses notifications, never its response).
 
@@ -159,6 +162,33 @@ class UpstreamAuthFailedError(GatewayError):
 class CapacityExceededError(GatewayError):
     code = CAPACITY_EXCEEDED
     http_status = 503
+
+
+class ShuttingDownError(GatewayError):
+    """Portico stopped (SIGTERM) before the request finished within ``listen.shutdown_grace``."""
+
+    code = SHUTTING_DOWN
+    http_status = 503
+
+    def __init__(self, grace: float) -> None:
+        super().__init__("server shutting down", data={"shutdown_grace": grace}, headers={"retry-after": "5"})
+
+
+class DatabaseUnavailableGatewayError(GatewayError):
+    """Portico's own database is unavailable on a cold path (a credential read): -32603, HTTP 503 with
+    ``Retry-After`` (RFC 9110 §10.2.3), ``data.retry_after`` in seconds. Warm requests never see it."""
+
+    code = INTERNAL_ERROR
+    http_status = 503
+
+    @classmethod
+    def of(cls, outage: DatabaseUnavailableError) -> DatabaseUnavailableGatewayError:
+        seconds = outage.retry_after
+        return cls(
+            f"Service temporarily unavailable: Portico's database is unavailable; retry after {seconds} s",
+            data={"reason": "database_unavailable", "retry_after": seconds},
+            headers={"retry-after": str(seconds)},
+        )
 
 
 class ProtocolEraNotSupportedError(GatewayError):

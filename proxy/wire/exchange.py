@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.types import Receive, Scope, Send
@@ -16,6 +17,8 @@ class Exchange:
 
     ``request_id`` is set once the body is known to hold one request that the gateway is about to
     serve; Portico's own errors from then on answer that id instead of ``null``.
+    ``cancel_upstream``, when set, tells the upstream that this exchange's request is abandoned
+    (used at shutdown where a client disconnect alone is not a cancellation: the handshake era).
     """
 
     scope: Scope
@@ -25,6 +28,7 @@ class Exchange:
     server: str
     subject: str = ""
     request_id: RequestId | None = None
+    cancel_upstream: Callable[[], Awaitable[None]] | None = None
 
     def header(self, name: str) -> str | None:
         return first_header(self.headers, name)

@@ -125,15 +125,34 @@ class JsonRpcError:
 JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse | JsonRpcError
 
 
+class DuplicateKeyError(ValueError):
+    """An object names a member twice (RFC 8259 §4: names SHOULD be unique; I-JSON, RFC 7493 §2.3: MUST)."""
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise DuplicateKeyError("duplicate member name")
+    return members
+
+
+# One decoder, built once: json.loads(..., object_pairs_hook=...) would build one per call.
+_DECODER: Final = json.JSONDecoder(object_pairs_hook=_unique_members)
+
+
 def decode_json(body: bytes) -> object:
-    """Decode a body as JSON.
+    """Decode a body as I-JSON (RFC 7493): strict UTF-8, no duplicate member names at any depth.
+
+    Portico reads the decoded message but relays the raw bytes, so a body two parsers could read
+    differently (``{"method":"a","method":"b"}``, a lone surrogate, UTF-16) is refused rather than
+    resolved last-wins (issue #15 finding 9). bench/json_envelope.py measures the cost.
 
     Raises:
-        ValueError: not JSON (JSON-RPC -32700); includes over-deep nesting and huge integers.
+        ValueError: not such JSON (JSON-RPC -32700); includes over-deep nesting and huge integers.
     """
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as error:
+        return _DECODER.decode(body.decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and DuplicateKeyError are ValueErrors
         raise ValueError("body is not valid JSON") from error
 
 

@@ -146,7 +146,9 @@ async def test_an_allowed_domain_signs_in_at_the_idp_and_reaches_portico_consent
     assert page.url.startswith(deployment.idp.issuer)
     await sign_in_at_idp(page, "alice")
     await page.wait_for_url(lambda url: url.startswith(f"{deployment.base_url}/authorize?"))
-    await expect(page.get_by_role("heading", name="Allow E2E client to use Current time?")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", name="Allow E2E client (not verified) to use Current time?")
+    ).to_be_visible()
     await expect(page.get_by_role("definition").filter(has_text="alice@example.com")).to_be_visible()
     cookies = {cookie["name"]: cookie for cookie in await page.context.cookies()}
     assert (cookies["portico_login"]["httpOnly"], cookies["portico_login"]["sameSite"]) == (True, "Lax")

@@ -24,7 +24,9 @@ from tests.support.processes import HOST, free_port
 def serve_asgi(app: ASGIApp, *, timeout: float = 10.0) -> Iterator[str]:
     """Yield the base URL once uvicorn accepts connections; stop it afterwards."""
     port = free_port()
-    config = uvicorn.Config(app, host=HOST, port=port, lifespan="off", ws="none", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, host=HOST, port=port, lifespan="off", ws="none", log_level="warning", access_log=False, proxy_headers=False
+    )  # as `portico serve`: forwarded headers are the app's business (listen.trusted_proxies)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"asgi-{port}", daemon=True)
     thread.start()

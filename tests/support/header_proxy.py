@@ -4,6 +4,10 @@ Test code only: the MCP conformance suite's ``server`` command sends no ``Author
 for one, so the suite talks to this proxy and the proxy adds ``Authorization: Bearer <token>`` on the way to Portico.
 The token is chosen by path prefix (``/<server>/``), since each Portico route is its own protected resource.
 
+With ``forwarded_for=True`` it also behaves like a TLS-terminating reverse proxy configured as docs/deploy.md says
+(nginx's ``$proxy_add_x_forwarded_for``, Caddy): it appends the peer it saw to ``X-Forwarded-For`` and sets
+``X-Forwarded-Proto: https``.
+
 ``Host`` and ``Origin`` are rewritten only when they name the proxy itself, to Portico's own (in a deployment the
 proxy serves at Portico's ``public_url``, so clients send exactly those); any other Host or Origin (a DNS-rebinding
 probe) reaches Portico unchanged.
@@ -35,8 +39,16 @@ HOP_BY_HOP = frozenset(
 class HeaderInjectingProxy:
     """ASGI app forwarding to ``target`` (an origin) and adding ``headers_for(path)`` to each request."""
 
-    def __init__(self, target: str, headers_for: Callable[[str], Mapping[str, str]], own_hosts: set[str]) -> None:
+    def __init__(
+        self,
+        target: str,
+        headers_for: Callable[[str], Mapping[str, str]],
+        own_hosts: set[str],
+        *,
+        forwarded_for: bool = False,
+    ) -> None:
         self.target = target.rstrip("/")
+        self.forwarded_for = forwarded_for
         self.target_host = urlsplit(target).netloc
         self.headers_for = headers_for
         self.own_hosts = own_hosts
@@ -82,6 +94,10 @@ class HeaderInjectingProxy:
                 value = self.target
             headers.append((name, value))
         headers.extend(self.headers_for(scope["path"]).items())
+        if self.forwarded_for:
+            chain = [value for name, value in headers if name == "x-forwarded-for"]
+            headers = [(k, v) for k, v in headers if k not in ("x-forwarded-for", "x-forwarded-proto")]
+            headers += [("x-forwarded-for", ", ".join([*chain, scope["client"][0]])), ("x-forwarded-proto", "https")]
         return headers
 
 
@@ -104,12 +120,16 @@ async def _cancel_on_disconnect(receive: Receive, cancel_scope: anyio.CancelScop
 
 
 @contextlib.asynccontextmanager
-async def serve_header_proxy(target: str, headers_for: Callable[[str], Mapping[str, str]]) -> AsyncIterator[str]:
+async def serve_header_proxy(
+    target: str, headers_for: Callable[[str], Mapping[str, str]], *, forwarded_for: bool = False
+) -> AsyncIterator[str]:
     """Run the proxy on a free loopback port in this event loop; yields its ``http://localhost:PORT`` origin."""
     port = free_port()
     own_hosts = {f"localhost:{port}", f"{HOST}:{port}"}
-    app = HeaderInjectingProxy(target, headers_for, own_hosts)
-    config = uvicorn.Config(app, host=HOST, port=port, log_config=None, lifespan="off", timeout_graceful_shutdown=1)
+    app = HeaderInjectingProxy(target, headers_for, own_hosts, forwarded_for=forwarded_for)
+    config = uvicorn.Config(
+        app, host=HOST, port=port, log_config=None, lifespan="off", timeout_graceful_shutdown=1, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as group:
         group.start_soon(server.serve)

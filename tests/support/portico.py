@@ -53,11 +53,12 @@ def _database(tmp_path: Path, database_url: str | None) -> Iterator[str]:
 def _serve(tmp_path: Path, config: dict[str, Any], database_url: str, port: int) -> Iterator[Process]:
     full = {
         "public_url": f"http://127.0.0.1:{port}",
-        "listen": {"host": "127.0.0.1", "port": port},
         "database_url": database_url,
         "secrets": {"secret_key": generate_secret()},
         **config,
+        "listen": {**config.get("listen", {}), "host": "127.0.0.1", "port": port},  # other listen keys kept
     }
+    full["listen"] = {"host": "127.0.0.1", "port": port, **config.get("listen", {})}  # keys besides the bind
     path = tmp_path / "portico.yaml"
     path.write_text(yaml.safe_dump(full))
     with start_process(

@@ -18,8 +18,11 @@ class UpstreamIdentityProvider(Protocol):
         """Whether an authorization response's ``iss`` parameter (RFC 9207 §2.4) names this IdP."""
         ...
 
-    async def authorization_url(self, flow: UpstreamFlow, *, redirect_uri: str) -> str:
+    async def authorization_url(self, flow: UpstreamFlow, *, redirect_uri: str, prompt: str | None = None) -> str:
         """Where to send the browser to sign in (RFC 6749 §4.1.1).
+
+        ``prompt`` (``login`` or ``select_account``) asks the IdP to sign the user in again
+        (:mod:`.prompt`; OIDC Core §3.1.2.1).
 
         Raises:
             OAuthClientError: the IdP's endpoints cannot be resolved.

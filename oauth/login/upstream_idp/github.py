@@ -31,6 +31,7 @@ from oauth.client.flow import UpstreamFlow
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.upstream_idp.claims import MAX_GROUPS, plausible_email
 from oauth.login.upstream_idp.errors import UnusableIdentityError
+from oauth.login.upstream_idp.prompt import github_prompt_params
 
 GITHUB_API_HEADERS = {"accept": "application/vnd.github+json", "x-github-api-version": "2022-11-28"}
 ORGS_PER_PAGE = 100
@@ -64,8 +65,9 @@ class GithubProvider:
         # GitHub publishes no issuer identifier; its callback path is its own (RFC 9700 §4.4.2).
         return True
 
-    async def authorization_url(self, flow: UpstreamFlow, *, redirect_uri: str) -> str:
-        return await self.client.authorization_url(flow, redirect_uri=redirect_uri, nonce=False)
+    async def authorization_url(self, flow: UpstreamFlow, *, redirect_uri: str, prompt: str | None = None) -> str:
+        extra = github_prompt_params(prompt)
+        return await self.client.authorization_url(flow, redirect_uri=redirect_uri, nonce=False, extra=extra)
 
     async def identity(self, *, code: str, flow: UpstreamFlow, redirect_uri: str, now: int) -> UpstreamIdentity:
         token = await self.client.exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=flow.code_verifier)

@@ -20,6 +20,7 @@ from oauth.login.upstream_idp.discovery import OpenIdEndpoints, OpenIdProviderCo
 from oauth.login.upstream_idp.errors import InvalidIdTokenError
 from oauth.login.upstream_idp.id_token import IdTokenExpectations, UnknownSigningKeyError, verify_id_token
 from oauth.login.upstream_idp.jwks import JwksCache
+from oauth.login.upstream_idp.prompt import openid_prompt_params
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,10 @@ class OpenIdProvider:
     def identity_from_claims(self, claims: Mapping[str, Any]) -> UpstreamIdentity:
         raise NotImplementedError
 
-    async def authorization_url(self, flow: UpstreamFlow, *, redirect_uri: str) -> str:
+    async def authorization_url(self, flow: UpstreamFlow, *, redirect_uri: str, prompt: str | None = None) -> str:
         resolved = await self._resolve()
-        return await resolved.client.authorization_url(
-            flow, redirect_uri=redirect_uri, nonce=True, extra=self.authorization_params()
-        )
+        extra = self.authorization_params() | openid_prompt_params(prompt)
+        return await resolved.client.authorization_url(flow, redirect_uri=redirect_uri, nonce=True, extra=extra)
 
     async def identity(self, *, code: str, flow: UpstreamFlow, redirect_uri: str, now: int) -> UpstreamIdentity:
         resolved = await self._resolve()

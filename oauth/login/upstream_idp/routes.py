@@ -48,6 +48,7 @@ from oauth.login.session.sign_in import sign_in
 from oauth.login.upstream_idp.base import UpstreamIdentityProvider
 from oauth.login.upstream_idp.errors import SIGN_IN_ERRORS
 from oauth.login.upstream_idp.pages import failure_page
+from oauth.login.upstream_idp.prompt import upstream_prompt
 
 log = logging.getLogger("portico.login")
 
@@ -62,8 +63,8 @@ def upstream_idp_router(idp: UpstreamIdentityProvider) -> APIRouter:
     router = APIRouter()
     quoted = quote(idp.provider_id, safe="")
 
-    async def upstream_sign_in(request: Request, return_to: str = "/") -> Response:
-        return await start_sign_in(request, idp, return_to)
+    async def upstream_sign_in(request: Request, return_to: str = "/", prompt: str | None = None) -> Response:
+        return await start_sign_in(request, idp, return_to, prompt=upstream_prompt(prompt))
 
     async def upstream_callback(request: Request) -> Response:
         return await finish_sign_in(request, idp)
@@ -73,15 +74,22 @@ def upstream_idp_router(idp: UpstreamIdentityProvider) -> APIRouter:
     return router
 
 
-async def start_sign_in(request: Request, idp: UpstreamIdentityProvider, return_to: str) -> Response:
-    """303 to the IdP with a new flow cookie; an error page when the IdP cannot be reached."""
+async def start_sign_in(
+    request: Request, idp: UpstreamIdentityProvider, return_to: str, *, prompt: str | None = None
+) -> Response:
+    """303 to the IdP with a new flow cookie; an error page when the IdP cannot be reached.
+
+    ``prompt`` (``login``, ``select_account`` or None) asks the IdP to sign the user in again.
+    """
     runtime = APP_CONTEXT.of(request)
     target = safe_return_to(return_to)
     flow = new_flow(idp.provider_id, target, epoch_seconds(runtime.clock.now()))
     try:
         if len(target) > MAX_FLOW_RETURN_TO:
             raise AuthorizationServerUnavailableError("the page to return to has too long an address")
-        url = await idp.authorization_url(flow, redirect_uri=callback_url(runtime.config, idp.provider_id))
+        url = await idp.authorization_url(
+            flow, redirect_uri=callback_url(runtime.config, idp.provider_id), prompt=prompt
+        )
     except SIGN_IN_ERRORS as error:
         log.warning("sign-in via %s could not start: %s", idp.provider_id, error)
         return failure_page(request, runtime, error, display_name=idp.display_name, return_to=target)

@@ -80,6 +80,13 @@ async def test_https_and_loopback_redirect_uris_are_accepted(http: httpx2.AsyncC
         [],
         "https://app.example.com/cb",
         None,
+        ["https://client.example/cb\r\nSet-Cookie: x=1"],
+        ["https://evil.com\\.example.com/cb"],
+        ["https://client.example/cb\x00"],
+        ["https://client.example/c b"],
+        ["https://client.example@evil.example/cb"],
+        ["https://0x7f.0.0.1/cb"],
+        ["https://evil.com%2F.example.com/cb"],
     ],
 )
 async def test_bad_redirect_uris_are_invalid_redirect_uri(http: httpx2.AsyncClient, uris: object) -> None:
@@ -133,6 +140,25 @@ async def test_invalid_metadata_is_invalid_client_metadata(http: httpx2.AsyncCli
     """Spec-mandated (RFC 7591 §3.2.2)."""
     response = await register(http, **metadata)
     assert (response.status_code, response.json()["error"]) == (400, "invalid_client_metadata")
+
+
+@pytest.mark.parametrize(
+    "client_name",
+    [
+        "\u202eevil\u202c Claude Desktop",  # RIGHT-TO-LEFT OVERRIDE
+        "Claude\u200b Desktop",  # ZERO WIDTH SPACE
+        "Claude\x1b[2J",
+        "\u0421laude Desktop",  # Cyrillic ES in a Latin name
+    ],
+)
+async def test_client_names_that_could_disguise_themselves_are_invalid_client_metadata(
+    http: httpx2.AsyncClient, runtime: Runtime, client_name: str
+) -> None:
+    """Our choice (issue #15 finding 7); the error code is RFC 7591 §3.2.2's. Nothing is stored."""
+    response = await register(http, client_name=client_name, token_endpoint_auth_method="none")
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_client_metadata")
+    with transaction(runtime.db) as db:
+        assert db.scalars(select(ClientRow)).first() is None
 
 
 @pytest.mark.parametrize("content", [b"not json", b"[1, 2]", b'"text"'])

@@ -232,12 +232,17 @@ async def test_sse_route_accepts_its_own_token(http: httpx2.AsyncClient, mint: M
     assert response.json()["aud"] == f"{PUBLIC_URL}/jira/sse"
 
 
-async def test_unknown_server_is_404_before_any_token_check(http: httpx2.AsyncClient) -> None:
-    """Our choice: an unconfigured server is not a protected resource, so no challenge."""
-    response = await http.post("/nope/mcp", json=INITIALIZE)
-    assert response.status_code == 404
-    assert response.json()["error"] == "not_found"
-    assert "www-authenticate" not in response.headers
+async def test_an_unknown_server_is_answered_like_a_known_one_without_a_token(
+    http: httpx2.AsyncClient, mint: Mint
+) -> None:
+    """Our choice (issue #15 finding 9): the answers do not tell which servers are configured."""
+    for token in (None, mint()):
+        headers = bearer(token) if token else {}
+        known = await http.post("/jira/mcp", json=INITIALIZE, headers=headers)
+        unknown = await http.post("/nope/mcp", json=INITIALIZE, headers=headers)
+        assert known.status_code == 401
+        assert (unknown.status_code, unknown.json()) == (known.status_code, known.json())
+        assert unknown.headers["www-authenticate"] == known.headers["www-authenticate"].replace("/jira/", "/nope/")
 
 
 async def test_tokens_never_reach_the_logs(

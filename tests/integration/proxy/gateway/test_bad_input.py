@@ -64,10 +64,32 @@ def error_of(response: httpx2.Response) -> tuple[int, object, int]:
 # --- routing and authentication ----------------------------------------------------------------
 
 
-async def test_unknown_server_is_404_with_a_json_rpc_body(portico: Portico, http: httpx2.AsyncClient) -> None:
-    """Our choice: an MCP-shaped 404 for a route no server is configured at."""
-    response = await http.post(f"{portico.base_url}/nope/mcp", json=modern_body("tools/list"), headers=LEGACY_HEADERS)
-    assert error_of(response) == (404, None, -32600)
+def without_name(response: httpx2.Response, name: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (but ``date``) and body, with the server name in them replaced."""
+    headers = {k: v.replace(f"/{name}/", "/<name>/") for k, v in response.headers.items() if k != "date"}
+    return response.status_code, headers, response.content
+
+
+ROUTES = [("POST", "mcp"), ("GET", "mcp"), ("GET", "sse"), ("POST", "sse/messages")]
+
+
+@pytest.mark.parametrize(("method", "kind"), ROUTES)
+@pytest.mark.parametrize("token", [None, "fixture"], ids=["no-token", "another-servers-token"])
+async def test_an_unknown_server_is_answered_like_a_known_one_until_authenticated(
+    portico: Portico, http: httpx2.AsyncClient, method: str, kind: str, token: str | None
+) -> None:
+    """Our choice (issue #15 finding 9): a caller without a valid token cannot tell which servers exist.
+
+    ``other`` is configured, ``nopex`` is not (same length, so even Content-Length matches).
+    """
+    headers = {**LEGACY_HEADERS, **(bearer(portico, token) if token else {})}
+    content = json.dumps(modern_body("tools/list")).encode() if method == "POST" else None
+    known, unknown = [
+        await http.request(method, f"{portico.base_url}/{name}/{kind}", headers=headers, content=content)
+        for name in ("other", "nopex")
+    ]
+    assert known.status_code == 401
+    assert without_name(known, "other") == without_name(unknown, "nopex")
 
 
 async def test_request_without_a_token_gets_the_rfc9728_challenge(portico: Portico, http: httpx2.AsyncClient) -> None:
@@ -114,6 +136,31 @@ async def test_malformed_json_is_a_parse_error(portico: Portico, http: httpx2.As
     """Spec-mandated (JSON-RPC 2.0 §5.1): -32700 with id null; the SDK's status 400."""
     headers = {**LEGACY_HEADERS, **({"mcp-protocol-version": version} if version else {})}
     response = await post_modern(http, portico, b'{"jsonrpc": "2.0", "id": 1,', headers)
+    assert error_of(response) == (400, None, -32700)
+
+
+AMBIGUOUS_BODIES = {
+    "duplicate method": b'{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{}}',
+    "duplicate id": b'{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/list","params":{}}',
+    "duplicate argument": (
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a","text":"b"}}}'
+    ),
+    "invalid UTF-8": b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"\xff"}}',
+    "lone surrogate": b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"\xed\xa0\x80"}}',
+    "UTF-16": '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'.encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("body", AMBIGUOUS_BODIES.values(), ids=AMBIGUOUS_BODIES.keys())
+@pytest.mark.parametrize("version", [None, "2026-07-28"])
+async def test_a_body_two_parsers_could_read_differently_is_a_parse_error(
+    portico: Portico, http: httpx2.AsyncClient, version: str | None, body: bytes
+) -> None:
+    """Our choice (issue #15 finding 9; I-JSON, RFC 7493 §2.1, §2.3): Portico reads the decoded
+    message but relays the raw bytes, so duplicate member names and non-UTF-8 bytes are refused
+    as -32700 with the SDK's status 400 rather than resolved last-wins."""
+    headers = {**LEGACY_HEADERS, **({"mcp-protocol-version": version} if version else {})}
+    response = await post_modern(http, portico, body, headers)
     assert error_of(response) == (400, None, -32700)
 
 

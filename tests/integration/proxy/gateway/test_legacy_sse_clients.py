@@ -222,3 +222,22 @@ async def test_a_session_id_on_another_servers_route_is_404(tmp_path: Path) -> N
         )
         await response.aclose()
     assert post.status_code == 404
+
+
+async def test_a_message_with_duplicate_keys_or_bytes_that_are_not_utf8_is_a_parse_error(tmp_path: Path) -> None:
+    """Our choice (issue #15 finding 9; I-JSON, RFC 7493): on the legacy message endpoint too, a body
+    two parsers could read differently is refused (400, -32700) instead of resolved last-wins."""
+    bodies = [
+        b'{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}',
+        b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\xed\xa0\x80"}}',
+        '{"jsonrpc":"2.0","id":1,"method":"ping"}'.encode("utf-16"),
+    ]
+    async with serve_portico(tmp_path, {"fx": fixture_stdio_server()}) as portico, httpx2.AsyncClient() as http:
+        token = portico.token("fx", audience=portico.sse_url("fx"))
+        response, _chunks, endpoint = await open_stream(http, portico, "fx", token)
+        answers = [
+            await http.post(f"{portico.base_url}{endpoint}", content=body, headers={"authorization": f"Bearer {token}"})
+            for body in bodies
+        ]
+        await response.aclose()
+    assert [(answer.status_code, answer.json()["error"]["code"]) for answer in answers] == [(400, -32700)] * 3

@@ -110,6 +110,10 @@ def test_empty_or_mistyped_redirect_uris_are_refused(redirect_uris: object) -> N
         "https://app.example.com:99999/cb",
         "https://app.example.com/c b",
         "https://app.example.com/" + "a" * 2048,
+        "https://client.example/cb\r\nSet-Cookie: x=1",  # control characters (issue #15 finding 6)
+        "https://evil.com\\.example.com/cb",  # WHATWG reads the backslash as "/"
+        "https://evil.com%2F.example.com/cb",  # WHATWG percent-decodes hosts
+        "https://0x7f.0.0.1/cb",  # WHATWG reads a numeric host as IPv4
     ],
 )
 def test_unacceptable_redirect_uris_are_refused(uri: str) -> None:
@@ -205,7 +209,9 @@ def test_client_name_length_is_capped_at_200_characters() -> None:
     assert reason_for(document(client_name="n" * 201)) == "invalid client_name"
 
 
-@pytest.mark.parametrize("name", ["", "Evil\nApp", "Evil\u202eppA", 5, ["x"]])
+@pytest.mark.parametrize(
+    "name", ["", "Evil\nApp", "Evil\u202eppA", 5, ["x"], "Cla\u200bude", "\u0421laude", "Claude\u2066x\u2069"]
+)
 def test_client_name_must_be_printable_text(name: object) -> None:
     assert reason_for(document(client_name=name)) == "invalid client_name"
 
