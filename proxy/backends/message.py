@@ -41,6 +41,7 @@ from proxy.upstream.capability_sets import capability_set
 from proxy.upstream.multiplexer import Pending
 from proxy.upstream.pool import Upstream, UpstreamKey, UpstreamPool
 from proxy.wire.asgi import send_empty, send_json
+from proxy.wire.deadline import DeadlineLimits, RequestDeadline, RequestTimeoutError
 from proxy.wire.delivery import deliver
 from proxy.wire.errors import (
     ProtocolEraNotSupportedError,
@@ -57,6 +58,7 @@ from proxy.wire.protocol import DEFAULT_HANDSHAKE_VERSION, SESSION_ID_HEADER
 log = logging.getLogger("portico.proxy")
 _PROBE_TIMEOUT: Final = 10.0
 _LEGACY_VERDICT_SECONDS: Final = 300.0
+LISTEN: Final = "subscriptions/listen"  # a stream, not a request awaiting its answer: no deadline
 GET_STREAM: Final = "get_stream"
 UPSTREAM_KEY: Final = "upstream_key"
 
@@ -72,8 +74,10 @@ class MessageBackend:
         sessions: McpSessionRegistry,
         settings: GatewayConfig,
         parked: ParkedRequests,
+        limits: DeadlineLimits | None = None,
     ) -> None:
         self.server = server
+        self._limits = limits
         self._connect = connect
         self._shared = shared
         self._pool = pool
@@ -117,6 +121,10 @@ class MessageBackend:
             for pending in pendings:
                 upstream.mux.abandon(pending)
 
+        async def expire(error: RequestTimeoutError) -> None:
+            for pending in pendings:
+                await upstream.mux.expire(pending, error)
+
         await deliver(
             exchange,
             outbox,
@@ -125,6 +133,8 @@ class MessageBackend:
             headers=_session_header(session),
             allow_json=len(requests) == 1,
             on_disconnect=abandon,
+            deadline=self._deadline(),
+            on_expire=expire,
         )
 
     async def _initialize(self, exchange: Exchange, request: JsonRpcRequest) -> None:
@@ -221,8 +231,18 @@ class MessageBackend:
         async def cancel() -> None:
             await upstream.mux.cancel(pending, "client closed the response stream")
 
+        async def expire(error: RequestTimeoutError) -> None:
+            await upstream.mux.expire(pending, error)
+
         await deliver(
-            exchange, outbox, modern=True, keepalive=self._settings.keepalive_interval, headers={}, on_disconnect=cancel
+            exchange,
+            outbox,
+            modern=True,
+            keepalive=self._settings.keepalive_interval,
+            headers={},
+            on_disconnect=cancel,
+            deadline=None if request.method == LISTEN else self._deadline(),
+            on_expire=expire,
         )
 
     async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
@@ -281,6 +301,9 @@ class MessageBackend:
         raise UpstreamFailedError(f"upstream server {self.server} ended without answering")
 
     # --- shared -------------------------------------------------------------------------------------
+
+    def _deadline(self) -> RequestDeadline | None:
+        return RequestDeadline(self._limits) if self._limits is not None else None
 
     def _key(self, subject: str, era: str) -> UpstreamKey:
         return UpstreamKey(self.server, None if self._shared else subject, era)
