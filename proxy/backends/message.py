@@ -10,7 +10,10 @@ Both client eras are served from per-user upstream connections (:mod:`proxy.upst
   capabilities get different upstream sessions (``capability_sets.py``, ADR 0007), so each one
   sees what its own capabilities give it. Each client session gets its own ``Mcp-Session-Id``; requests of all
   sessions share the connection under remapped ids (``multiplexer.py``). If the connection dies,
-  the next request restarts it and replays the session's own ``initialize``.
+  the next request restarts it, replays the session's own ``initialize`` and subscribes again to
+  the resources its sessions had subscribed to (``subscriptions.py``).
+- **Deadlines.** Every request has a :class:`~proxy.wire.deadline.RequestDeadline`; on expiry
+  the client gets -32001 and the upstream ``notifications/cancelled``.
 - **2026-07-28.** One connection per user in the modern era, opened by a ``server/discover``
   probe. Closing the response stream cancels the upstream request (``notifications/cancelled``).
   An upstream that does not answer the probe as a modern server (verdict remembered for 300 s)
@@ -40,6 +43,7 @@ from proxy.upstream.calls import (
 from proxy.upstream.capability_sets import capability_set
 from proxy.upstream.multiplexer import Pending
 from proxy.upstream.pool import Upstream, UpstreamKey, UpstreamPool
+from proxy.upstream.subscriptions import subscribed_uris, track_subscriptions
 from proxy.wire.asgi import send_empty, send_json
 from proxy.wire.deadline import DeadlineLimits, RequestDeadline, RequestTimeoutError
 from proxy.wire.delivery import deliver
@@ -101,6 +105,7 @@ class MessageBackend:
         if self._modern.owns(session):
             await self._modern.post(exchange, session, messages)
             return
+        track_subscriptions(session, messages)
         upstream = await self._upstream_for(session)
         requests = [m for m in messages if isinstance(m, JsonRpcRequest)]
         for message in messages:
@@ -177,8 +182,18 @@ class MessageBackend:
                 raise RelayedUpstreamError(response["error"])
             upstream.initialize_result = response.get("result") or {}
             await upstream.mux.notify({"jsonrpc": "2.0", "method": "notifications/initialized"}, None)
+            await self._resubscribe(upstream)
 
         return handshake
+
+    async def _resubscribe(self, upstream: Upstream) -> None:
+        """A restarted connection: subscribe again to what its client sessions had subscribed to."""
+        sessions = self._sessions.matching(self.server, upstream.key.subject)
+        uris = {uri for s in sessions if s.attachments.get(UPSTREAM_KEY) == upstream.key for uri in subscribed_uris(s)}
+        for uri in sorted(uris):
+            request = {"jsonrpc": "2.0", "id": 0, "method": "resources/subscribe", "params": {"uri": uri}}
+            if "error" in await self._internal_request(upstream, request):
+                log.warning("%s: re-subscribing a resource after a restart failed", upstream.connection.label)
 
     async def handshake_get(self, exchange: Exchange, session: McpSession) -> None:
         """The session's GET stream: server→client messages not tied to a request (SSE, keep-alives)."""

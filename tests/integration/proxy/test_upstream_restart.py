@@ -7,6 +7,7 @@ the new process knows none of the old sessions and answers them 404, as every SD
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,11 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from proxy.backends.http_recovery import MAX_RECOVERIES, RETRY_PAUSE
 from tests.integration.proxy.gateway.harness import Portico, open_raw_session, serve_portico, sse_messages
-from tests.integration.proxy.upstream_process import RestartableUpstream, restartable_upstream
+from tests.integration.proxy.upstream_process import RESTART_SERVER, RestartableUpstream, restartable_upstream
 
 pytestmark = pytest.mark.anyio
 
@@ -89,6 +90,23 @@ async def test_resource_subscriptions_are_re_established_after_an_upstream_resta
     starts = [i for i, line in enumerate(upstream.lines()) if line.startswith("start ")]
     resubscribed = [i for i, line in enumerate(upstream.lines()) if line == "subscribe restart://status"]
     assert resubscribed[1] > starts[1]  # the new process got the subscription
+
+
+async def test_a_restarted_stdio_upstream_is_subscribed_again(tmp_path: Path) -> None:
+    """Our choice: a stdio process that died is restarted with the session's initialize and its subscriptions."""
+    events = tmp_path / "stdio-events.log"
+    stdio = {"transport": "stdio", "command": sys.executable, "args": [str(RESTART_SERVER), "stdio", str(events)]}
+    async with serve_portico(tmp_path, {"up": stdio}) as portico, portico.client("up", mode="legacy") as client:
+        with pytest.warns(MCPDeprecationWarning):  # removed in 2026-07-28; this is a 2025-11-25 session
+            await client.subscribe_resource("restart://status")
+        with anyio.fail_after(30):
+            with pytest.raises(MCPError) as crashed:
+                await client.call_tool("exit", {})
+            result = await client.call_tool("echo", {"text": "after"})
+    assert crashed.value.code == -32004
+    assert not result.is_error
+    lines = events.read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["start", "subscribe", "start", "subscribe"]
 
 
 async def test_a_permanently_down_upstream_answers_minus_32003_in_bounded_time(
