@@ -95,7 +95,9 @@ class HttpBackend:
         self._credentials = credentials
         self._sessions = sessions
         self._settings = settings
-        self._bridge = HandshakeBridge(server, connect=self._connect, pool=pool, settings=settings, parked=parked)
+        self._bridge = HandshakeBridge(
+            server, connect=self._connect, pool=pool, settings=settings, parked=parked, limits=limits
+        )
         self._era_verdict: tuple[bool, float] | None = None  # (speaks 2026-07-28, until)
         send = HttpModernExchange(server, config, client=bridge_client, credentials=credentials, settings=settings)
         self._modern = ModernUpstreamBridge(server, send=send, sessions=sessions, settings=settings)

@@ -88,7 +88,9 @@ class MessageBackend:
         self._sessions = sessions
         self._settings = settings
         self._handshake_only_until = 0.0
-        self._bridge = HandshakeBridge(server, connect=connect, pool=pool, settings=settings, parked=parked)
+        self._bridge = HandshakeBridge(
+            server, connect=connect, pool=pool, settings=settings, parked=parked, limits=limits
+        )
         self._modern = ModernUpstreamBridge(server, send=self._modern_exchange, sessions=sessions, settings=settings)
 
     # --- handshake era -----------------------------------------------------------------------------

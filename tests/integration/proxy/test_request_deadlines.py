@@ -18,7 +18,13 @@ import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from tests.integration.proxy.gateway.harness import fixture_stdio_server, open_raw_session, serve_portico
+from tests.integration.proxy.gateway.harness import (
+    fixture_stdio_server,
+    modern_body,
+    modern_headers,
+    open_raw_session,
+    serve_portico,
+)
 from tests.integration.proxy.test_upstream_restart import answer_of, call_body
 from tests.integration.proxy.upstream_process import RestartableUpstream, restartable_upstream
 
@@ -70,6 +76,21 @@ async def test_a_hung_stdio_request_is_a_504_with_minus_32001_and_cancelled_upst
     assert response.status_code == 504
     assert response.json()["error"]["code"] == -32001
     assert response.json()["error"]["data"]["limit"] == "servers.fixture.request_timeout"
+    assert marker.read_text() == "cancelled"
+
+
+async def test_a_hung_2026_07_28_request_on_stdio_is_a_504_with_minus_32001(tmp_path: Path) -> None:
+    """Our choice: the same deadline for the 2026-07-28 era (one request per POST, no session)."""
+    marker = tmp_path / "marker"
+    servers = {"fixture": fixture_stdio_server(request_timeout=TIMEOUT)}
+    async with serve_portico(tmp_path, servers) as portico, httpx2.AsyncClient(timeout=30) as http:
+        body = modern_body("tools/call", {"name": "sleep", "arguments": {"seconds": 60, "marker": str(marker)}})
+        headers = {**modern_headers("tools/call", "sleep"), "authorization": f"Bearer {portico.token('fixture')}"}
+        with anyio.fail_after(3 * TIMEOUT + 10):
+            response = await http.post(portico.url("fixture"), json=body, headers=headers)
+            while not marker.exists():  # noqa: ASYNC110 - the upstream process writes it
+                await anyio.sleep(0.05)
+    assert (response.status_code, response.json()["error"]["code"]) == (504, -32001)
     assert marker.read_text() == "cancelled"
 
 
