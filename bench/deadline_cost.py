@@ -11,6 +11,7 @@ progress notifications, then the response, over SSE), each without and with a
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import timeit
 from collections.abc import Awaitable, Callable
@@ -79,7 +80,7 @@ async def _deliveries() -> dict[str, float]:
     for streamed in (False, True):
         for with_deadline in (False, True):
             name = f"deliver {'SSE, 3 progress + result' if streamed else 'JSON result'}, deadline {with_deadline}"
-            results[name] = await _time(lambda s=streamed, d=with_deadline: _one_call(streamed=s, with_deadline=d))
+            results[name] = await _time(functools.partial(_one_call, streamed=streamed, with_deadline=with_deadline))
     return results
 
 
