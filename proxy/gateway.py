@@ -43,6 +43,7 @@ from proxy.upstream.connection import MessageConnection
 from proxy.upstream.http_client import DataPlaneClient, create_upstream_client
 from proxy.upstream.pool import UpstreamKey, UpstreamPool
 from proxy.upstream.sse_connection import SseConnection
+from proxy.wire.deadline import DeadlineLimits, deadline_limits
 from proxy.wire.mcp_sessions import McpSessionRegistry
 
 log = logging.getLogger("portico.proxy")
@@ -123,6 +124,7 @@ class Gateway:
             sessions=self.sessions,
             settings=self.settings,
             parked=self.parked_requests,
+            limits=self._limits(name, server),
         )
 
     def _http_backend(self, name: str, server: StreamableHttpServerConfig) -> HttpBackend:
@@ -136,6 +138,7 @@ class Gateway:
             settings=self.settings,
             pool=self.pool,
             parked=self.parked_requests,
+            limits=self._limits(name, server),
         )
 
     def _sse_backend(self, name: str, server: StreamableHttpServerConfig) -> MessageBackend:
@@ -148,6 +151,17 @@ class Gateway:
             sessions=self.sessions,
             settings=self.settings,
             parked=self.parked_requests,
+            limits=self._limits(name, server),
+        )
+
+    def _limits(self, name: str, server: ServerConfig) -> DeadlineLimits:
+        """``servers.<name>.request_timeout`` / ``max_request_duration``, else the ``gateway`` defaults."""
+        return deadline_limits(
+            name,
+            request_timeout=server.request_timeout,
+            max_request_duration=server.max_request_duration,
+            default_request_timeout=self.settings.request_timeout,
+            default_max_request_duration=self.settings.max_request_duration,
         )
 
     def _stdio_connector(self, name: str, server: StdioServerConfig) -> Connect:

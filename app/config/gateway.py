@@ -36,6 +36,8 @@ class GatewayConfig(Strict):
     http_max_connections: int = Field(default=200, gt=0)
     http_max_keepalive_connections: int = Field(default=50, ge=0)
     http_keepalive_expiry: float = Field(default=30.0, gt=0)
+    request_timeout: float = Field(default=300.0, gt=0)
+    max_request_duration: float = Field(default=3600.0, gt=0)
 
     @field_validator("allowed_origins")
     @classmethod

@@ -63,6 +63,9 @@ RESERVED_SERVER_NAMES = frozenset(
 class _ServerBase(Strict):
     title: str | None = None
     credentials: CredentialsConfig = Field(default_factory=lambda: StaticCredentialsConfig(type="static"))
+    # Per-request deadlines (seconds); None: ``gateway.request_timeout`` / ``gateway.max_request_duration``.
+    request_timeout: float | None = Field(default=None, gt=0)
+    max_request_duration: float | None = Field(default=None, gt=0)
 
     @field_validator("credentials", mode="before")
     @classmethod

@@ -10,7 +10,11 @@ resumption works end to end), and requests are re-originated with Portico's own 
   the upstream's ``Mcp-Session-Id`` is kept in the client's Portico session and never shown to
   the client; every later POST/GET/DELETE of that session carries it upstream. Ids need no
   remapping because nothing else shares the upstream session. An upstream 404 on a mapped
-  session ends the Portico session too (the client re-initializes).
+  session (the upstream restarted) is recovered: the upstream session is re-initialized with the
+  client's ``initialize`` params and the request retried once (:mod:`proxy.backends.http_recovery`).
+- **Deadlines.** Each single-request POST has a :class:`~proxy.wire.deadline.RequestDeadline`:
+  the head is awaited at most until it, the relayed SSE events reset its silence clock, and on
+  expiry the client gets -32001 and a handshake-era upstream ``notifications/cancelled``.
 - **2026-07-28.** Each POST is forwarded as is; closing the client's stream closes the upstream's —
   when the upstream speaks 2026-07-28. The first modern request probes it with ``server/discover``
   (:mod:`proxy.era_bridge.http_probe`, verdict kept 300 s); a handshake-only upstream is bridged
@@ -23,12 +27,14 @@ resumption works end to end), and requests are re-originated with Portico's own 
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
 import anyio
 import httpx2
 
 from app.config.schema import GatewayConfig, StreamableHttpServerConfig
+from proxy.backends.http_recovery import SessionRecovery
 from proxy.credentials.sources import UpstreamCredentials
 from proxy.era_bridge.bridge import HandshakeBridge
 from proxy.era_bridge.http_connection import HttpMessageConnection
@@ -47,6 +53,8 @@ from proxy.upstream.http_client import (
 )
 from proxy.upstream.http_relay import relay_json, relay_sse
 from proxy.upstream.pool import UpstreamPool
+from proxy.upstream.subscriptions import track_subscriptions
+from proxy.wire.deadline import DeadlineLimits, RequestDeadline, RequestTimeoutError
 from proxy.wire.errors import (
     UpstreamAuthFailedError,
     UpstreamFailedError,
@@ -54,12 +62,13 @@ from proxy.wire.errors import (
     UpstreamUnavailableError,
 )
 from proxy.wire.exchange import Exchange
-from proxy.wire.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, RequestId
+from proxy.wire.jsonrpc import JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, RequestId, encode
 from proxy.wire.mcp_sessions import McpSession, McpSessionRegistry
 from proxy.wire.protocol import DEFAULT_HANDSHAKE_VERSION, PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
 
 _SSE: Final = "text/event-stream"
 _VERDICT_SECONDS: Final = 300.0
+_LISTEN: Final = "subscriptions/listen"  # a stream, not a request awaiting its answer: no deadline
 
 
 class HttpBackend:
@@ -75,15 +84,20 @@ class HttpBackend:
         settings: GatewayConfig,
         pool: UpstreamPool,
         parked: ParkedRequests,
+        limits: DeadlineLimits | None = None,
     ) -> None:
         self.server = server
         self._config = config
+        self._limits = limits
+        self._recovery = SessionRecovery(server, post=self._post_internal, max_message_bytes=settings.max_message_bytes)
         self._client = client
         self._bridge_client = bridge_client  # the bridges' message-level traffic (not the relay's hot path)
         self._credentials = credentials
         self._sessions = sessions
         self._settings = settings
-        self._bridge = HandshakeBridge(server, connect=self._connect, pool=pool, settings=settings, parked=parked)
+        self._bridge = HandshakeBridge(
+            server, connect=self._connect, pool=pool, settings=settings, parked=parked, limits=limits
+        )
         self._era_verdict: tuple[bool, float] | None = None  # (speaks 2026-07-28, until)
         send = HttpModernExchange(server, config, client=bridge_client, credentials=credentials, settings=settings)
         self._modern = ModernUpstreamBridge(server, send=send, sessions=sessions, settings=settings)
@@ -95,18 +109,35 @@ class HttpBackend:
             await self._modern.post(exchange, session, messages)
             return
         request_id = _single_request_id(messages)
-        upstream_session = session.upstream_session_id if session is not None else None
-        response = await self._send(exchange, "POST", body, upstream_session)
-        if session is None and await self._refused_as_modern_only(exchange, response):
+        if session is None:
+            await self._initialize(exchange, messages, body, request_id)
+            return
+        track_subscriptions(session, messages)
+        deadline = self._deadline(request_id, messages)
+        cancel = self._canceller(exchange, session, request_id)
+        try:
+            response = await self._recovery.send(
+                session, lambda upstream_session: self._send(exchange, "POST", body, upstream_session, deadline)
+            )
+        except RequestTimeoutError as error:
+            await cancel(error)
+            raise
+        try:
+            await self._relay(exchange, response, session, request_id, deadline, cancel)
+        finally:
+            await response.aclose()
+
+    async def _initialize(
+        self, exchange: Exchange, messages: list[JsonRpcMessage], body: bytes, request_id: RequestId | None
+    ) -> None:
+        response = await self._send(exchange, "POST", body, None)
+        if await self._refused_as_modern_only(exchange, response):
             first = messages[0]
             assert isinstance(first, JsonRpcRequest)
             await self._modern.initialize(exchange, first)
             return
         try:
-            if session is None and response.status_code < 300:
-                session = self._open_session(exchange, messages, response)
-            elif session is not None and response.status_code == 404 and upstream_session is not None:
-                self._sessions.remove(session.mcp_session_id)
+            session = self._open_session(exchange, messages, response) if response.status_code < 300 else None
             await self._relay(exchange, response, session, request_id)
         finally:
             await response.aclose()
@@ -115,7 +146,9 @@ class HttpBackend:
         if self._modern.owns(session):
             await self._modern.get(exchange, session)
             return
-        response = await self._send(exchange, "GET", None, session.upstream_session_id)
+        response = await self._recovery.send(
+            session, lambda upstream_session: self._send(exchange, "GET", None, upstream_session)
+        )
         try:
             await self._relay(exchange, response, session, None)
         finally:
@@ -142,9 +175,11 @@ class HttpBackend:
         if not await self._speaks_modern(exchange.subject):
             await self._bridge.serve(exchange, request)
             return
-        response = await self._send(exchange, "POST", body, None)
+        # 2026-07-28: closing the response stream is the cancellation (streamable-http.mdx).
+        deadline = self._deadline(request.id, [request])
+        response = await self._send(exchange, "POST", body, None, deadline)
         try:
-            await self._relay(exchange, response, None, request.id)
+            await self._relay(exchange, response, None, request.id, deadline, _closing_cancels)
         finally:
             await response.aclose()
 
@@ -195,36 +230,97 @@ class HttpBackend:
     ) -> McpSession:
         first = messages[0]
         requested = first.params.get("protocolVersion") if isinstance(first, JsonRpcRequest) and first.params else None
+        params = first.params if isinstance(first, JsonRpcRequest) else None
         return self._sessions.create(
             subject=exchange.subject,
             server=self.server,
             protocol_version=requested if isinstance(requested, str) else DEFAULT_HANDSHAKE_VERSION,
             upstream_session_id=response.header(SESSION_ID_HEADER),
+            initialize_params=params,  # replayed if the upstream loses the session (http_recovery.py)
         )
 
+    def _deadline(self, request_id: RequestId | None, messages: list[JsonRpcMessage]) -> RequestDeadline | None:
+        """A deadline for a POST of exactly one request (``subscriptions/listen`` is a stream: none)."""
+        if self._limits is None or request_id is None:
+            return None
+        if any(isinstance(m, JsonRpcRequest) and m.method == _LISTEN for m in messages):
+            return None
+        return RequestDeadline(self._limits)
+
+    def _canceller(
+        self, exchange: Exchange, session: McpSession, request_id: RequestId | None
+    ) -> Callable[[RequestTimeoutError], Awaitable[None]]:
+        async def cancel(error: RequestTimeoutError) -> None:
+            """Tell the upstream (cancellation.mdx); best effort, never the client's concern."""
+            if request_id is None or session.upstream_session_id is None:
+                return
+            params = {"requestId": request_id, "reason": error.message}
+            message = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params}
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self._config.connect_timeout):
+                try:
+                    response = await self._post_internal(session.upstream_session_id, message, session)
+                except (UpstreamHttpError, UpstreamUnavailableError):
+                    return
+                await response.aclose()
+
+        return cancel
+
+    async def _post_internal(
+        self, upstream_session: str | None, message: dict[str, Any], session: McpSession | None = None
+    ) -> UpstreamResponse:
+        """Portico's own POST to the upstream (recovery, cancellation), as ``session``'s user.
+
+        Raises:
+            UpstreamUnavailableError: no connection. UpstreamHttpError: no response head.
+        """
+        extra = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+        if upstream_session is not None:
+            extra[SESSION_ID_HEADER] = upstream_session
+        if session is not None:
+            extra[PROTOCOL_VERSION_HEADER] = session.protocol_version
+        subject = session.subject if session is not None else ""
+        headers = upstream_headers(await self._credentials.http_headers(subject, self.server), extra)
+        try:
+            return await self._request("POST", headers, encode(message))
+        except UpstreamConnectError as error:
+            raise UpstreamUnavailableError(f"upstream server {self.server} is unreachable ({error})") from error
+
     async def _send(
-        self, exchange: Exchange, method: str, body: bytes | None, upstream_session: str | None
+        self,
+        exchange: Exchange,
+        method: str,
+        body: bytes | None,
+        upstream_session: str | None,
+        deadline: RequestDeadline | None = None,
     ) -> UpstreamResponse:
         """Re-originate the client's request upstream and return the (streaming) response.
 
         Raises:
             UpstreamUnavailableError / UpstreamTimeoutError / UpstreamFailedError: no response.
+            RequestTimeoutError: ``deadline`` passed before the response head.
         """
         headers = upstream_headers(
             await self._credentials.http_headers(exchange.subject, self.server),
             {SESSION_ID_HEADER: upstream_session} if upstream_session is not None else None,
             client=exchange.headers,
         )
+        read_timeout = self._config.read_timeout
+        if deadline is not None:  # aiohttp's read timer waits for the head: no timer of our own
+            read_timeout = max(0.001, min(read_timeout, deadline.remaining()))
         try:
-            return await self._request(method, headers, body)
+            return await self._request(method, headers, body, read_timeout)
         except UpstreamConnectError as error:
             raise UpstreamUnavailableError(f"upstream server {self.server} is unreachable ({error})") from error
         except UpstreamReadTimeoutError as error:
+            if deadline is not None and (expired := deadline.expired()) is not None:
+                raise expired from error
             raise UpstreamTimeoutError(f"upstream server {self.server} did not answer in time") from error
         except UpstreamHttpError as error:
             raise UpstreamFailedError(f"upstream server {self.server} failed ({error})") from error
 
-    async def _request(self, method: str, headers: dict[str, str], body: bytes | None) -> UpstreamResponse:
+    async def _request(
+        self, method: str, headers: dict[str, str], body: bytes | None, read_timeout: float | None = None
+    ) -> UpstreamResponse:
         config = self._config
         return await self._client.send(
             method,
@@ -232,7 +328,7 @@ class HttpBackend:
             headers=headers,
             body=body,
             connect_timeout=config.connect_timeout,
-            read_timeout=config.read_timeout,
+            read_timeout=read_timeout or config.read_timeout,
         )
 
     async def _relay(
@@ -241,6 +337,8 @@ class HttpBackend:
         response: UpstreamResponse,
         session: McpSession | None,
         request_id: RequestId | None,
+        deadline: RequestDeadline | None = None,
+        on_expire: Callable[[RequestTimeoutError], Awaitable[None]] | None = None,
     ) -> None:
         if response.status_code in (401, 403):
             raise UpstreamAuthFailedError(
@@ -257,9 +355,15 @@ class HttpBackend:
                 request_id=request_id,
                 keepalive=self._settings.keepalive_interval,
                 max_event_bytes=self._settings.max_message_bytes,
+                deadline=deadline,
+                on_expire=on_expire,
             )
         else:
             await relay_json(exchange, response, headers, self._settings.max_message_bytes)
+
+
+async def _closing_cancels(_error: RequestTimeoutError) -> None:
+    """2026-07-28: the relay closes the upstream stream, which is the cancellation."""
 
 
 def _single_request_id(messages: list[JsonRpcMessage]) -> RequestId | None:

@@ -10,7 +10,10 @@ Both client eras are served from per-user upstream connections (:mod:`proxy.upst
   capabilities get different upstream sessions (``capability_sets.py``, ADR 0007), so each one
   sees what its own capabilities give it. Each client session gets its own ``Mcp-Session-Id``; requests of all
   sessions share the connection under remapped ids (``multiplexer.py``). If the connection dies,
-  the next request restarts it and replays the session's own ``initialize``.
+  the next request restarts it, replays the session's own ``initialize`` and subscribes again to
+  the resources its sessions had subscribed to (``subscriptions.py``).
+- **Deadlines.** Every request has a :class:`~proxy.wire.deadline.RequestDeadline`; on expiry
+  the client gets -32001 and the upstream ``notifications/cancelled``.
 - **2026-07-28.** One connection per user in the modern era, opened by a ``server/discover``
   probe. Closing the response stream cancels the upstream request (``notifications/cancelled``).
   An upstream that does not answer the probe as a modern server (verdict remembered for 300 s)
@@ -40,7 +43,9 @@ from proxy.upstream.calls import (
 from proxy.upstream.capability_sets import capability_set
 from proxy.upstream.multiplexer import Pending
 from proxy.upstream.pool import Upstream, UpstreamKey, UpstreamPool
+from proxy.upstream.subscriptions import subscribed_uris, track_subscriptions
 from proxy.wire.asgi import send_empty, send_json
+from proxy.wire.deadline import DeadlineLimits, RequestDeadline, RequestTimeoutError
 from proxy.wire.delivery import deliver
 from proxy.wire.errors import (
     ProtocolEraNotSupportedError,
@@ -57,6 +62,7 @@ from proxy.wire.protocol import DEFAULT_HANDSHAKE_VERSION, SESSION_ID_HEADER
 log = logging.getLogger("portico.proxy")
 _PROBE_TIMEOUT: Final = 10.0
 _LEGACY_VERDICT_SECONDS: Final = 300.0
+LISTEN: Final = "subscriptions/listen"  # a stream, not a request awaiting its answer: no deadline
 GET_STREAM: Final = "get_stream"
 UPSTREAM_KEY: Final = "upstream_key"
 
@@ -72,15 +78,19 @@ class MessageBackend:
         sessions: McpSessionRegistry,
         settings: GatewayConfig,
         parked: ParkedRequests,
+        limits: DeadlineLimits | None = None,
     ) -> None:
         self.server = server
+        self._limits = limits
         self._connect = connect
         self._shared = shared
         self._pool = pool
         self._sessions = sessions
         self._settings = settings
         self._handshake_only_until = 0.0
-        self._bridge = HandshakeBridge(server, connect=connect, pool=pool, settings=settings, parked=parked)
+        self._bridge = HandshakeBridge(
+            server, connect=connect, pool=pool, settings=settings, parked=parked, limits=limits
+        )
         self._modern = ModernUpstreamBridge(server, send=self._modern_exchange, sessions=sessions, settings=settings)
 
     # --- handshake era -----------------------------------------------------------------------------
@@ -97,6 +107,7 @@ class MessageBackend:
         if self._modern.owns(session):
             await self._modern.post(exchange, session, messages)
             return
+        track_subscriptions(session, messages)
         upstream = await self._upstream_for(session)
         requests = [m for m in messages if isinstance(m, JsonRpcRequest)]
         for message in messages:
@@ -117,6 +128,10 @@ class MessageBackend:
             for pending in pendings:
                 upstream.mux.abandon(pending)
 
+        async def expire(error: RequestTimeoutError) -> None:
+            for pending in pendings:
+                await upstream.mux.expire(pending, error)
+
         await deliver(
             exchange,
             outbox,
@@ -125,6 +140,8 @@ class MessageBackend:
             headers=_session_header(session),
             allow_json=len(requests) == 1,
             on_disconnect=abandon,
+            deadline=self._deadline(),
+            on_expire=expire,
         )
 
     async def _initialize(self, exchange: Exchange, request: JsonRpcRequest) -> None:
@@ -167,8 +184,18 @@ class MessageBackend:
                 raise RelayedUpstreamError(response["error"])
             upstream.initialize_result = response.get("result") or {}
             await upstream.mux.notify({"jsonrpc": "2.0", "method": "notifications/initialized"}, None)
+            await self._resubscribe(upstream)
 
         return handshake
+
+    async def _resubscribe(self, upstream: Upstream) -> None:
+        """A restarted connection: subscribe again to what its client sessions had subscribed to."""
+        sessions = self._sessions.matching(self.server, upstream.key.subject)
+        uris = {uri for s in sessions if s.attachments.get(UPSTREAM_KEY) == upstream.key for uri in subscribed_uris(s)}
+        for uri in sorted(uris):
+            request = {"jsonrpc": "2.0", "id": 0, "method": "resources/subscribe", "params": {"uri": uri}}
+            if "error" in await self._internal_request(upstream, request):
+                log.warning("%s: re-subscribing a resource after a restart failed", upstream.connection.label)
 
     async def handshake_get(self, exchange: Exchange, session: McpSession) -> None:
         """The session's GET stream: server→client messages not tied to a request (SSE, keep-alives)."""
@@ -221,8 +248,18 @@ class MessageBackend:
         async def cancel() -> None:
             await upstream.mux.cancel(pending, "client closed the response stream")
 
+        async def expire(error: RequestTimeoutError) -> None:
+            await upstream.mux.expire(pending, error)
+
         await deliver(
-            exchange, outbox, modern=True, keepalive=self._settings.keepalive_interval, headers={}, on_disconnect=cancel
+            exchange,
+            outbox,
+            modern=True,
+            keepalive=self._settings.keepalive_interval,
+            headers={},
+            on_disconnect=cancel,
+            deadline=None if request.method == LISTEN else self._deadline(),
+            on_expire=expire,
         )
 
     async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
@@ -281,6 +318,9 @@ class MessageBackend:
         raise UpstreamFailedError(f"upstream server {self.server} ended without answering")
 
     # --- shared -------------------------------------------------------------------------------------
+
+    def _deadline(self) -> RequestDeadline | None:
+        return RequestDeadline(self._limits) if self._limits is not None else None
 
     def _key(self, subject: str, era: str) -> UpstreamKey:
         return UpstreamKey(self.server, None if self._shared else subject, era)

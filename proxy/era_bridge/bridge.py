@@ -55,6 +55,7 @@ from proxy.upstream.connection import MessageConnection
 from proxy.upstream.multiplexer import Pending
 from proxy.upstream.pool import Upstream, UpstreamKey, UpstreamPool
 from proxy.wire.asgi import send_json
+from proxy.wire.deadline import DeadlineLimits, RequestDeadline, RequestTimeoutError
 from proxy.wire.delivery import deliver
 from proxy.wire.errors import GatewayError, RelayedUpstreamError
 from proxy.wire.exchange import Exchange
@@ -84,9 +85,17 @@ class HandshakeBridge:
     """Serves 2026-07-28 requests of one configured server from handshake-era upstream sessions."""
 
     def __init__(
-        self, server: str, *, connect: Connect, pool: UpstreamPool, settings: GatewayConfig, parked: ParkedRequests
+        self,
+        server: str,
+        *,
+        connect: Connect,
+        pool: UpstreamPool,
+        settings: GatewayConfig,
+        parked: ParkedRequests,
+        limits: DeadlineLimits | None = None,
     ) -> None:
         self.server = server
+        self._limits = limits
         self._connect = connect
         self._pool = pool
         self._settings = settings
@@ -252,5 +261,17 @@ class HandshakeBridge:
             if pending.outbox is outbox:  # not parked meanwhile
                 await upstream.mux.cancel(pending, "client closed the response stream")
 
-        keepalive = self._settings.keepalive_interval
-        await deliver(exchange, outbox, modern=True, keepalive=keepalive, headers={}, on_disconnect=cancel)
+        async def expire(error: RequestTimeoutError) -> None:
+            if pending.outbox is outbox:  # parked meanwhile: its final answer is already in the outbox
+                await upstream.mux.expire(pending, error)
+
+        await deliver(
+            exchange,
+            outbox,
+            modern=True,
+            keepalive=self._settings.keepalive_interval,
+            headers={},
+            on_disconnect=cancel,
+            deadline=RequestDeadline(self._limits) if self._limits is not None else None,
+            on_expire=expire,
+        )

@@ -16,7 +16,7 @@ event ids is passed on as is: the client resumes with ``Last-Event-ID`` (2025-11
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import anyio
 
@@ -30,6 +30,7 @@ from proxy.wire.asgi import (
     start_sse,
     wait_for_disconnect,
 )
+from proxy.wire.deadline import RequestDeadline, RequestTimeoutError
 from proxy.wire.errors import GatewayError, UpstreamFailedError, UpstreamTimeoutError
 from proxy.wire.exchange import Exchange
 from proxy.wire.jsonrpc import RequestId, encode
@@ -37,6 +38,7 @@ from proxy.wire.limits import over_message_limit
 from proxy.wire.sse import KEEPALIVE, SseDecoder, SseEvent, SseEventTooLargeError, message_event
 
 _QUEUE_EVENTS = 16
+OnExpire = Callable[[RequestTimeoutError], Awaitable[None]]
 
 
 async def relay_json(exchange: Exchange, response: UpstreamResponse, headers: Mapping[str, str], limit: int) -> None:
@@ -75,20 +77,29 @@ async def relay_sse(
     request_id: RequestId | None,
     keepalive: float,
     max_event_bytes: int,
+    deadline: RequestDeadline | None = None,
+    on_expire: OnExpire | None = None,
 ) -> None:
-    """Relay an event stream until the upstream ends it or the client goes away."""
+    """Relay an event stream until the upstream ends it or the client goes away.
+
+    With ``deadline`` (a stream answering one request): each message event resets its silence
+    clock; on expiry the stream ends with the -32001 error event and ``on_expire`` runs (it tells
+    the upstream); leaving the relay closes the upstream stream.
+    """
     send_events, receive_events = anyio.create_memory_object_stream[bytes](_QUEUE_EVENTS)
     await start_sse(exchange.send, headers, status=response.status_code)
+    watcher = _Watcher(request_id)
 
     async def pump() -> None:
         async with send_events:
-            watcher = _Watcher(request_id)
             failure: GatewayError | None = None
             try:
                 decoder = SseDecoder(max_event_bytes)
                 async for chunk in response.chunks():
                     for event in decoder.feed(chunk):
                         watcher.see(event)
+                        if deadline is not None and event.is_message:
+                            deadline.touch()
                         await send_events.send(event.encode())
             except UpstreamReadTimeoutError:
                 failure = UpstreamTimeoutError("upstream server stopped sending (read timeout)")
@@ -102,11 +113,17 @@ async def relay_sse(
         async with receive_events:
             while True:
                 frame: bytes | None = None
-                with anyio.move_on_after(keepalive) as idle:
+                with anyio.move_on_after(keepalive if deadline is None else deadline.wait(keepalive)) as idle:
                     try:
                         frame = await receive_events.receive()
                     except anyio.EndOfStream:
                         break
+                if idle.cancelled_caught and (error := _expired(deadline, watcher)) is not None:
+                    await send_chunk(exchange.send, message_event(encode(error.to_message(request_id))))
+                    if on_expire is not None:
+                        with anyio.CancelScope(shield=True):
+                            await on_expire(error)
+                    break
                 await send_chunk(exchange.send, KEEPALIVE if idle.cancelled_caught else frame or b"")
         await end_body(exchange.send)
         cancel.cancel()
@@ -116,6 +133,12 @@ async def relay_sse(
         group.start_soon(write, group.cancel_scope)
         await wait_for_disconnect(exchange.receive)
         group.cancel_scope.cancel()
+
+
+def _expired(deadline: RequestDeadline | None, watcher: _Watcher) -> RequestTimeoutError | None:
+    if deadline is None or watcher.answered:
+        return None
+    return deadline.expired()
 
 
 class _Watcher:

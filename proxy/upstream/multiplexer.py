@@ -140,6 +140,13 @@ class Multiplexer:
             params = {"requestId": pending.upstream_id, "reason": reason}
             await self._send_quietly({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params})
 
+    async def expire(self, pending: Pending, error: GatewayError) -> None:
+        """End a request with Portico's ``error`` (its deadline passed); cancel it upstream (cancellation.mdx)."""
+        if self._forget(pending):
+            pending.outbox.put(Outgoing(error.to_message(pending.client_id), final=True, http_status=error.http_status))
+            params = {"requestId": pending.upstream_id, "reason": error.message}
+            await self._send_quietly({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params})
+
     async def notify(self, message: dict[str, Any], session: McpSession | None) -> None:
         """Forward a client notification; a ``notifications/cancelled`` is mapped to the upstream id.
 

@@ -2,8 +2,9 @@
 
 The client only ever sees Portico's id (≥ 128 bits from ``secrets``; visible ASCII as the
 transport requires, 2025-11-25 transports §Session Management). It maps to what the upstream
-needs: the upstream server's own session id (Streamable HTTP upstreams, 1:1) or the
-``initialize`` parameters replayed when a stdio process is (re)started. A session presented by
+needs: the upstream server's own session id (Streamable HTTP upstreams, 1:1, replaced when the
+upstream loses it: ``proxy/backends/http_recovery.py``) and the ``initialize`` parameters replayed
+when an upstream session or a stdio process is (re)started. A session presented by
 another user, or on another server's route, is answered exactly like an unknown one: 404
 (2025-11-25 security best practices §Session Hijacking).
 
