@@ -115,7 +115,12 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path
     directory = tmp_path_factory.mktemp("docker-context")
     app = assemble_build_directory(directory)
     venv = directory / "venv"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTICO_", "VIRTUAL_ENV", "UV_"))}
+    # UV_CACHE_DIR is kept: it is the cache `make install` filled (.ci/run moves XDG_CACHE_HOME after it).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k == "UV_CACHE_DIR" or not k.startswith(("PORTICO_", "VIRTUAL_ENV", "UV_"))
+    }
     env |= {"UV_PYTHON": sys.executable, "UV_PYTHON_DOWNLOADS": "never", "UV_PROJECT_ENVIRONMENT": str(venv)}
     run([str(uv), "build", "--wheel", "--offline", "--out-dir", str(directory / "dist")], cwd=app, env=env)
     run([str(uv), "sync", "--frozen", "--no-dev", "--no-editable", "--offline", "--quiet"], cwd=app, env=env)
