@@ -19,3 +19,4 @@ import oauth.store.revocation_events
 import oauth.tokens.store.signing_keys
 import proxy.credentials.oauth.client_store
 import proxy.credentials.vault.store
+import proxy.pinning.store

@@ -66,6 +66,9 @@ class _ServerBase(Strict):
     # Per-request deadlines (seconds); None: ``gateway.request_timeout`` / ``gateway.max_request_duration``.
     request_timeout: float | None = Field(default=None, gt=0)
     max_request_duration: float | None = Field(default=None, gt=0)
+    # Tool-definition pinning (docs/pinning.md): what a changed or new tool definition gets.
+    pinning: Literal["off", "warn", "enforce"] = "warn"
+    new_tools: Literal["allow", "hold"] = "allow"
 
     @field_validator("credentials", mode="before")
     @classmethod

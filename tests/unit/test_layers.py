@@ -42,6 +42,8 @@ LAYERS: tuple[str, ...] = (
     "proxy",
     "proxy.wire",
     "proxy.auth",
+    # tool-definition pinning: hashes, its table, the gate (never imports proxy.policy)
+    "proxy.pinning",
     "proxy.credentials",
     "proxy.stdio",
     "proxy.upstream",
