@@ -70,6 +70,12 @@ class _ServerBase(Strict):
     pinning: Literal["off", "warn", "enforce"] = "warn"
     new_tools: Literal["allow", "hold"] = "allow"
 
+    @field_validator("pinning", mode="before")
+    @classmethod
+    def _unquoted_off(cls, value: object) -> object:
+        # YAML 1.1 reads a bare ``off`` as false.
+        return "off" if value is False else value
+
     @field_validator("credentials", mode="before")
     @classmethod
     def _kind_shorthand(cls, value: object) -> object:
