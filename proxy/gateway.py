@@ -8,6 +8,12 @@ per-user credentials come from :class:`~proxy.credentials.sources.CachedCredenti
 lookup reads the vault on a worker thread). :meth:`Gateway.credential_changed` is called when a
 user connects or removes a credential: it drops that user's cached resolution and stops their
 process for that server, so the next request starts it with the new environment.
+
+Access policy (docs/policy.md): unless the policy is open, every backend is wrapped, outermost, in a
+:class:`~proxy.policy.guard.PolicyGuard` reading decisions cached per (token, server)
+(:class:`~proxy.policy.decisions.PolicyDecisions`); with a :class:`~proxy.policy.tool_gate.ToolGate`
+(tool-definition pinning) the guard is installed for the gate alone. An open policy and no gate
+install nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from app.config.schema import (
     StdioServerConfig,
     StreamableHttpServerConfig,
 )
+from app.policy.access import AccessPolicy
 from oauth.tokens.context import TokenContext
 from proxy.auth.resource_server import BearerAuthenticator
 from proxy.backends.auto import AutoBackend
@@ -37,6 +44,9 @@ from proxy.credentials.sources import CachedCredentials, VaultCredentials
 from proxy.era_bridge.bridge import Connect
 from proxy.era_bridge.parking import ParkedRequests
 from proxy.era_bridge.request_state import RequestStateCodec, request_state_key
+from proxy.policy.decisions import PolicyDecisions
+from proxy.policy.guard import PolicyGuard
+from proxy.policy.tool_gate import ToolGate
 from proxy.stdio.environment import child_environment
 from proxy.stdio.process import StdioConnection
 from proxy.upstream.connection import MessageConnection
@@ -50,7 +60,10 @@ log = logging.getLogger("portico.proxy")
 
 
 class Gateway:
-    def __init__(self, runtime: TokenContext) -> None:
+    def __init__(
+        self, runtime: TokenContext, *, policy: AccessPolicy | None = None, tool_gate: ToolGate | None = None
+    ) -> None:
+        """``policy``: the access policy (None: open); ``tool_gate``: tool-definition pinning (None: off)."""
         config = runtime.config
         self.settings = settings = config.gateway
         self.resources = runtime.resources
@@ -74,13 +87,22 @@ class Gateway:
         self.public_url = config.public_url
         self.parked_requests = ParkedRequests(RequestStateCodec(request_state_key(runtime.keyring)))
         self.servers = dict(config.servers)
+        clock = runtime.clock
+        self.tool_gate = tool_gate
+        self.policy_decisions = (
+            PolicyDecisions(policy, db=runtime.db, now=lambda: clock.now().timestamp())
+            if policy is not None and not policy.is_open
+            else None
+        )
         self.backends: dict[str, Backend] = {name: self._guarded(name, s) for name, s in config.servers.items()}
 
     def _guarded(self, name: str, server: ServerConfig) -> Backend:
         backend = self._backend(name, server)
-        if not self.credentials.is_per_user(name):
-            return backend
-        return CredentialGuard(backend, credentials=self.credentials, public_url=self.public_url)
+        if self.credentials.is_per_user(name):
+            backend = CredentialGuard(backend, credentials=self.credentials, public_url=self.public_url)
+        if self.policy_decisions is None and self.tool_gate is None:
+            return backend  # open policy, no pinning: nothing installed, nothing checked
+        return PolicyGuard(backend, decisions=self.policy_decisions, gate=self.tool_gate)
 
     async def credential_missing(self, subject: str, server: str) -> bool:
         """True when ``server`` needs a per-user credential that ``subject`` has not connected (cached)."""

@@ -87,6 +87,7 @@ class McpEndpoint:
         if backend is None or not known:
             raise UnknownServerError(f"Not Found: no MCP server named {exchange.server!r}")
         exchange.subject = claims.subject
+        exchange.claims = claims
         try:
             era = era_for(exchange.header(PROTOCOL_VERSION_HEADER))
         except UnsupportedProtocolVersionError:

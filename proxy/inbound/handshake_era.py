@@ -104,7 +104,7 @@ def _canceller(
         message = JsonRpcNotification({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params})
         body = encode(message.raw)
         quiet = Exchange(exchange.scope, _never_disconnects, _discard, exchange.headers, exchange.server)
-        quiet.subject = exchange.subject
+        quiet.subject, quiet.claims = exchange.subject, exchange.claims
         await backend.handshake_post(quiet, session, [message], body)
 
     return cancel_upstream

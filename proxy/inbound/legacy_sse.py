@@ -91,6 +91,8 @@ class LegacySseSession:
     server: str
     outgoing: MemoryObjectSendStream[dict[str, Any]]
     handlers: TaskGroup
+    claims: AccessTokenClaims | None = None
+    """The verified claims of the token that opened the stream (each POST's own claims go with its message)."""
     closed: anyio.Event = field(default_factory=anyio.Event)
     mcp_session_id: str | None = None
     protocol_version: str | None = None
@@ -132,7 +134,7 @@ class LegacySseEndpoint:
             try:
                 backend, claims = await self._admit(scope, receive, server)
                 if self._messages:
-                    await self._post(scope, receive, tracking_send, claims.subject, backend)
+                    await self._post(scope, receive, tracking_send, claims, backend)
                 else:
                     await self._open_stream(receive, tracking_send, server, claims, backend)
             except DatabaseUnavailableError as outage:
@@ -180,7 +182,7 @@ class LegacySseEndpoint:
         )
         self._exchanges.open(opened)
         try:
-            await self._stream(opened, server, claims.subject, backend, started.append)
+            await self._stream(opened, server, claims, backend, started.append)
         finally:
             self._exchanges.release(opened)
             await opened.finish(None, self._exchanges.shutdown_grace)
@@ -199,18 +201,19 @@ class LegacySseEndpoint:
         self,
         opened: OpenExchange,
         server: str,
-        subject: str,
+        claims: AccessTokenClaims,
         backend: Backend,
         on_session: Callable[[LegacySseSession], None],
     ) -> None:
         receive, send = opened.receive, opened.send
+        subject = claims.subject
         registry = self.legacy_sessions
         settings = self.gateway.settings
         if sum(1 for s in registry.values() if s.subject == subject) >= settings.max_sessions_per_user:
             raise CapacityExceededError("Too many open sessions", headers={"retry-after": "5"})
         outgoing, incoming = anyio.create_memory_object_stream[dict[str, Any]](settings.stream_buffer_messages)
         async with anyio.create_task_group() as handlers:
-            session = LegacySseSession(secrets.token_urlsafe(24), subject, server, outgoing, handlers)
+            session = LegacySseSession(secrets.token_urlsafe(24), subject, server, outgoing, handlers, claims)
             registry[session.session_id] = session
             on_session(session)
             try:
@@ -242,14 +245,16 @@ class LegacySseEndpoint:
 
     # --- POST /<name>/sse/messages -----------------------------------------------------------------
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send, subject: str, backend: Backend) -> None:
-        session = self._session(scope, subject, backend.server)
+    async def _post(
+        self, scope: Scope, receive: Receive, send: Send, claims: AccessTokenClaims, backend: Backend
+    ) -> None:
+        session = self._session(scope, claims.subject, backend.server)
         body = await read_body(receive)
         message = _parse(body)
         if isinstance(message, JsonRpcRequest):
-            session.handlers.start_soon(self._handle, session, backend, message, body)
+            session.handlers.start_soon(self._handle, session, backend, message, body, claims)
         else:
-            await self._handle(session, backend, message, body)
+            await self._handle(session, backend, message, body, claims)
         await send_empty(send, 202)
 
     def _session(self, scope: Scope, subject: str, server: str) -> LegacySseSession:
@@ -266,10 +271,18 @@ class LegacySseEndpoint:
             raise SessionNotFoundError("Session not found")
         return session
 
-    async def _handle(self, session: LegacySseSession, backend: Backend, message: JsonRpcMessage, body: bytes) -> None:
-        """Hand one message to the backend as a handshake-era POST; its answer goes to the stream."""
+    async def _handle(
+        self,
+        session: LegacySseSession,
+        backend: Backend,
+        message: JsonRpcMessage,
+        body: bytes,
+        claims: AccessTokenClaims | None = None,
+    ) -> None:
+        """Hand one message to the backend as a handshake-era POST (as the user of ``claims``, else of
+        the stream's); its answer goes to the stream."""
         request_id = message.id if isinstance(message, JsonRpcRequest) else None
-        exchange = self._exchange(session)
+        exchange = self._exchange(session, claims=claims)
         if request_id is not None:
             session.pending.add(request_id)
         try:
@@ -310,7 +323,9 @@ class LegacySseEndpoint:
 
         session.handlers.start_soon(listen)
 
-    def _exchange(self, session: LegacySseSession, method: str = "POST") -> Exchange:
+    def _exchange(
+        self, session: LegacySseSession, method: str = "POST", claims: AccessTokenClaims | None = None
+    ) -> Exchange:
         headers = [("accept", "application/json, text/event-stream"), ("content-type", "application/json")]
         if session.protocol_version is not None:
             headers.append((PROTOCOL_VERSION_HEADER, session.protocol_version))
@@ -323,6 +338,7 @@ class LegacySseEndpoint:
         unpacker = _Unpacker(session, self._on_initialized(session), self.gateway.settings.max_message_bytes)
         exchange = Exchange(scope, receive, unpacker.send, headers, session.server)
         exchange.subject = session.subject
+        exchange.claims = claims or session.claims
         return exchange
 
     def _on_initialized(self, session: LegacySseSession) -> Callable[[str, dict[str, Any]], None]:

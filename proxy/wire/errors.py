@@ -35,6 +35,7 @@ CAPACITY_EXCEEDED = -32006
 PROTOCOL_ERA_NOT_SUPPORTED = -32008
 UPSTREAM_AUTH_FAILED = -32009
 CREDENTIAL_REQUIRED = -32011
+POLICY_DENIED = -32012
 SHUTTING_DOWN = -32000  # the MCP SDK's generic server error; see ShuttingDownError
 # Retired, never produced: -32007 (upstream transport not supported: every transport is served now)
 # and -32010 (client too slow: a slow reader loses notifications, never its response).
@@ -231,3 +232,27 @@ class CredentialRequiredError(GatewayError):
             f"Connect your account for server {server!r} first: open {connect_url}",
             data={"server": server, "connect_url": connect_url, "reason": "credential_required"},
         )
+
+
+class PolicyDeniedError(GatewayError):
+    """A request for a server, tool, resource or prompt the access policy does not allow (Portico's own
+    code, docs/policy.md).
+
+    Answered as a JSON-RPC error response with HTTP 200 in both eras: the code is not in 2026-07-28's
+    status table (streamable-http.mdx §Server Validation; SDK ``ERROR_CODE_HTTP_STATUS`` → default
+    200), and a 403 would start step-up authorization in SDK clients. The message names the target
+    and says "not allowed by policy"; ``data`` names ``server`` and the target (``tool``,
+    ``resource`` or ``prompt``), never the rule that decided.
+    """
+
+    code = POLICY_DENIED
+    http_status = 200
+
+    def __init__(self, server: str, kind: str | None = None, name: str | None = None) -> None:
+        if kind is None or name is None:
+            message = f"server {server!r} is not allowed by policy"
+            data: dict[str, str] = {"server": server, "reason": "policy_denied"}
+        else:
+            message = f"{kind} {name!r} on server {server!r} is not allowed by policy"
+            data = {"server": server, kind: name, "reason": "policy_denied"}
+        super().__init__(message, data=data)

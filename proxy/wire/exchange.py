@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from starlette.types import Receive, Scope, Send
 
+from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.wire.asgi import first_header
 from proxy.wire.jsonrpc import RequestId
 
@@ -15,6 +16,8 @@ from proxy.wire.jsonrpc import RequestId
 class Exchange:
     """The ASGI triple plus what the endpoint established: the server and the authenticated user.
 
+    ``claims`` are the verified access token's (set with ``subject`` by the endpoint; the policy
+    guard reads ``jwt_id``, ``client_id`` and ``expires_at``; None only before authentication).
     ``request_id`` is set once the body is known to hold one request that the gateway is about to
     serve; Portico's own errors from then on answer that id instead of ``null``.
     ``cancel_upstream``, when set, tells the upstream that this exchange's request is abandoned
@@ -27,6 +30,7 @@ class Exchange:
     headers: list[tuple[str, str]]
     server: str
     subject: str = ""
+    claims: AccessTokenClaims | None = None
     request_id: RequestId | None = None
     cancel_upstream: Callable[[], Awaitable[None]] | None = None
 

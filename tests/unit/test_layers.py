@@ -49,6 +49,7 @@ LAYERS: tuple[str, ...] = (
     "proxy.upstream",
     "proxy.era_bridge",
     "proxy.backends",
+    "proxy.policy",
     "proxy.gateway",
     "proxy.inbound",
     "proxy.routes",
