@@ -1,4 +1,4 @@
-"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials, keys."""
+"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials, keys, tools."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from app.config.loader import resolve_config_path
 from app.crypto import RootKeyError, generate_secret
 from app.keys_cli import KeysCommandError
 from app.keys_cli import install as install_keys_commands
+from app.tools_cli import ToolsCommandError
+from app.tools_cli import install as install_tools_commands
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, RootKeyError, CommandError, KeysCommandError) as error:
         print(f"portico: {error}", file=sys.stderr)
         return 1
+    except ToolsCommandError as error:
+        print(f"portico: {error}", file=sys.stderr)
+        return error.exit_code
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--config", help="configuration file")
     explain.set_defaults(handler=_credentials_explain)
     install_keys_commands(commands)
+    install_tools_commands(commands)
     return parser
 
 

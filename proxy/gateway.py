@@ -100,9 +100,10 @@ class Gateway:
         backend = self._backend(name, server)
         if self.credentials.is_per_user(name):
             backend = CredentialGuard(backend, credentials=self.credentials, public_url=self.public_url)
-        if self.policy_decisions is None and self.tool_gate is None:
+        gate = self.tool_gate if server.pinning != "off" else None  # pinning off: no gate for this server
+        if self.policy_decisions is None and gate is None:
             return backend  # open policy, no pinning: nothing installed, nothing checked
-        return PolicyGuard(backend, decisions=self.policy_decisions, gate=self.tool_gate)
+        return PolicyGuard(backend, decisions=self.policy_decisions, gate=gate)
 
     async def credential_missing(self, subject: str, server: str) -> bool:
         """True when ``server`` needs a per-user credential that ``subject`` has not connected (cached)."""

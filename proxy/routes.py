@@ -24,16 +24,22 @@ from proxy.inbound.endpoint import McpEndpoint, NotAnEndpoint
 from proxy.inbound.legacy_sse import LegacySseEndpoint, LegacySseSessions
 from proxy.inbound.open_exchanges import OpenExchanges
 from proxy.inbound.origin import OriginPolicy
+from proxy.pinning import PinningGate, pinned_servers
 
 
 def include_gateway(app: FastAPI, runtime: TokenContext, exchanges: OpenExchanges) -> Gateway:
     """``exchanges``: the registry of open exchanges the routes fill (its token watch runs in the lifespan)."""
-    gateway = Gateway(runtime)
+    pinned = pinned_servers(runtime.config)
+    tool_gate = PinningGate(pinned, runtime.db, clock=runtime.clock) if pinned else None
+    gateway = Gateway(runtime, tool_gate=tool_gate)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with gateway.running(), anyio.create_task_group() as group:
             group.start_soon(exchanges.watch_tokens, runtime.revoked_tokens, lambda: runtime.clock.now().timestamp())
+            if tool_gate is not None:
+                await tool_gate.start()
+                group.start_soon(tool_gate.poll_forever)
             try:
                 yield
             finally:

@@ -109,6 +109,17 @@ class PinningGate:
         """Read every pinned server's state (startup). Raises DatabaseUnavailableError."""
         await self.sync(force=True)
 
+    async def start(self) -> None:
+        """:meth:`load`, logging an outage instead of raising (the poll loads it once the database answers).
+
+        Until then nothing is lost: a listing's baseline or change is decided from the table when it
+        is recorded, not from memory.
+        """
+        try:
+            await self.load()
+        except DatabaseUnavailableError:
+            log.warning("pinning: tool definitions not loaded at startup: database unavailable; retrying")
+
     async def sync(self, *, force: bool = False) -> bool:
         """Re-read the state when the table changed since the last read; True when it was re-read."""
         previous = None if force else self._marker
