@@ -101,14 +101,22 @@ async def serve_portico(
     port: int | None = None,
     clock: Clock | None = None,
     login: dict[str, Any] | None = None,
+    secret_key: str | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
-    """Portico on a loopback port (free unless given) with these ``servers`` (SQLite; the data plane never uses it)."""
+    """Portico on a loopback port (free unless given) with these ``servers`` (SQLite in ``tmp_path``).
+
+    The data plane reads it only for pinning (``servers.<name>.pinning``); give the same ``secret_key``
+    to serve the same database again (a restart).
+    """
     port = port or free_port()
     data: dict[str, Any] = {
         "public_url": f"http://127.0.0.1:{port}",
         "database_url": f"sqlite:///{tmp_path / 'portico.db'}",
-        "secrets": {"secret_key": generate_secret(), "generated_key_file": str(tmp_path / "generated.key")},
+        "secrets": {
+            "secret_key": secret_key or generate_secret(),
+            "generated_key_file": str(tmp_path / "generated.key"),
+        },
         "servers": servers,
         "gateway": gateway,
         "limits": limits or {},
