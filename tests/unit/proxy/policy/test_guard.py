@@ -104,13 +104,11 @@ ACCESS = access_to("gh", {"tool": ["read_*"]})
 async def test_a_denied_call_is_refused_and_never_reaches_the_backend_in_either_era() -> None:
     policy_guard, inner = guard(ACCESS)
     call = request("tools/call", {"name": "delete_repo"})
-    for serve in (
-        lambda ex: policy_guard.handshake_post(ex, None, [call], b""),
-        lambda ex: policy_guard.modern_post(ex, call, b""),
-    ):
-        with pytest.raises(PolicyDeniedError) as refused:
-            await serve(exchange()[0])
-        assert refused.value.code == POLICY_DENIED
+    with pytest.raises(PolicyDeniedError) as handshake:
+        await policy_guard.handshake_post(exchange()[0], None, [call], b"")
+    with pytest.raises(PolicyDeniedError) as modern:
+        await policy_guard.modern_post(exchange()[0], call, b"")
+    assert handshake.value.code == modern.value.code == POLICY_DENIED
     assert inner.received == []
 
 
