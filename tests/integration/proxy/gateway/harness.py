@@ -101,6 +101,7 @@ async def serve_portico(
     port: int | None = None,
     clock: Clock | None = None,
     login: dict[str, Any] | None = None,
+    policy: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
     """Portico on a loopback port (free unless given) with these ``servers`` (SQLite; the data plane never uses it)."""
@@ -115,6 +116,8 @@ async def serve_portico(
     }
     if login is not None:
         data["login"] = login
+    if policy is not None:
+        data["policy"] = policy
     config = PorticoConfig.model_validate(data)
     runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)
