@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import timeit
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from proxy.policy.guard import PolicyGuard
 from proxy.wire.jsonrpc import JsonRpcRequest, encode
 
 ROUNDS = 21
-_PICKS = {"best": min, "median": statistics.median}
+_PICKS: dict[str, Callable[[list[float]], float]] = {"best": min, "median": statistics.median}
 ECHO_SERVER = Path(__file__).resolve().parent / "echo_server.py"
 META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
 
@@ -71,7 +72,7 @@ class App:
             data["policy"] = policy
         self.runtime = build_runtime(PorticoConfig.model_validate(data), env={})
         self.app: ASGIApp = create_app(runtime=self.runtime)
-        self.gateway: Gateway = self.app.state.gateway  # type: ignore[attr-defined]
+        self.gateway: Gateway = self.app.state.gateway
         token, self.claims = issue_access_token(
             self.runtime.signing_keys,
             issuer="http://127.0.0.1:8080",
