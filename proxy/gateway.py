@@ -33,6 +33,7 @@ from app.config.schema import (
     StreamableHttpServerConfig,
 )
 from app.policy.access import AccessPolicy
+from app.policy.engine import RulePolicy
 from oauth.tokens.context import TokenContext
 from proxy.auth.resource_server import BearerAuthenticator
 from proxy.backends.auto import AutoBackend
@@ -63,7 +64,8 @@ class Gateway:
     def __init__(
         self, runtime: TokenContext, *, policy: AccessPolicy | None = None, tool_gate: ToolGate | None = None
     ) -> None:
-        """``policy``: the access policy (None: open); ``tool_gate``: tool-definition pinning (None: off)."""
+        """``policy``: the access policy (default: the configured ``policy`` and ``servers.<name>.tools``);
+        ``tool_gate``: tool-definition pinning (None: off)."""
         config = runtime.config
         self.settings = settings = config.gateway
         self.resources = runtime.resources
@@ -89,10 +91,9 @@ class Gateway:
         self.servers = dict(config.servers)
         clock = runtime.clock
         self.tool_gate = tool_gate
+        policy = policy if policy is not None else RulePolicy.from_config(config)
         self.policy_decisions = (
-            PolicyDecisions(policy, db=runtime.db, now=lambda: clock.now().timestamp())
-            if policy is not None and not policy.is_open
-            else None
+            PolicyDecisions(policy, db=runtime.db, now=lambda: clock.now().timestamp()) if not policy.is_open else None
         )
         self.backends: dict[str, Backend] = {name: self._guarded(name, s) for name, s in config.servers.items()}
 

@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from app.config.errors import ConfigError, ConfigProblem
 from app.config.expand import expand_tree
+from app.config.policy import policy_problems
 from app.config.schema import PorticoConfig
 from app.config.suggest import closest_key, fields_at
 from app.config.yaml_source import DuplicateKeyError, load_unique_yaml
@@ -43,9 +44,13 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Porti
     if problems:
         raise ConfigError(source, problems)
     try:
-        return PorticoConfig.model_validate(expanded)
+        config = PorticoConfig.model_validate(expanded)
     except ValidationError as error:
         raise ConfigError(source, [_problem(e, expanded) for e in error.errors(include_input=False)]) from None
+    references = policy_problems(config.policy, config.servers)
+    if references:
+        raise ConfigError(source, references)
+    return config
 
 
 def _read_yaml(source: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ named after its concept:
 - :mod:`app.config.server_credentials`: ``servers.<name>.credentials``
 - :mod:`app.config.gateway`: ``gateway``
 - :mod:`app.config.database`: ``database``
+- :mod:`app.config.policy`: ``policy``; :mod:`app.config.tool_filter`: ``servers.<name>.tools``
 
 Every model forbids unknown keys (:class:`app.config.strict.Strict`) so that a misspelt key stops
 startup instead of being ignored.
@@ -35,6 +36,7 @@ from app.config.login_providers import (
     ProviderConfig,
     UpstreamProviderConfig,
 )
+from app.config.policy import PolicyConfig, PolicyRuleConfig, PolicyTargetsConfig
 from app.config.secret_keys import SecretsConfig
 from app.config.server_credentials import (
     SCOPE_TOKEN,
@@ -56,6 +58,7 @@ from app.config.servers import (
 )
 from app.config.serving import LimitsConfig, ListenConfig, LoggingConfig
 from app.config.strict import Strict
+from app.config.tool_filter import ToolFilterConfig
 from app.config.value_checks import ENV_NAME, HEADER_NAME
 
 __all__ = [
@@ -81,11 +84,15 @@ __all__ = [
     "OAuthConfig",
     "OAuthCredentialsConfig",
     "OidcProviderConfig",
+    "PolicyConfig",
+    "PolicyRuleConfig",
+    "PolicyTargetsConfig",
     "PorticoConfig",
     "ProviderConfig",
     "SecretsConfig",
     "ServerConfig",
     "SseServerConfig",
+    "ToolFilterConfig",
     "StaticCredentialsConfig",
     "StdioServerConfig",
     "StreamableHttpServerConfig",
@@ -110,6 +117,7 @@ class PorticoConfig(Strict):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
     @field_validator("public_url")
     @classmethod

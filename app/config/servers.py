@@ -23,6 +23,7 @@ from app.config.server_credentials import (
     UserTokenConfig,
 )
 from app.config.strict import Strict
+from app.config.tool_filter import ToolFilterConfig
 from app.config.value_checks import ENV_NAME, HEADER_NAME, require_http_url
 
 __all__ = [
@@ -66,6 +67,7 @@ class _ServerBase(Strict):
     # Per-request deadlines (seconds); None: ``gateway.request_timeout`` / ``gateway.max_request_duration``.
     request_timeout: float | None = Field(default=None, gt=0)
     max_request_duration: float | None = Field(default=None, gt=0)
+    tools: ToolFilterConfig = Field(default_factory=ToolFilterConfig)  # static filter, docs/policy.md
     # Tool-definition pinning (docs/pinning.md): what a changed or new tool definition gets.
     pinning: Literal["off", "warn", "enforce"] = "warn"
     new_tools: Literal["allow", "hold"] = "allow"

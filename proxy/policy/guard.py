@@ -55,15 +55,14 @@ class PolicyGuard:
         self._gate = gate
 
     async def _access(self, exchange: Exchange) -> ServerAccess | None:
-        """The exchange's access to this server (None: open policy). Warm: one dictionary lookup."""
+        """The exchange's access to this server (None: open policy). Warm: one dictionary lookup, no await."""
         decisions = self._decisions
         if decisions is None:
             return None
         claims = exchange.claims
         if claims is None:  # never authenticated: nothing to decide for (default deny)
             raise PolicyDeniedError(self.server)
-        access = decisions.cached(claims.jwt_id, self.server)
-        return access if access is not None else await decisions.access(claims, self.server)
+        return decisions.cached(claims.jwt_id, self.server) or await decisions.access(claims, self.server)
 
     def refusal(self, access: ServerAccess | None, request: JsonRpcRequest) -> GatewayError | None:
         """The error ``request`` is answered with instead of being forwarded, or None (policy, then the gate)."""

@@ -65,7 +65,11 @@ def policy_refusal(access: ServerAccess, request: JsonRpcRequest) -> PolicyDenie
     """None when ``access`` lets ``request`` through; else the -32012 error to answer it with."""
     if not access.usable:
         return PolicyDeniedError(access.server)
-    if request.method not in CHECKED_METHODS:
+    if request.method == "tools/call":  # the hot path: no list built
+        name = (request.params or {}).get("name")
+        if isinstance(name, str) and access.allows("tool", name):
+            return None
+    elif request.method not in CHECKED_METHODS:
         return None
     for kind, name in targets(request):
         if name == UNNAMED or not access.allows(kind, name):

@@ -102,12 +102,13 @@ async def serve_portico(
     clock: Clock | None = None,
     login: dict[str, Any] | None = None,
     secret_key: str | None = None,
+    policy: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
     """Portico on a loopback port (free unless given) with these ``servers`` (SQLite in ``tmp_path``).
 
-    The data plane reads it only for pinning (``servers.<name>.pinning``); give the same ``secret_key``
-    to serve the same database again (a restart).
+    The data plane reads it for pinning (``servers.<name>.pinning``) and policy decisions; the same ``secret_key``
+    serves the same database again (a restart).
     """
     port = port or free_port()
     data: dict[str, Any] = {
@@ -123,6 +124,8 @@ async def serve_portico(
     }
     if login is not None:
         data["login"] = login
+    if policy is not None:
+        data["policy"] = policy
     config = PorticoConfig.model_validate(data)
     runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)

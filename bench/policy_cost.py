@@ -1,0 +1,187 @@
+"""What access policy costs a warm proxied ``tools/call``: ``python -m bench.policy_cost [CALLS]``.
+
+Two Portico apps in this process, identical but for ``policy``: none (open: no guard is installed)
+and 50 rules (49 that do not apply to the caller, then the one that allows ``echo``; default deny).
+Each serves ``/s/mcp`` with ``bench/echo_server.py stdio`` behind it (the fastest upstream, so the
+policy's share is as large as it can be). A warm 2026-07-28 ``tools/call`` — bearer check of a
+verified token, envelope checks, the guard (decision cached per token and server, the tool's
+answer memoised), the stdio round trip, the JSON answer — is driven through the app's ASGI
+callable directly (no sockets, no HTTP client in the measurement). The two apps are measured in
+alternating rounds; each figure is the best round's CPU time of this process per call (the child's
+CPU is not counted; on a shared machine wall time mostly measures the neighbours). Then the
+guard's check alone, warm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.types import ASGIApp, Message
+
+from app.config import PorticoConfig
+from app.crypto import generate_secret
+from app.main import create_app
+from app.runtime import build_runtime
+from oauth.tokens.access_tokens import AccessTokenClaims, issue_access_token
+from proxy.gateway import Gateway
+from proxy.policy.guard import PolicyGuard
+from proxy.wire.jsonrpc import JsonRpcRequest, encode
+
+ROUNDS = 21
+_PICKS: dict[str, Callable[[list[float]], float]] = {"best": min, "median": statistics.median}
+ECHO_SERVER = Path(__file__).resolve().parent / "echo_server.py"
+META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+
+
+def fifty_rules() -> dict[str, Any]:
+    """49 rules that do not apply to the caller (other users, groups, domains, clients), then one that does."""
+    rules: list[dict[str, Any]] = []
+    for index in range(49):
+        subject = [
+            {"users": [f"user{index}@example.com"]},
+            {"groups": [f"group-{index}"]},
+            {"domains": [f"corp{index}.example"]},
+            {"clients": [f"client-{index}"]},
+        ][index % 4]
+        effect = "deny" if index % 3 == 0 else "allow"
+        rules.append({**subject, "effect": effect, "servers": {"s": {"tools": [f"tool_{index}_*", "write_*"]}}})
+    rules.append({"everyone": True, "effect": "allow", "servers": {"s": {"tools": ["echo", "read_*"]}}})
+    return {"default": "deny", "rules": rules}
+
+
+class App:
+    """One in-process Portico serving ``/s/mcp`` (stdio echo upstream) and the pieces to call it."""
+
+    def __init__(self, scratch: Path, policy: dict[str, Any] | None) -> None:
+        data: dict[str, Any] = {
+            "public_url": "http://127.0.0.1:8080",
+            "database_url": f"sqlite:///{scratch}/portico.db",
+            "secrets": {"secret_key": generate_secret(), "generated_key_file": f"{scratch}/generated.key"},
+            "servers": {"s": {"transport": "stdio", "command": sys.executable, "args": [str(ECHO_SERVER), "stdio"]}},
+        }
+        if policy is not None:
+            data["policy"] = policy
+        self.runtime = build_runtime(PorticoConfig.model_validate(data), env={})
+        self.app: ASGIApp = create_app(runtime=self.runtime)
+        self.gateway: Gateway = self.app.state.gateway
+        token, self.claims = issue_access_token(
+            self.runtime.signing_keys,
+            issuer="http://127.0.0.1:8080",
+            subject="bench-user",
+            audience="http://127.0.0.1:8080/s/mcp",
+            client_id="bench-client",
+            scopes={"mcp"},
+            now=datetime.now(UTC),
+            lifetime=3600,
+        )
+        self.headers = [
+            (b"host", b"127.0.0.1:8080"),
+            (b"accept", b"application/json, text/event-stream"),
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"mcp-protocol-version", b"2026-07-28"),
+            (b"mcp-method", b"tools/call"),
+            (b"mcp-name", b"echo"),
+        ]
+        self.calls = 0
+
+    async def call(self) -> None:
+        self.calls += 1
+        params = {"name": "echo", "arguments": {"text": f"t{self.calls}"}, "_meta": META}
+        body = encode({"jsonrpc": "2.0", "id": self.calls, "method": "tools/call", "params": params})
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/s/mcp",
+            "raw_path": b"/s/mcp",
+            "query_string": b"",
+            "root_path": "",
+            "headers": self.headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8080),
+        }
+        delivered = False
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.Event().wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, send)
+        answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        if f'"t{self.calls}"'.encode() not in answer:
+            raise AssertionError(f"unexpected answer: {answer[:200]!r}")
+
+
+async def _round(app: App, calls: int) -> float:
+    started = time.process_time()
+    for _ in range(calls):
+        await app.call()
+    return (time.process_time() - started) / calls * 1e6
+
+
+async def measure(calls: int) -> dict[str, float]:
+    off, on = App(Path(tempfile.mkdtemp()), None), App(Path(tempfile.mkdtemp()), fifty_rules())
+    assert not any(isinstance(b, PolicyGuard) for b in off.gateway.backends.values())
+    assert isinstance(on.gateway.backends["s"], PolicyGuard)
+    rounds: dict[str, list[float]] = {"off": [], "on": []}
+    async with off.gateway.running(), on.gateway.running():
+        for app in (off, on):
+            for _ in range(50):  # start the child, verify and cache the token, decide once
+                await app.call()
+        for index in range(ROUNDS):  # alternating, and alternating which goes first
+            order = (("off", off), ("on", on)) if index % 2 == 0 else (("on", on), ("off", off))
+            for name, app in order:
+                rounds[name].append(await _round(app, calls))
+    result = {f"{name} {how}": pick(values) for name, values in rounds.items() for how, pick in _PICKS.items()}
+    result["check"] = _check_alone(on.gateway, on.claims)
+    for app in (off, on):
+        app.runtime.close()
+    return result
+
+
+def _check_alone(gateway: Gateway, claims: AccessTokenClaims) -> float:
+    guard = gateway.backends["s"]
+    assert isinstance(guard, PolicyGuard) and gateway.policy_decisions is not None
+    decisions = gateway.policy_decisions
+    request = JsonRpcRequest({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "echo"}})
+
+    def check() -> object:
+        return guard.refusal(decisions.cached(claims.jwt_id, "s"), request)
+
+    assert check() is None
+    return min(timeit.repeat(check, timer=time.process_time, number=100_000, repeat=ROUNDS)) / 100_000 * 1e6
+
+
+def main() -> None:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 400
+    result = asyncio.run(measure(calls))
+    for how in _PICKS:
+        off, on = result[f"off {how}"], result[f"on {how}"]
+        print(f"warm tools/call, {how} of {ROUNDS} rounds of {calls}:")
+        print(f"  policy off (no guard)       {off:8.1f} µs CPU per call")
+        print(f"  50 rules (guard, cached)    {on:8.1f} µs CPU per call  ({(on - off) / off * 100:+.1f} %)")
+    print(f"guard check alone (cached decision, memo)    {result['check']:8.3f} µs per call")
+
+
+if __name__ == "__main__":
+    main()
