@@ -25,7 +25,9 @@ from mcp.client.sse import sse_client
 from mcp.shared.exceptions import MCPError
 
 from app.crypto import generate_secret
+from app.db import transaction
 from proxy.pinning import POLL_SECONDS, TOOL_HELD
+from proxy.pinning.store import tool_states
 from tests.integration.proxy.gateway.harness import FIXTURES, Portico, serve_portico
 
 pytestmark = pytest.mark.anyio
@@ -181,3 +183,26 @@ async def test_pinning_off_records_nothing_and_serves_the_change(tmp_path: Path)
             assert not (await client.call_tool("fetch", {"url": "https://a.example"})).is_error
         code, listing = await portico_command(cli_config(tmp_path, portico, "off"), "tools", "list")
     assert code == 0 and "no tool definitions recorded yet" in listing
+
+
+async def test_with_a_policy_the_policy_refuses_first_and_pinning_holds_what_it_allows(tmp_path: Path) -> None:
+    upstream = Upstream(tmp_path)
+    policy = {
+        "default": "deny",
+        "rules": [
+            {"name": "fetch-only", "everyone": True, "effect": "allow", "servers": {"docs": {"tools": ["fetch"]}}}
+        ],
+    }
+    async with serve_portico(tmp_path, {"docs": upstream.server(pinning="enforce")}, policy=policy) as portico:
+        async with portico.client("docs") as client:
+            assert await names(client) == {"fetch"}
+            with transaction(portico.runtime.db) as db:  # the gate saw the unfiltered listing
+                assert set(tool_states(db, ["docs"])["docs"]) == {"fetch", "stable"}
+            upstream.write(POISONED)
+            assert await names(client) == set()
+            with pytest.raises(MCPError) as held:
+                await client.call_tool("fetch", {"url": "https://a.example"})
+            with pytest.raises(MCPError) as denied:
+                await client.call_tool("stable", {})
+    assert held.value.code == TOOL_HELD
+    assert denied.value.code == -32012
