@@ -5,15 +5,18 @@ Each case lists a baseline (trust on first use), then a second listing, on a rea
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import transaction
 from proxy.pinning import TOOL_HELD, PinningGate
 from proxy.pinning.store import approve_latest, tool_states
+from proxy.policy.tool_gate import ToolGate
 from tests.integration.proxy.pinning.conftest import GateFactory, tool
 from tests.support.clock import FakeClock
 
@@ -196,3 +199,20 @@ async def test_a_second_process_listing_the_baseline_keeps_the_first_approval(
     with transaction(db) as session:
         states = tool_states(session, ["s"])["s"]
     assert {name: state.status for name, state in states.items()} == {"a": "approved", "b": "approved"}
+
+
+async def test_concurrent_listings_of_one_change_record_it_and_warn_once(
+    make_gate: GateFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    gate = make_gate("warn")
+    await gate.observe("s", BASELINE)
+    with caplog.at_level(logging.WARNING, logger="portico.pinning"):
+        async with anyio.create_task_group() as group:
+            for _ in range(5):
+                group.start_soon(gate.observe, "s", copy.deepcopy(SECOND["changed"]))
+    assert len([record for record in caplog.records if record.name == "portico.pinning"]) == 1
+
+
+def test_the_gate_fits_the_proxy_seam(make_gate: GateFactory) -> None:
+    seam: ToolGate = make_gate("enforce")  # checked by mypy: structural typing, no import the other way
+    assert seam.refusal("s", "anything") is None
