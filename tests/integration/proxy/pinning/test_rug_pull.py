@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
@@ -28,7 +29,7 @@ from app.crypto import generate_secret
 from app.db import transaction
 from proxy.pinning import POLL_SECONDS, TOOL_HELD
 from proxy.pinning.store import tool_states
-from tests.integration.proxy.gateway.harness import FIXTURES, Portico, serve_portico
+from tests.integration.proxy.gateway.harness import FIXTURES, Portico, initialize_body, serve_portico, sse_messages
 
 pytestmark = pytest.mark.anyio
 PORTICO = Path(sys.executable).parent / "portico"
@@ -206,3 +207,46 @@ async def test_with_a_policy_the_policy_refuses_first_and_pinning_holds_what_it_
                 await client.call_tool("stable", {})
     assert held.value.code == TOOL_HELD
     assert denied.value.code == -32012
+
+
+async def test_a_held_tool_in_a_2025_03_26_batch_refuses_the_whole_batch(tmp_path: Path) -> None:
+    upstream = Upstream(tmp_path)
+    async with serve_portico(tmp_path, {"docs": upstream.server(pinning="enforce")}) as portico:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            url, headers = portico.url("docs"), portico.headers("docs")
+            opened = await http.post(url, json=initialize_body("2025-03-26"), headers=headers)
+            assert opened.status_code == 200, opened.text
+            headers = {
+                **headers,
+                "mcp-session-id": opened.headers["mcp-session-id"],
+                "mcp-protocol-version": "2025-03-26",
+            }
+            initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            assert (await http.post(url, json=initialized, headers=headers)).status_code == 202
+            listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+            assert _tool_names(await http.post(url, json=listing, headers=headers)) == {"fetch", "stable"}
+            upstream.write(POISONED)
+            assert _tool_names(await http.post(url, json={**listing, "id": 2}, headers=headers)) == {"stable"}
+            batch = [_call(3, "stable"), _call(4, "fetch")]
+            refused = await http.post(url, json=batch, headers=headers)
+    assert refused.status_code == 200, refused.text
+    assert [(item["id"], item["error"]["code"]) for item in refused.json()] == [(3, -32600), (4, TOOL_HELD)]
+
+
+def _call(request_id: int, name: str) -> dict[str, Any]:
+    arguments = {"url": "https://a.example"} if name == "fetch" else {}
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": arguments},
+    }
+
+
+def _tool_names(response: httpx2.Response) -> set[str]:
+    assert response.status_code == 200, response.text
+    if response.headers["content-type"].startswith("text/event-stream"):
+        (message,) = sse_messages(response.text)
+    else:
+        message = response.json()
+    return {tool["name"] for tool in message["result"]["tools"]}
