@@ -12,8 +12,8 @@ process for that server, so the next request starts it with the new environment.
 Access policy (docs/policy.md): unless the policy is open, every backend is wrapped, outermost, in a
 :class:`~proxy.policy.guard.PolicyGuard` reading decisions cached per (token, server)
 (:class:`~proxy.policy.decisions.PolicyDecisions`); with a :class:`~proxy.policy.tool_gate.ToolGate`
-(tool-definition pinning) the guard is installed for the gate alone. An open policy and no gate
-install nothing.
+(tool-definition pinning) the guard is installed for the gate alone, on servers whose ``pinning``
+is not ``off``. An open policy and no gate install nothing.
 """
 
 from __future__ import annotations
