@@ -68,6 +68,7 @@ class PinningGate:
         self._states: dict[str, dict[str, ToolState]] = {name: {} for name in self._policies}
         self._held: dict[str, dict[str, HoldReason]] = {name: {} for name in self._policies}
         self._hold_unlisted: set[str] = set()
+        self._unrecorded_servers: set[str] = set()
         self._listings: dict[str, OrderedDict[str, _Listing]] = {name: OrderedDict() for name in self._policies}
         self._locks = {name: anyio.Lock() for name in self._policies}
         self._version = 0
@@ -118,7 +119,7 @@ class PinningGate:
         try:
             await self.load()
         except DatabaseUnavailableError:
-            log.warning("pinning: tool definitions not loaded at startup: database unavailable; retrying")
+            log.warning("pinning: tool definitions not loaded at startup (no database); the poll retries")
 
     async def sync(self, *, force: bool = False) -> bool:
         """Re-read the state when the table changed since the last read; True when it was re-read."""
@@ -181,8 +182,11 @@ class PinningGate:
             try:
                 inserted, states = await run_db(self._db, write)
             except DatabaseUnavailableError:
-                log.warning("pinning: could not record tool definitions of server %r: database unavailable", server)
+                if server not in self._unrecorded_servers:  # once per outage: the executor logs the outage itself
+                    self._unrecorded_servers.add(server)
+                    log.warning("pinning: tool definitions of server %r not recorded (no database); retrying", server)
                 return False
+            self._unrecorded_servers.discard(server)
             self._apply(server, states)
             for recorded in inserted:
                 _warn(server, recorded, policy)
