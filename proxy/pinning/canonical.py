@@ -44,7 +44,12 @@ def canonical_json(value: object) -> str:
 
 def definition_hash(tool: Mapping[str, Any]) -> str:
     """SHA-256 (hex, 64 characters) of the canonical JSON of :func:`tool_definition`."""
-    return hashlib.sha256(canonical_json(tool_definition(tool)).encode()).hexdigest()
+    return hash_of(canonical_json(tool_definition(tool)))
+
+
+def hash_of(canonical: str) -> str:
+    """SHA-256 (hex) of canonical JSON text, as UTF-8."""
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def listing_digest(tools: Sequence[object]) -> str:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.clock import Clock, SystemClock
 from app.db import run_db
 from app.db_outage import DatabaseUnavailableError
-from proxy.pinning.canonical import canonical_json, definition_hash, listing_digest, tool_definition
+from proxy.pinning.canonical import canonical_json, hash_of, listing_digest, tool_definition
 from proxy.pinning.errors import HoldReason, ToolHeldError
 from proxy.pinning.policy import PinningPolicy
 from proxy.pinning.store import Recorded, SeenDefinition, ToolState, change_marker, record_definitions, tool_states
@@ -46,6 +46,9 @@ LISTINGS_PER_SERVER = 32
 @dataclass
 class _Listing:
     seen: list[SeenDefinition]
+    # Entries shadowed by a later one of the same name (invalid, but an upstream may send it):
+    # judged for hiding too, so a poisoned first entry cannot ride on an approved second one.
+    shadowed: list[SeenDefinition]
     version: int = -1
     hidden: frozenset[str] = frozenset()
 
@@ -92,8 +95,8 @@ class PinningGate:
         if listing.version == self._version:
             return listing.hidden
         if self._unrecorded(server, listing.seen) and not await self._record(server, listing.seen, policy):
-            return self._hide(server, listing.seen, policy)  # not cached: the next listing retries
-        listing.hidden, listing.version = self._hide(server, listing.seen, policy), self._version
+            return self._hide(server, listing, policy)  # not cached: the next listing retries
+        listing.hidden, listing.version = self._hide(server, listing, policy), self._version
         return listing.hidden
 
     def refusal(self, server: str, tool: str) -> ToolHeldError | None:
@@ -154,7 +157,7 @@ class PinningGate:
         digest = listing_digest(tools)
         listing = cache.get(digest)
         if listing is None:
-            listing = cache[digest] = _Listing(_definitions(tools))
+            listing = cache[digest] = _Listing(*_definitions(tools))
             while len(cache) > LISTINGS_PER_SERVER:
                 cache.popitem(last=False)
         else:
@@ -205,25 +208,29 @@ class PinningGate:
             self._hold_unlisted.discard(server)
         self._version += 1
 
-    def _hide(self, server: str, seen: Sequence[SeenDefinition], policy: PinningPolicy) -> frozenset[str]:
+    def _hide(self, server: str, listing: _Listing, policy: PinningPolicy) -> frozenset[str]:
         if not policy.enforce:
             return frozenset()
         states = self._states[server]
         return frozenset(
             item.tool
-            for item in seen
+            for item in (*listing.seen, *listing.shadowed)
             if (state := states.get(item.tool)) is None or state.approved != item.definition_hash
         )
 
 
-def _definitions(tools: Sequence[object]) -> list[SeenDefinition]:
-    """Each named tool of a listing with its hash (a name listed twice: the last entry counts)."""
+def _definitions(tools: Sequence[object]) -> tuple[list[SeenDefinition], list[SeenDefinition]]:
+    """Each named tool of a listing with its hash (a name listed twice: the last entry is recorded),
+    and the entries shadowed by a later one of the same name."""
     found: dict[str, SeenDefinition] = {}
+    shadowed: list[SeenDefinition] = []
     for tool in tools:
         if isinstance(tool, dict) and isinstance(name := tool.get("name"), str):
             text = canonical_json(tool_definition(tool))
-            found[name] = SeenDefinition(name, definition_hash(tool), text)
-    return list(found.values())
+            if name in found:
+                shadowed.append(found[name])
+            found[name] = SeenDefinition(name, hash_of(text), text)
+    return list(found.values()), shadowed
 
 
 def _warn(server: str, recorded: Recorded, policy: PinningPolicy) -> None:

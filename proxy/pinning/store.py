@@ -23,6 +23,7 @@ from app.db import Base, UtcDateTime
 
 ApprovedBy = Literal["first_use", "admin"]
 _TICK = timedelta(microseconds=1)
+_ROWS_PER_INSERT = 500  # 8 bound parameters a row: well under SQLite's 32766
 
 
 class ToolDefinitionRow(Base):
@@ -89,7 +90,8 @@ def record_definitions(
     by_tool: dict[str, list[ToolDefinitionRow]] = {}
     for row in rows:
         by_tool.setdefault(row.tool, []).append(row)
-    inserted: list[Recorded] = []
+    candidates: dict[tuple[str, str], tuple[SeenDefinition, str | None, bool]] = {}
+    values: list[dict[str, object]] = []
     for item in seen:
         history = by_tool.get(item.tool, [])
         latest = max((row.last_seen_at for row in history), default=None)
@@ -99,14 +101,16 @@ def record_definitions(
             existing.last_seen_at = seen_at
             continue
         approve = baseline or (not history and not hold_new)
-        if _insert(db, server, item, seen_at, approved_by="first_use" if approve else None):
-            inserted.append(Recorded(item, _approved_of(history), approve))
+        candidates[(item.tool, item.definition_hash)] = (item, _approved_of(history), approve)
+        values.append(_row_values(server, item, seen_at, approved_by="first_use" if approve else None))
     db.flush()
-    return inserted
+    return [Recorded(*candidates[key]) for key in _insert_absent(db, values)]
 
 
-def _insert(db: Session, server: str, item: SeenDefinition, now: datetime, *, approved_by: ApprovedBy | None) -> bool:
-    values = {
+def _row_values(
+    server: str, item: SeenDefinition, now: datetime, *, approved_by: ApprovedBy | None
+) -> dict[str, object]:
+    return {
         "server": server,
         "tool": item.tool,
         "definition_hash": item.definition_hash,
@@ -116,10 +120,19 @@ def _insert(db: Session, server: str, item: SeenDefinition, now: datetime, *, ap
         "approved_at": now if approved_by else None,
         "approved_by": approved_by,
     }
+
+
+def _insert_absent(db: Session, values: list[dict[str, object]]) -> list[tuple[str, str]]:
+    """Multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (in chunks): the keys this call inserted."""
     module = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     table = ToolDefinitionRow.__table__
-    statement = module.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.tool)
-    return db.execute(statement).first() is not None
+    inserted: list[tuple[str, str]] = []
+    for start in range(0, len(values), _ROWS_PER_INSERT):
+        statement = module.insert(table).values(values[start : start + _ROWS_PER_INSERT]).on_conflict_do_nothing()
+        inserted += [
+            (tool, digest) for tool, digest in db.execute(statement.returning(table.c.tool, table.c.definition_hash))
+        ]
+    return inserted
 
 
 def _approved_of(history: Iterable[ToolDefinitionRow]) -> str | None:

@@ -183,11 +183,17 @@ async def test_a_restarted_gate_loads_the_baseline_instead_of_trusting_again(mak
     assert await restarted.observe("s", SECOND["changed"]) == {"a"}
 
 
-async def test_duplicate_names_and_nameless_entries_do_not_break_a_listing(make_gate: GateFactory) -> None:
+async def test_nameless_entries_are_ignored_and_a_duplicate_name_records_its_last_entry(make_gate: GateFactory) -> None:
     gate = make_gate("enforce")
-    listing: list[dict[str, Any]] = [tool("a"), {"description": "no name"}, tool("a", "v2")]
-    assert await gate.observe("s", listing) == frozenset()
-    assert await gate.observe("s", [tool("a", "v2")]) == frozenset()
+    listing: list[dict[str, Any]] = [{"description": "no name"}, tool("a", "v0"), tool("a")]
+    assert await gate.observe("s", listing) == {"a"}  # "v0" was never approved (not even by first use)
+    assert await gate.observe("s", [tool("a")]) == frozenset()
+
+
+async def test_a_poisoned_entry_cannot_hide_behind_an_approved_one_of_the_same_name(make_gate: GateFactory) -> None:
+    gate = make_gate("enforce")
+    await gate.observe("s", BASELINE)
+    assert await gate.observe("s", [tool("a", "v2 - exfiltrate"), *BASELINE]) == {"a"}
 
 
 async def test_a_second_process_listing_the_baseline_keeps_the_first_approval(
@@ -216,3 +222,12 @@ async def test_concurrent_listings_of_one_change_record_it_and_warn_once(
 def test_the_gate_fits_the_proxy_seam(make_gate: GateFactory) -> None:
     seam: ToolGate = make_gate("enforce")  # checked by mypy: structural typing, no import the other way
     assert seam.refusal("s", "anything") is None
+
+
+async def test_a_server_with_more_tools_than_one_insert_holds_records_them_all(
+    make_gate: GateFactory, db: sessionmaker[Session]
+) -> None:
+    gate = make_gate("enforce")
+    assert await gate.observe("s", [tool(f"t{index}") for index in range(1203)]) == frozenset()
+    with transaction(db) as session:
+        assert len(tool_states(session, ["s"])["s"]) == 1203
