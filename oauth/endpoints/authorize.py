@@ -7,9 +7,7 @@
    ``invalid_request``.
 4. Not signed in, or ``prompt=login`` / ``max_age`` asks for a new sign-in: to the sign-in page
    (``prompt`` passed on to the IdP), then back here — or ``login_required`` for ``prompt=none``.
-5. Signed in but no longer allowed, or the access ``policy`` does not let the user (with this
-   client) use the requested server at all (:mod:`oauth.consent.server_access`): ``access_denied``
-   — the consent page never offers a server the gateway would refuse.
+5. Signed in but no longer allowed: ``access_denied``.
 6. Consent remembered for (user, client, resource) and no ``prompt=consent``: issue a code;
    otherwise show the consent page — or ``consent_required`` for ``prompt=none``.
 """
@@ -25,7 +23,6 @@ from app.clock import epoch_seconds
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
 from oauth.consent.page import render_consent
 from oauth.consent.pending import new_pending_consent
-from oauth.consent.server_access import DENIED_DESCRIPTION, may_use_server
 from oauth.endpoints._authorization import issue_and_redirect
 from oauth.endpoints._deps import RuntimeDep, UserDep
 from oauth.login import api as login_api
@@ -71,16 +68,6 @@ async def authorize(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
     if not await login_api.user_may_continue(runtime, user.subject):
         denied = access_denied(validated.redirect_uri, validated.state, "this account may not use this gateway")
         return failure_response(request, issuer, denied)
-    if not await may_use_server(
-        runtime,
-        subject=user.subject,
-        email=user.email,
-        client_id=validated.client.client_id,
-        server=validated.resource.server,
-    ):
-        return failure_response(
-            request, issuer, access_denied(validated.redirect_uri, validated.state, DENIED_DESCRIPTION)
-        )
     if validated.consented and not prompt.consent:
         return await issue_and_redirect(request, runtime, oauth_request, user, documents, remember_consent=False)
     if prompt.none:

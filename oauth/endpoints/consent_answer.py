@@ -23,7 +23,6 @@ from oauth.client_metadata_documents import metadata_documents, resolve_document
 from oauth.consent.after_approval import AFTER_APPROVAL
 from oauth.consent.page import CSRF_PURPOSE, consent_cookie
 from oauth.consent.pending import PendingConsent, unseal
-from oauth.consent.server_access import DENIED_DESCRIPTION, may_use_server
 from oauth.endpoints._authorization import issue_and_redirect
 from oauth.endpoints._deps import RuntimeDep, UserDep
 from oauth.login import api as login_api
@@ -75,11 +74,6 @@ async def _decide(
     if not await login_api.user_may_continue(runtime, user.subject):
         denied = access_denied(pending.redirect_uri, pending.state, "this account may not use this gateway")
         return failure_response(request, issuer, denied)
-    resource = runtime.resources.find(pending.resource)
-    if resource is None or not await may_use_server(
-        runtime, subject=user.subject, email=user.email, client_id=pending.client_id, server=resource.server
-    ):
-        return failure_response(request, issuer, access_denied(pending.redirect_uri, pending.state, DENIED_DESCRIPTION))
     step = AFTER_APPROVAL.find(request)  # e.g. connect the upstream account the server needs
     page = await step.page(request, user, pending) if step is not None else None
     if page is not None:
