@@ -12,7 +12,7 @@ import yaml
 from app.cli import main
 from app.db import transaction
 from app.runtime import Runtime, build_runtime
-from oauth.login.api import accounts_by_email
+from oauth.login.api import accounts_by_email, disable_user
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.sign_in import sign_in
 from tests.conftest import ConfigFactory
@@ -168,3 +168,13 @@ async def test_nothing_secret_is_printed(
     await signed_in(runtime)
     _, out, err = run(capsys, "ann@example.com", "github", "--config", config_file)
     assert secret_key not in out + err and "postgres" not in out + err
+
+
+async def test_a_disabled_account_is_said_to_be_refused_whatever_the_policy(
+    runtime: Runtime, config_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await signed_in(runtime)
+    with transaction(runtime.db) as db:
+        disable_user(db, "bob@example.com")
+    code, out, _ = run(capsys, "bob@example.com", "github", "get_issue", "--config", config_file)
+    assert code == 0 and "this account is disabled: Portico refuses it whatever the policy says" in out
