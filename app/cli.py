@@ -1,4 +1,4 @@
-"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials, keys."""
+"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials, keys, policy."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.config.loader import resolve_config_path
 from app.crypto import RootKeyError, generate_secret
 from app.keys_cli import KeysCommandError
 from app.keys_cli import install as install_keys_commands
+from app.policy_cli import install as install_policy_commands
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -86,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--config", help="configuration file")
     explain.set_defaults(handler=_credentials_explain)
     install_keys_commands(commands)
+    install_policy_commands(commands)
     return parser
 
 

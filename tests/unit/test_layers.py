@@ -59,6 +59,7 @@ LAYERS: tuple[str, ...] = (
     "app.runtime",
     "app.main",
     "app.keys_cli",
+    "app.policy_cli",
     "app.cli",
 )
 
