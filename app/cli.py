@@ -1,4 +1,5 @@
-"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials, keys, tools."""
+"""The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials, keys, policy,
+tools."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.config.loader import resolve_config_path
 from app.crypto import RootKeyError, generate_secret
 from app.keys_cli import KeysCommandError
 from app.keys_cli import install as install_keys_commands
+from app.policy_cli import install as install_policy_commands
 from app.tools_cli import ToolsCommandError
 from app.tools_cli import install as install_tools_commands
 
@@ -91,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--config", help="configuration file")
     explain.set_defaults(handler=_credentials_explain)
     install_keys_commands(commands)
+    install_policy_commands(commands)
     install_tools_commands(commands)
     return parser
 

@@ -445,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of discarded warm-up per cell")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32")
-    parser.add_argument("--cases", help="comma-separated subset of http,sdk,stdio,workers,memory,token (default all)")
+    parser.add_argument(
+        "--cases", help="comma-separated subset of http,sdk,stdio,workers,memory,token,policy (default all)"
+    )
     parser.add_argument("--token-calls", type=int, default=300, help="code exchanges (and refreshes) per concurrency")
     parser.add_argument("--quick", action="store_true", help="a tiny load for the smoke test (seconds)")
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.md)")
@@ -458,14 +460,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     if args.quick:
         args.duration, args.warmup, args.reps, args.concurrency = 1.0, 1.0, 1, "1"
-        args.cases = args.cases or "http,sdk,stdio,memory,token"
+        args.cases = args.cases or "http,sdk,stdio,memory,token,policy"
         args.token_calls = 20
     if args.peers is None:
         args.peers = not args.quick
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
-    args.cases = args.cases or "http,sdk,stdio,workers,memory,token"
+    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy"
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     cases = set(args.cases.split(","))
     today = datetime.now(UTC)
@@ -596,6 +598,15 @@ def main(argv: list[str] | None = None) -> int:
                         f"  {result.name:<14} c={result.concurrency:<3} {result.rate:>7.1f}/s "
                         f"p50 {result.percentile(50):.2f} ms errors {result.errors}"
                     )
+
+    if "policy" in cases:
+        import asyncio
+
+        from bench.policy_cost import measure as measure_policy
+
+        log("Access policy: warm tools/call CPU, no policy vs 50 rules (in-process, stdio echo)")
+        extra["policy"] = asyncio.run(measure_policy(50 if args.quick else 300))
+        log(f"  off {extra['policy']['off best']:.1f} µs, 50 rules {extra['policy']['on best']:.1f} µs (best)")
 
     extra["loadavg_end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     elapsed = time.monotonic() - started_at
@@ -752,6 +763,10 @@ def report(
             "",
             *token_table(extra["token"]),
         ]
+    if "policy" in extra:
+        from bench.policy_cost import report_lines
+
+        lines += ["", "## Access policy (bench/policy_cost.py)", "", *report_lines(extra["policy"])]
     if extra.get("db_statements"):
         lines += ["", "## SQL statements during the warm tools/call cells", ""]
         lines += [f"- {count}× `{statement}`" for statement, count in extra["db_statements"].items()]

@@ -80,6 +80,22 @@ class PolicyRuleConfig(Strict):
                 raise ValueError("'*' is not a subject; say everyone: true")
         return value
 
+    @field_validator("users")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "@" not in entry.strip("@ "):
+                raise ValueError(f"{entry!r} is not an email address")
+        return value
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "@" in entry:
+                raise ValueError(f"{entry!r}: write the domain without '@' (example.com)")
+        return value
+
     @model_validator(mode="after")
     def _one_kind_of_subject(self) -> PolicyRuleConfig:
         listed = [key for key in _SUBJECT_KEYS if getattr(self, key)]

@@ -76,3 +76,15 @@ class RulePolicy:
         if kind is None or name is None:
             return usability(standing)
         return decide(standing, kind, name)
+
+
+_compiled: list[tuple[PorticoConfig, RulePolicy]] = []
+
+
+def policy_for(config: PorticoConfig) -> RulePolicy:
+    """The :class:`RulePolicy` of ``config``, compiled once per configuration object (a reload compiles anew)."""
+    if _compiled and _compiled[0][0] is config:
+        return _compiled[0][1]
+    compiled = RulePolicy.from_config(config)
+    _compiled[:] = [(config, compiled)]
+    return compiled

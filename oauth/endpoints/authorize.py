@@ -7,7 +7,9 @@
    ``invalid_request``.
 4. Not signed in, or ``prompt=login`` / ``max_age`` asks for a new sign-in: to the sign-in page
    (``prompt`` passed on to the IdP), then back here — or ``login_required`` for ``prompt=none``.
-5. Signed in but no longer allowed: ``access_denied``.
+5. Signed in but no longer allowed: ``access_denied``. The access policy does not allow the
+   server for this user and client (docs/policy.md §Consent): a page saying so, with a link back
+   carrying ``access_denied`` — or that redirect at once for ``prompt=none``; never a code.
 6. Consent remembered for (user, client, resource) and no ``prompt=consent``: issue a code;
    otherwise show the consent page — or ``consent_required`` for ``prompt=none``.
 """
@@ -21,8 +23,9 @@ from fastapi.responses import Response
 
 from app.clock import epoch_seconds
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
-from oauth.consent.page import render_consent
+from oauth.consent.page import render_consent, render_policy_denied
 from oauth.consent.pending import new_pending_consent
+from oauth.consent.policy import POLICY_DENIED_DESCRIPTION, consent_policy
 from oauth.endpoints._authorization import issue_and_redirect
 from oauth.endpoints._deps import RuntimeDep, UserDep
 from oauth.login import api as login_api
@@ -68,6 +71,17 @@ async def authorize(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
     if not await login_api.user_may_continue(runtime, user.subject):
         denied = access_denied(validated.redirect_uri, validated.state, "this account may not use this gateway")
         return failure_response(request, issuer, denied)
+    policy = await consent_policy(
+        runtime,
+        subject=user.subject,
+        email=user.email,
+        client_id=validated.client.client_id,
+        server=validated.resource.server,
+    )
+    if not policy.usable:
+        if prompt.none:
+            return _refuse(request, issuer, validated, "access_denied", POLICY_DENIED_DESCRIPTION)
+        return render_policy_denied(request, runtime, user, validated, client_rule=policy.client_rule)
     if validated.consented and not prompt.consent:
         return await issue_and_redirect(request, runtime, oauth_request, user, documents, remember_consent=False)
     if prompt.none:
@@ -81,7 +95,7 @@ async def authorize(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
         params=oauth_request.params,
         now=runtime.clock.now(),
     )
-    return render_consent(request, runtime, user, validated, pending)
+    return render_consent(request, runtime, user, validated, pending, policy.restrictions)
 
 
 def _refuse(request: Request, issuer: str, validated: ValidatedAuthorization, error: str, description: str) -> Response:

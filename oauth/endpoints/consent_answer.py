@@ -3,7 +3,8 @@
 Refused with a page (no redirect, no code) unless all hold: a signed-in user; a CSRF token bound
 to their login session; a signed, unexpired pending request issued to that user; the browser's
 consent cookie naming that request; and the request not already answered (single use).
-Deny → ``access_denied`` redirect; Approve → consent remembered, code issued, redirect — or, when
+Deny → ``access_denied`` redirect; Approve → the access policy checked again (it may have changed
+since the page was shown; not allowed → ``access_denied``), consent remembered, code issued, redirect — or, when
 the step installed after approval (:mod:`oauth.consent.after_approval`) has a page to show,
 that page first.
 """
@@ -23,6 +24,7 @@ from oauth.client_metadata_documents import metadata_documents, resolve_document
 from oauth.consent.after_approval import AFTER_APPROVAL
 from oauth.consent.page import CSRF_PURPOSE, consent_cookie
 from oauth.consent.pending import PendingConsent, unseal
+from oauth.consent.policy import POLICY_DENIED_DESCRIPTION, consent_policy
 from oauth.endpoints._authorization import issue_and_redirect
 from oauth.endpoints._deps import RuntimeDep, UserDep
 from oauth.login import api as login_api
@@ -74,6 +76,10 @@ async def _decide(
     if not await login_api.user_may_continue(runtime, user.subject):
         denied = access_denied(pending.redirect_uri, pending.state, "this account may not use this gateway")
         return failure_response(request, issuer, denied)
+    if not await _policy_allows(runtime, user, pending):
+        return failure_response(
+            request, issuer, access_denied(pending.redirect_uri, pending.state, POLICY_DENIED_DESCRIPTION)
+        )
     step = AFTER_APPROVAL.find(request)  # e.g. connect the upstream account the server needs
     page = await step.page(request, user, pending) if step is not None else None
     if page is not None:
@@ -82,3 +88,13 @@ async def _decide(
     uri = f"{issuer}/authorize?{urlencode(pending.params)}"
     oauth_request = PorticoRequest("GET", uri, request.headers, pending.params)
     return await issue_and_redirect(request, runtime, oauth_request, user, documents, remember_consent=True)
+
+
+async def _policy_allows(runtime: TokenContext, user: SignedInUser, pending: PendingConsent) -> bool:
+    resource = runtime.resources.find(pending.resource)
+    if resource is None:  # the server left the configuration since the page was shown
+        return False
+    policy = await consent_policy(
+        runtime, subject=user.subject, email=user.email, client_id=pending.client_id, server=resource.server
+    )
+    return policy.usable

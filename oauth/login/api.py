@@ -16,6 +16,7 @@ tests/unit/test_layers.py holds every other package to this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -128,13 +129,17 @@ class UserAccount:
     """A stored user as other packages see it.
 
     ``subject`` is :attr:`SignedInUser.subject`; ``groups`` are the IdP groups claim stored at the
-    last sign-in (empty when the IdP sent none); ``disabled`` is set by ``portico users disable``.
+    last sign-in (empty when the IdP sent none); ``disabled`` is set by ``portico users disable``;
+    ``provider`` is the id of the sign-in provider (``login.providers[].id``) that vouched for the
+    account and ``last_sign_in_at`` when it last did (when ``groups`` were stored).
     """
 
     subject: str
     email: str
     groups: tuple[str, ...]
     disabled: bool
+    provider: str = ""
+    last_sign_in_at: datetime | None = None
 
 
 def find_account(db: Session, subject: str) -> UserAccount | None:
@@ -149,4 +154,5 @@ def accounts_by_email(db: Session, email: str) -> list[UserAccount]:
 
 
 def _account(row: UserRow) -> UserAccount:
-    return UserAccount(row.subject, row.email, tuple(row.groups or ()), bool(row.disabled))
+    groups = tuple(row.groups or ())
+    return UserAccount(row.subject, row.email, groups, bool(row.disabled), row.provider, row.last_sign_in_at)

@@ -61,6 +61,7 @@ LAYERS: tuple[str, ...] = (
     "app.runtime",
     "app.main",
     "app.keys_cli",
+    "app.policy_cli",
     "app.tools_cli",
     "app.cli",
 )

@@ -102,6 +102,8 @@ def test_everyone_is_said_one_way_only(tmp_path: Path) -> None:
         ({"rules": [rule(servers={"github": {"tool": ["x"]}})]}, "policy.rules.0.servers.github.tool"),
         ({"rules": [rule(groups=[""], everyone=None)]}, "policy.rules.0.groups"),
         ({"rule": []}, "policy.rule"),
+        ({"rules": [rule(everyone=None, users=["alice"])]}, "policy.rules.0.users"),
+        ({"rules": [rule(everyone=None, domains=["@example.com"])]}, "policy.rules.0.domains"),
     ],
 )
 def test_malformed_policy_keys_are_refused_at_their_path(tmp_path: Path, policy: Any, expected_path: str) -> None:

@@ -49,9 +49,9 @@ async def test_resources_and_prompts_pass_through(tmp_path: Path, mode: str) -> 
         content = await client.read_resource("fixture://greeting")
         prompts = await client.list_prompts()
         prompt = await client.get_prompt("greet", {"name": "Ada"})
-    assert [str(r.uri) for r in resources.resources] == ["fixture://greeting"]
+    assert [str(r.uri) for r in resources.resources] == ["fixture://greeting", "fixture://secret"]
     assert content.contents[0].text == "hello from the fixture"  # type: ignore[union-attr]
-    assert [p.name for p in prompts.prompts] == ["greet"]
+    assert [p.name for p in prompts.prompts] == ["greet", "leak"]
     assert "Ada" in prompt.messages[0].content.text  # type: ignore[union-attr]
 
 
