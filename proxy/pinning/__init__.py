@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from proxy.pinning.errors import TOOL_HELD, ToolHeldError
 from proxy.pinning.gate import POLL_SECONDS, PinningGate
-from proxy.pinning.policy import PinningPolicy, pinned_servers
+from proxy.pinning.settings import PinningPolicy, pinned_servers
 
 __all__ = ["POLL_SECONDS", "TOOL_HELD", "PinningGate", "PinningPolicy", "ToolHeldError", "pinned_servers"]

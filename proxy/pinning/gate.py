@@ -32,7 +32,7 @@ from app.db import run_db
 from app.db_outage import DatabaseUnavailableError
 from proxy.pinning.canonical import canonical_json, hash_of, listing_digest, tool_definition
 from proxy.pinning.errors import HoldReason, ToolHeldError
-from proxy.pinning.policy import PinningPolicy
+from proxy.pinning.settings import PinningPolicy
 from proxy.pinning.store import Recorded, SeenDefinition, ToolState, change_marker, record_definitions, tool_states
 
 log = logging.getLogger("portico.pinning")
