@@ -10,8 +10,8 @@ email and IdP groups from the stored account (:func:`oauth.login.api.find_accoun
 bounded database executor through :func:`app.db.run_db`, like the credential reads of
 :mod:`proxy.credentials.sources`), ``client_id`` from the token. A database outage raises
 :class:`~app.db_outage.DatabaseUnavailableError` there (the endpoints answer 503 + ``Retry-After``);
-nothing is cached then. A subject without an account is decided with the token's email and no
-groups; a disabled account may use nothing.
+nothing is cached then. Concurrent first requests of one token share one read. A subject without
+an account is decided with the token's email and no groups; a disabled account may use nothing.
 
 Entries die with their token: at ``max_entries`` the expired ones are dropped first, then the oldest tenth.
 Group changes therefore apply to the next token (at most ``oauth.access_token_lifetime`` later).
@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import run_db
@@ -53,6 +54,7 @@ class PolicyDecisions:
         self._now = now
         self._max_entries = max_entries
         self._entries: dict[tuple[str, str], tuple[ServerAccess, int]] = {}
+        self._deciding: dict[tuple[str, str], anyio.Event] = {}
 
     def cached(self, jwt_id: str, server: str) -> ServerAccess | None:
         """The warm path: the decision already taken for this token and server, or None."""
@@ -65,12 +67,25 @@ class PolicyDecisions:
         Raises:
             app.db_outage.DatabaseUnavailableError: the account could not be read (nothing cached).
         """
-        hit = self._entries.get((claims.jwt_id, server))
+        key = (claims.jwt_id, server)
+        hit = self._entries.get(key)
         if hit is not None:
             return hit[0]
-        account = await run_db(self._db, lambda db: find_account(db, claims.subject))
-        access = self.decide(claims, account, server)
-        self._store((claims.jwt_id, server), access, claims.expires_at)
+        waiting = self._deciding.get(key)
+        if waiting is not None:  # the same token's first requests arrive together: one read for all
+            await waiting.wait()
+            hit = self._entries.get(key)
+            if hit is not None:
+                return hit[0]
+        done = self._deciding[key] = anyio.Event()
+        try:
+            account = await run_db(self._db, lambda db: find_account(db, claims.subject))
+            access = self.decide(claims, account, server)
+            self._store(key, access, claims.expires_at)
+        finally:
+            if self._deciding.get(key) is done:
+                del self._deciding[key]
+            done.set()
         return access
 
     def decide(self, claims: AccessTokenClaims, account: UserAccount | None, server: str) -> ServerAccess:

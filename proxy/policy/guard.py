@@ -54,6 +54,11 @@ class PolicyGuard:
         self._decisions = decisions
         self._gate = gate
 
+    @property
+    def inner(self) -> Backend:
+        """The wrapped backend."""
+        return self._inner
+
     async def _access(self, exchange: Exchange) -> ServerAccess | None:
         """The exchange's access to this server (None: open policy). Warm: one dictionary lookup, no await."""
         decisions = self._decisions

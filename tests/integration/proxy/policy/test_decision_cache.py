@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -17,7 +18,9 @@ from app.config.database import DatabaseConfig
 from app.crypto import generate_secret
 from app.db import create_db_engine, run_db, session_factory
 from app.db_outage import DatabaseUnavailableError
+from app.policy.access import ServerAccess
 from app.policy.engine import RulePolicy
+from app.policy.principal import Principal
 from app.runtime import Runtime, build_runtime
 from oauth.login.store.users import UserRow
 from oauth.tokens.access_tokens import AccessTokenClaims
@@ -150,3 +153,34 @@ def _config_with_policy(tmp_path: Path, url: str) -> PorticoConfig:
             "policy": POLICY,
         }
     )
+
+
+class CountingPolicy:
+    """The real engine, counting the decisions it is asked for (each follows one account read)."""
+
+    def __init__(self, inner: RulePolicy) -> None:
+        self.inner = inner
+        self.decided = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.inner.is_open
+
+    def access(self, principal: Principal, server: str) -> ServerAccess:
+        self.decided += 1
+        return self.inner.access(principal, server)
+
+
+async def test_concurrent_first_requests_of_one_token_share_one_decision(runtime: Runtime) -> None:
+    """A client opening a session sends several lists at once: one account read, one decision."""
+    policy = CountingPolicy(RulePolicy.from_config(runtime.config))
+    decisions = PolicyDecisions(policy, db=runtime.db, now=lambda: 1_000.0)
+    seen: list[ServerAccess] = []
+
+    async def first_request() -> None:
+        seen.append(await decisions.access(claims("someone", "t1"), "gh"))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(first_request)
+    assert policy.decided == 1 and len(seen) == 5 and all(access is seen[0] for access in seen)
