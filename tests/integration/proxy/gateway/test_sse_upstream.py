@@ -19,6 +19,8 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from proxy.backends.auto import AutoBackend
+from proxy.backends.base import Backend
+from proxy.policy.guard import PolicyGuard
 from proxy.upstream.sse_connection import resolve_endpoint
 from proxy.wire.errors import UPSTREAM_AUTH_FAILED, UPSTREAM_FAILED, UPSTREAM_UNAVAILABLE
 from tests.integration.proxy.gateway.harness import (
@@ -200,7 +202,7 @@ async def test_auto_falls_back_to_sse_when_the_probe_gets_a_4xx(tmp_path: Path) 
                 echoed = await client.call_tool("echo", {"text": "auto"})
             async with portico.client("up", mode="legacy") as client:
                 again = await client.call_tool("echo", {"text": "remembered"})
-            backend = portico.gateway.backends["up"]
+            backend = _transport_backend(portico.gateway.backends["up"])
     assert echoed.content[0].text == "auto"  # type: ignore[union-attr]
     assert again.content[0].text == "remembered"  # type: ignore[union-attr]
     assert isinstance(backend, AutoBackend)
@@ -214,7 +216,12 @@ async def test_auto_uses_streamable_http_when_the_probe_succeeds(tmp_path: Path,
         async with serve_portico(tmp_path, {"up": {"transport": "auto", "url": url}}) as portico:
             async with portico.client("up", mode=mode) as client:
                 echoed = await client.call_tool("echo", {"text": "auto"})
-            backend = portico.gateway.backends["up"]
+            backend = _transport_backend(portico.gateway.backends["up"])
     assert echoed.content[0].text == "auto"  # type: ignore[union-attr]
     assert isinstance(backend, AutoBackend)
     assert backend.chosen == "streamable-http"
+
+
+def _transport_backend(backend: Backend) -> Backend:
+    """The transport's own backend below the policy guard (pinning's default ``warn`` installs one)."""
+    return backend.inner if isinstance(backend, PolicyGuard) else backend
