@@ -13,7 +13,9 @@ from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
 from app.forwarded import add_forwarded_headers
+from app.log import install_request_ids
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.observe.request_id import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
 from app.shutdown import SHUTDOWN_DRAIN
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
@@ -40,6 +42,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     Building the runtime (keys, database, migrations) happens here, so a broken deployment fails
     before the server binds.
     """
+    install_request_ids()
     if runtime is None:
         runtime = build_runtime(config or load_config(resolve_config_path(None)))
 
@@ -85,4 +88,6 @@ def _wrap(app: FastAPI, config: PorticoConfig) -> None:
     app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)
     app.add_middleware(McpCors, origins=[config.public_url, *config.gateway.allowed_origins])
     app.add_middleware(AllowedHostsMiddleware, hosts=allowed_hosts(config))
-    add_forwarded_headers(app, config.listen)  # outermost: the client address and scheme for everything inside
+    add_forwarded_headers(app, config.listen)  # the client address and scheme for everything inside
+    # outermost: an incoming X-Request-Id is trusted on the socket peer, before forwarded headers rewrite it
+    app.add_middleware(RequestIdMiddleware, trusted_proxies=config.listen.trusted_proxies)
