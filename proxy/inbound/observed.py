@@ -42,10 +42,23 @@ class ObservedExchange:
         self.bytes_out = 0
         self.errors: dict[object, int] = {}
         self._is_sse = False
+        self._status_fixed = False
         self._json = bytearray()
         self._tail = b""
         self._receive = receive
         self._send = send
+
+    def watch(self, exchange: Exchange) -> None:
+        """Watch what the backend answers on ``exchange`` (legacy SSE: an in-process exchange per message,
+        whose client saw ``202 Accepted``)."""
+        self.status, self._status_fixed = 202, True
+        self._send = exchange.send
+        exchange.send = self.send
+
+    def note_answer(self, answer: dict[str, Any]) -> None:
+        """A JSON-RPC answer written without going through :meth:`send` (Portico's own, on a legacy stream)."""
+        if isinstance(error := answer.get("error"), dict) and isinstance(code := error.get("code"), int):
+            self.errors[_key(answer.get("id"))] = code
 
     async def receive(self) -> Message:
         message = await self._receive()
@@ -55,7 +68,8 @@ class ObservedExchange:
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.status = message["status"]
+            if not self._status_fixed:
+                self.status = message["status"]
             content_type = next((v for n, v in message.get("headers", ()) if n.lower() == b"content-type"), b"")
             self._is_sse = content_type.startswith(b"text/event-stream")
         elif message["type"] == "http.response.body":
@@ -94,7 +108,15 @@ class ObservedExchange:
                 if isinstance(code, int):
                     self.errors[_key(item.get("id"))] = code
 
-    def report(self, events: EventBus, exchange: Exchange, era: Era, *, policy_applies: bool) -> None:
+    def report(
+        self,
+        events: EventBus,
+        exchange: Exchange,
+        era: Era,
+        *,
+        policy_applies: bool,
+        mcp_session_id: str | None = None,
+    ) -> None:
         """Emit one record per JSON-RPC message of the body (or one for a request refused before it)."""
         if self._json and _ERROR in self._json:
             self._note_errors(bytes(self._json))
@@ -113,7 +135,7 @@ class ObservedExchange:
                 era=era,
                 transport="sse" if self.transport == "sse" else "streamable-http",
                 target=_target(message.get("params")),
-                mcp_session_id=exchange.header("mcp-session-id"),
+                mcp_session_id=mcp_session_id or exchange.header("mcp-session-id"),
                 client_address=client[0] if client else None,
                 http_status=self.status or 500,
                 duration=duration,

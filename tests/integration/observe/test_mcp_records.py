@@ -17,7 +17,7 @@ from tests.integration.proxy.gateway.harness import (
     initialize_body,
     serve_portico,
 )
-from tests.integration.proxy.policy.paths import POLICY
+from tests.integration.proxy.policy.paths import POLICY, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -114,3 +114,24 @@ async def test_a_request_refused_before_its_body_is_read_is_recorded_once(tmp_pa
     assert answer.status_code == 401
     (record,) = observer.records
     assert (record.method, record.outcome, record.http_status, record.subject) == ("", "http_error", 401, None)
+
+
+async def test_legacy_sse_gives_one_record_per_posted_message_with_its_reply_s_outcome(tmp_path: Path) -> None:
+    async with serve_portico(tmp_path, {"files": fixture_stdio_server()}, policy=POLICY) as portico:
+        observer = RecordingObserver()
+        portico.runtime.events.add_mcp(observer)
+        async with connect(portico, "files", "legacy_sse") as client:
+            await client.call_tool("echo", {"text": "x"})
+            with pytest.raises(MCPError):
+                await client.call_tool("delete_repo", {"marker": "m"})
+    allowed, denied = observer.of("tools/call")
+    assert (allowed.era, allowed.transport, allowed.outcome, allowed.http_status) == (
+        "2024-11-05-sse",
+        "sse",
+        "ok",
+        202,
+    )
+    assert (allowed.subject, allowed.target, allowed.policy) == ("1", "echo", "allowed")
+    assert allowed.mcp_session_id and allowed.bytes_out > 0 and allowed.client_address == "127.0.0.1"
+    assert (denied.outcome, denied.error_code, denied.policy) == ("error", POLICY_DENIED, "denied")
+    assert observer.of("initialize") and observer.of("notifications/initialized")
