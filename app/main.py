@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from app import health
@@ -33,6 +34,7 @@ from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.inbound.cors import McpCors
 from proxy.inbound.fast_path import McpFastPath
 from proxy.inbound.open_exchanges import OpenExchanges
+from proxy.metrics.exporter import MetricsExporter, metrics_exporter
 from proxy.routes import include_gateway
 
 
@@ -47,12 +49,17 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
         runtime = build_runtime(config or load_config(resolve_config_path(None)))
 
     metadata_documents = build_metadata_documents(runtime.config.oauth.client_metadata_documents)
+    metrics: list[MetricsExporter] = []  # set once the gateway exists, below
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for exporter in metrics:
+            exporter.start()
         freeze_startup_heap()
         yield
         thaw_startup_heap()
+        for exporter in metrics:
+            await anyio.to_thread.run_sync(exporter.stop)
         if metadata_documents is not None:
             await metadata_documents.aclose()
         runtime.close()
@@ -74,6 +81,9 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     BEARER_AUTHENTICATOR.put(app, gateway.authenticator)
     CONNECTIONS_GATEWAY.put(app, gateway)
     AFTER_APPROVAL.put(app, ConnectStep(runtime, gateway))
+    exporter = metrics_exporter(runtime.config, runtime.events, gateway, exchanges, runtime.engine)
+    if exporter is not None:
+        metrics.append(exporter)
     app.include_router(connections.router)
     _wrap(app, runtime.config)
     return app

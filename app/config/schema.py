@@ -36,6 +36,7 @@ from app.config.login_providers import (
     ProviderConfig,
     UpstreamProviderConfig,
 )
+from app.config.metrics import MetricsConfig
 from app.config.policy import PolicyConfig, PolicyRuleConfig, PolicyTargetsConfig
 from app.config.secret_keys import SecretsConfig
 from app.config.server_credentials import (
@@ -118,6 +119,7 @@ class PorticoConfig(Strict):
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
     @field_validator("public_url")
     @classmethod
