@@ -291,6 +291,7 @@ class LegacySseEndpoint:
         exchange = self._exchange(session, claims=claims)
         if observed is not None:
             observed.watch(exchange)
+            exchange.messages = [message.raw]
         if request_id is not None:
             session.pending.add(request_id)
         try:

@@ -43,7 +43,7 @@ class ObservedExchange:
         self.errors: dict[object, int] = {}
         self._is_sse = False
         self._status_fixed = False
-        self._json = bytearray()
+        self._json: list[bytes] = []
         self._tail = b""
         self._receive = receive
         self._send = send
@@ -77,8 +77,8 @@ class ObservedExchange:
             self.bytes_out += len(chunk)
             if self._is_sse:
                 self._scan_sse(chunk)
-            elif len(self._json) < _MAX_TAIL:
-                self._json += chunk
+            elif chunk:
+                self._json.append(chunk)
         await self._send(message)
 
     def _scan_sse(self, chunk: bytes) -> None:
@@ -118,10 +118,12 @@ class ObservedExchange:
         mcp_session_id: str | None = None,
     ) -> None:
         """Emit one record per JSON-RPC message of the body (or one for a request refused before it)."""
-        if self._json and _ERROR in self._json:
-            self._note_errors(bytes(self._json))
+        if self._json:
+            body = self._json[0] if len(self._json) == 1 else b"".join(self._json)
+            if _ERROR in body and len(body) <= _MAX_TAIL:
+                self._note_errors(body)
         duration = time.perf_counter() - self._start
-        messages = _messages(bytes(self.body)) or [{}]
+        messages = exchange.messages or _messages(bytes(self.body)) or [{}]
         claims = exchange.claims
         client = self.scope.get("client")
         share_in = len(self.body) // len(messages)

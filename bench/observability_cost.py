@@ -1,0 +1,65 @@
+"""What observability costs a warm proxied ``tools/call``: ``python -m bench.observability_cost [CALLS]``
+(and ``make bench``'s ``observability`` case).
+
+Two Portico apps in this process, identical but for ``metrics``: off (nothing observes the data
+plane: no record is built) and on (``metrics.listen`` set: every call is watched, one
+:class:`~app.observe.records.McpRequestRecord` is built and counted). The listener itself is not
+started (the app's lifespan does not run): a scrape is not per-call work. Same method as
+bench/policy_cost.py: a warm 2026-07-28 ``tools/call`` with the stdio echo upstream, driven through
+the ASGI callable, CPU time of this process per call, alternating rounds, best and median.
+The audit trail (issue #18, another branch) adds its own observer; measure it here once merged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.policy_cost import _PICKS, ROUNDS, App, _round
+
+METRICS_ON: dict[str, Any] = {"listen": "127.0.0.1:9464"}  # never bound here: no lifespan
+
+
+async def measure(calls: int) -> dict[str, float]:
+    off, on = App(Path(tempfile.mkdtemp()), None), App(Path(tempfile.mkdtemp()), None, metrics=METRICS_ON)
+    assert not off.runtime.events.observes_mcp and on.runtime.events.observes_mcp
+    rounds: dict[str, list[float]] = {"off": [], "on": []}
+    async with off.gateway.running(), on.gateway.running():
+        for app in (off, on):
+            for _ in range(50):  # start the child, verify and cache the token
+                await app.call()
+        for index in range(ROUNDS):
+            order = (("off", off), ("on", on)) if index % 2 == 0 else (("on", on), ("off", off))
+            for name, app in order:
+                rounds[name].append(await _round(app, calls))
+    for app in (off, on):
+        app.runtime.close()
+    return {f"{name} {how}": pick(values) for name, values in rounds.items() for how, pick in _PICKS.items()}
+
+
+def report_lines(result: dict[str, float]) -> list[str]:
+    """Markdown lines for ``make bench``'s report (bench/run.py)."""
+    lines = [
+        f"Warm 2026-07-28 `tools/call` through the app's ASGI callable, stdio echo upstream, CPU of Portico's "
+        f"process per call, {ROUNDS} alternating rounds (target, issue #18: metrics and audit on within +10 % "
+        "of both off).",
+        "",
+        "| rounds | metrics off | metrics on | added |",
+        "|---|---|---|---|",
+    ]
+    for how in _PICKS:
+        off, on = result[f"off {how}"], result[f"on {how}"]
+        lines.append(f"| {how} | {off:.1f} µs | {on:.1f} µs | {(on - off) / off * 100:+.1f} % |")
+    return lines
+
+
+def main() -> None:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 400
+    print("\n".join(report_lines(asyncio.run(measure(calls)))))
+
+
+if __name__ == "__main__":
+    main()
