@@ -37,7 +37,8 @@ class ObservedExchange:
         self._start = time.perf_counter()
         self.scope = scope
         self.transport = transport
-        self.body = bytearray()
+        self.body: list[bytes] = []  # the request body's chunks (joined only if never parsed by the handler)
+        self.bytes_in = 0
         self.status = 0
         self.bytes_out = 0
         self.errors: dict[object, int] = {}
@@ -63,7 +64,9 @@ class ObservedExchange:
     async def receive(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
-            self.body += message.get("body", b"")
+            chunk: bytes = message.get("body", b"")
+            self.body.append(chunk)
+            self.bytes_in += len(chunk)
         return message
 
     async def send(self, message: Message) -> None:
@@ -123,10 +126,10 @@ class ObservedExchange:
             if _ERROR in body and len(body) <= _MAX_TAIL:
                 self._note_errors(body)
         duration = time.perf_counter() - self._start
-        messages = exchange.messages or _messages(bytes(self.body)) or [{}]
+        messages = exchange.messages or _messages(b"".join(self.body)) or [{}]
         claims = exchange.claims
         client = self.scope.get("client")
-        share_in = len(self.body) // len(messages)
+        share_in = self.bytes_in // len(messages)
         share_out = self.bytes_out // len(messages)
         for message in messages:
             record = McpRequestRecord(
