@@ -20,7 +20,7 @@ from proxy.wire.errors import UPSTREAM_AUTH_FAILED, UPSTREAM_FAILED, UPSTREAM_TI
 UPSTREAM_DOWN: Final = frozenset({UPSTREAM_UNAVAILABLE, UPSTREAM_FAILED, UPSTREAM_TIMEOUT, UPSTREAM_AUTH_FAILED})
 _MAX_CACHED: Final = 4096
 SIGN_IN_KINDS: Final = frozenset({"sign_in", "sign_in_refused"})
-TOKEN_KINDS: Final = frozenset({"token_issued", "token_refused"})
+TOKEN_KINDS: Final = frozenset({"token_issued", "token_request_failed"})
 
 
 CounterChild = Counter
@@ -32,6 +32,7 @@ class MetricsObserver:
         self._families = families
         self._servers = frozenset(servers)
         self._providers = CappedLabel(known=frozenset(providers))
+        self._up: dict[str, int] = {}
         self._children: dict[tuple[str, ...], tuple[CounterChild, HistogramChild, str]] = {}
 
     def _children_for(self, key: tuple[str, str, str, str, str]) -> tuple[CounterChild, HistogramChild, str]:
@@ -65,10 +66,10 @@ class MetricsObserver:
             families.policy_denials.labels(server).inc()
         if server == OTHER or not record.method:
             return
-        if record.error_code in UPSTREAM_DOWN:
-            families.upstream_up.labels(server).set(0)
-        elif record.outcome == "ok":
-            families.upstream_up.labels(server).set(1)
+        up = 0 if record.error_code in UPSTREAM_DOWN else 1 if record.outcome == "ok" else None
+        if up is not None and self._up.get(server) != up:  # set on a change only: no per-call label lookup
+            self._up[server] = up
+            families.upstream_up.labels(server).set(up)
 
     def auth_event(self, event: AuthEvent) -> None:
         """``sign_in`` / ``sign_in_refused`` (``details.provider``) and any event with ``details.grant_type``

@@ -98,7 +98,9 @@ async def test_sign_ins_and_token_requests_are_counted_from_authorization_events
         events.auth_event(AuthEvent(at=0, kind="sign_in_refused", outcome="refused", details={"provider": "google"}))
         events.auth_event(AuthEvent(at=0, kind="token_issued", details={"grant_type": "authorization_code"}))
         events.auth_event(AuthEvent(at=0, kind="token_issued", details={"grant_type": "refresh_token"}))
-        events.auth_event(AuthEvent(at=0, kind="token_refused", outcome="refused", details={"grant_type": "made-up"}))
+        events.auth_event(
+            AuthEvent(at=0, kind="token_request_failed", outcome="refused", details={"grant_type": "made-up"})
+        )
         samples = await scrape(url)
     assert value(samples, "portico_sign_ins_total", provider="google", outcome="ok") == 1
     assert value(samples, "portico_sign_ins_total", provider="google", outcome="refused") == 1
