@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from app.audit.rows import jsonable
+from app.audit.rows import auth_row, jsonable
 from app.audit.table import AuditEventRow
+from app.config.audit import AuditConfig
+from app.observe.records import AuthEvent
 
 
 def insert_rows(db: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -48,3 +50,17 @@ class JsonlSink:
             return
         with Path(self.path).open("a", encoding="utf-8") as file:
             file.write(text)
+
+
+def record_now(config: AuditConfig, db: Session, events: Sequence[AuthEvent]) -> None:
+    """Write ``events`` at once where ``config`` sends audit records, ``db`` in the caller's transaction.
+
+    For processes without a running trail (the ``portico`` commands): the same rows as the drainer's.
+    """
+    if not config.enabled or not events:
+        return
+    rows = [auth_row(event) for event in events]
+    if config.to_database:
+        insert_rows(db, rows)
+    if config.to_jsonl:
+        JsonlSink(config.jsonl_path).write(rows)
