@@ -65,6 +65,7 @@ LAYERS: tuple[str, ...] = (
     "app.keys_cli",
     "app.policy_cli",
     "app.tools_cli",
+    "app.audit_cli",
     "app.cli",
 )
 
