@@ -13,7 +13,9 @@ the ASGI callable, CPU time of this process per call, alternating rounds, best a
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -26,6 +28,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observe.request_id import RequestIdGenerator, RequestIdMiddleware
+from app.startup_heap import freeze_startup_heap, thaw_startup_heap
 from bench.policy_cost import _PICKS, ROUNDS, App, _round
 from proxy.inbound.observed import ObservedExchange
 from proxy.wire.exchange import Exchange
@@ -50,16 +53,30 @@ async def measure(calls: int) -> dict[str, float]:
             await stack.enter_async_context(app.gateway.running())
             for _ in range(50):  # start the child, verify and cache the token
                 await app.call()
+        freeze_startup_heap()  # as the lifespan does before serving (it does not run here)
         names = list(apps)
         for index in range(ROUNDS):  # alternating, rotating which goes first
             for name in names[index % len(names) :] + names[: index % len(names)]:
                 rounds[name].append(await _round(apps[name], calls))
+        counted = {f"{name} python calls": await _python_calls(app) for name, app in apps.items()}
+    thaw_startup_heap()
     for app in apps.values():
         app.runtime.close()
     result = {f"{name} {how}": pick(values) for name, values in rounds.items() for how, pick in _PICKS.items()}
+    result |= counted
     result["producer"] = await producer_cost(apps["metrics"])
     result["producer+audit"] = await producer_cost(apps["metrics+audit"])
     return result | await request_id_cost()
+
+
+async def _python_calls(app: App, calls: int = 200) -> float:
+    """Python function calls per warm ``tools/call`` (cProfile's count): exact, whatever the machine's load."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(calls):
+        await app.call()
+    profile.disable()
+    return float(pstats.Stats(profile).total_calls) / calls  # type: ignore[attr-defined]
 
 
 async def producer_cost(app: App, exchanges: int = 20_000) -> float:
@@ -151,7 +168,12 @@ def report_lines(result: dict[str, float]) -> list[str]:
             f"| {how} | {off:.1f} µs | {metrics:.1f} µs | {(metrics - off) / off * 100:+.1f} % "
             f"| {both:.1f} µs | {(both - off) / off * 100:+.1f} % |"
         )
+    off_calls = result["off python calls"]
     lines += [
+        "",
+        "Python function calls per call (exact, unlike the CPU times on a shared machine): "
+        + ", ".join(_calls_text(name, result[f"{name} python calls"], off_calls) for name in VARIANTS)
+        + ".",
         "",
         f"Observing alone (wrapped receive/send, the record, the observers; no upstream, no app): "
         f"{result['producer']:.1f} µs per exchange with metrics, {result['producer+audit']:.1f} µs with metrics "
@@ -163,6 +185,10 @@ def report_lines(result: dict[str, float]) -> list[str]:
         f"(`os.urandom(12).hex()`: {result['urandom hex']:.2f} µs).",
     ]
     return lines
+
+
+def _calls_text(name: str, calls: float, off: float) -> str:
+    return f"{name} {calls:.0f} ({(calls - off) / off * 100:+.1f} %)"
 
 
 def main() -> None:
