@@ -11,6 +11,8 @@ JSON-RPC error with its status; after that point the handlers themselves end str
 error event. Once authenticated, the exchange is registered in
 :class:`~proxy.inbound.open_exchanges.OpenExchanges` (a GET as a stream, anything else as a call)
 so that shutdown and token lifetime can end it cleanly.
+When something observes MCP requests (metrics, audit), the exchange is watched by
+:class:`~proxy.inbound.observed.ObservedExchange` and reported as records once it ends.
 A database outage on a cold path (a credential read) is answered the same way, as
 :class:`~proxy.wire.errors.DatabaseUnavailableGatewayError` (503, ``Retry-After``).
 """
@@ -23,9 +25,11 @@ from collections.abc import Awaitable, Callable
 from starlette.types import Message, Receive, Scope, Send
 
 from app.db_outage import DatabaseUnavailableError
+from app.observe.records import Era as RecordEra
 from proxy.gateway import Gateway
 from proxy.inbound.handshake_era import serve_handshake_era
 from proxy.inbound.modern_era import serve_modern_era
+from proxy.inbound.observed import ObservedExchange
 from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.wire.asgi import header_values, read_body, request_headers, send_json
@@ -57,15 +61,32 @@ class McpEndpoint:
         self.exchanges = exchanges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        events = self.gateway.events
+        if not events.observes_mcp or scope["method"] in ("GET", "DELETE"):
+            await self._answer(Exchange(scope, receive, send, request_headers(scope), _server(scope)))
+            return
+        observed = ObservedExchange(scope, receive, send)
+        exchange = Exchange(scope, observed.receive, observed.send, request_headers(scope), _server(scope))
+        try:
+            await self._answer(exchange)
+        except BaseException as refused:  # answered outside (401/403, 413, 500): record its status
+            observed.status = observed.status or int(getattr(refused, "status_code", 500))
+            raise
+        finally:
+            decisions = self.gateway.policy_decisions
+            observed.report(events, exchange, _record_era(exchange), decisions=decisions)
+
+    async def _answer(self, exchange: Exchange) -> None:
         started = False
+        send = exchange.send
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        server = str(scope.get("path_params", {}).get("server", ""))
-        exchange = Exchange(scope, receive, tracking_send, request_headers(scope), server)
+        server = exchange.server
+        exchange.send = tracking_send
         try:
             try:
                 await self._serve(exchange)
@@ -106,6 +127,17 @@ class McpEndpoint:
         finally:
             self.exchanges.release(opened)
             await opened.finish(exchange.request_id, self.exchanges.shutdown_grace)
+
+
+def _server(scope: Scope) -> str:
+    return str(scope.get("path_params", {}).get("server", ""))
+
+
+def _record_era(exchange: Exchange) -> RecordEra:
+    try:
+        return "2026-07-28" if era_for(exchange.header(PROTOCOL_VERSION_HEADER)) is Era.MODERN else "handshake"
+    except UnsupportedProtocolVersionError:
+        return "handshake"
 
 
 def _canceller(exchange: Exchange) -> Callable[[], Awaitable[None]]:

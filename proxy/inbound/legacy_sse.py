@@ -36,6 +36,7 @@ from app.db_outage import DatabaseUnavailableError
 from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.base import Backend
 from proxy.gateway import Gateway
+from proxy.inbound.observed import ObservedExchange
 from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.wire.asgi import (
@@ -251,10 +252,15 @@ class LegacySseEndpoint:
         session = self._session(scope, claims.subject, backend.server)
         body = await read_body(receive)
         message = _parse(body)
+        observed = None
+        if self.gateway.events.observes_mcp:  # one record per message, once its reply is on the stream
+            observed = ObservedExchange(scope, receive, send, transport="sse")
+            observed.body.append(body)
+            observed.bytes_in = len(body)
         if isinstance(message, JsonRpcRequest):
-            session.handlers.start_soon(self._handle, session, backend, message, body, claims)
+            session.handlers.start_soon(self._handle, session, backend, message, body, claims, observed)
         else:
-            await self._handle(session, backend, message, body, claims)
+            await self._handle(session, backend, message, body, claims, observed)
         await send_empty(send, 202)
 
     def _session(self, scope: Scope, subject: str, server: str) -> LegacySseSession:
@@ -278,11 +284,15 @@ class LegacySseEndpoint:
         message: JsonRpcMessage,
         body: bytes,
         claims: AccessTokenClaims | None = None,
+        observed: ObservedExchange | None = None,
     ) -> None:
         """Hand one message to the backend as a handshake-era POST (as the user of ``claims``, else of
-        the stream's); its answer goes to the stream."""
+        the stream's); its answer goes to the stream (and, when ``observed``, to its record)."""
         request_id = message.id if isinstance(message, JsonRpcRequest) else None
         exchange = self._exchange(session, claims=claims)
+        if observed is not None:
+            observed.watch(exchange)
+            exchange.messages = [message.raw]
         if request_id is not None:
             session.pending.add(request_id)
         try:
@@ -295,13 +305,21 @@ class LegacySseEndpoint:
                 self._listen(session, backend, mcp_session)
         except DatabaseUnavailableError as outage:  # on the stream, its HTTP status cannot be sent
             if request_id is not None:
-                await _put(session, DatabaseUnavailableGatewayError.of(outage).to_message(request_id))
+                await _put(session, _noted(observed, DatabaseUnavailableGatewayError.of(outage).to_message(request_id)))
         except GatewayError as error:
             if request_id is not None:
-                await _put(session, error.to_message(request_id))
+                await _put(session, _noted(observed, error.to_message(request_id)))
         finally:
             if request_id is not None:
                 session.pending.discard(request_id)
+            if observed is not None:
+                observed.report(
+                    self.gateway.events,
+                    exchange,
+                    "2024-11-05-sse",
+                    decisions=self.gateway.policy_decisions,
+                    mcp_session_id=session.mcp_session_id,
+                )
 
     def _mcp_session(self, session: LegacySseSession) -> McpSession:
         if session.mcp_session_id is None:
@@ -391,6 +409,13 @@ class _Unpacker:
         if self._mcp_session_id is not None and "result" in message:
             self._on_session(self._mcp_session_id, message)
         await _put(self._session, message)
+
+
+def _noted(observed: ObservedExchange | None, answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer`` (Portico's own error on the stream), noted in the message's record when observed."""
+    if observed is not None:
+        observed.note_answer(answer)
+    return answer
 
 
 async def _put(session: LegacySseSession, message: dict[str, Any], *, force: bool = False) -> None:

@@ -103,6 +103,9 @@ async def serve_portico(
     login: dict[str, Any] | None = None,
     secret_key: str | None = None,
     policy: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    database_url: str | None = None,
+    audit: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
     """Portico on a loopback port (free unless given) with these ``servers`` (SQLite in ``tmp_path``).
@@ -113,7 +116,7 @@ async def serve_portico(
     port = port or free_port()
     data: dict[str, Any] = {
         "public_url": f"http://127.0.0.1:{port}",
-        "database_url": f"sqlite:///{tmp_path / 'portico.db'}",
+        "database_url": database_url or f"sqlite:///{tmp_path / 'portico.db'}",
         "secrets": {
             "secret_key": secret_key or generate_secret(),
             "generated_key_file": str(tmp_path / "generated.key"),
@@ -126,6 +129,10 @@ async def serve_portico(
         data["login"] = login
     if policy is not None:
         data["policy"] = policy
+    if metrics is not None:
+        data["metrics"] = metrics
+    if audit is not None:
+        data["audit"] = audit
     config = PorticoConfig.model_validate(data)
     runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)
