@@ -35,6 +35,7 @@ from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.inbound.cors import McpCors
 from proxy.inbound.fast_path import McpFastPath
 from proxy.inbound.open_exchanges import OpenExchanges
+from proxy.metrics.exporter import MetricsExporter, metrics_exporter
 from proxy.routes import include_gateway
 
 AUDIT_FLUSH_SECONDS = 10.0
@@ -52,11 +53,14 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
         runtime = build_runtime(config or load_config(resolve_config_path(None)))
 
     metadata_documents = build_metadata_documents(runtime.config.oauth.client_metadata_documents)
+    metrics: list[MetricsExporter] = []  # set once the gateway exists, below
 
     audit = _audit_trail(runtime)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for exporter in metrics:
+            exporter.start()
         freeze_startup_heap()
         async with anyio.create_task_group() as background:
             if audit is not None:
@@ -66,6 +70,8 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
         if audit is not None:
             await audit.close(AUDIT_FLUSH_SECONDS)
         thaw_startup_heap()
+        for exporter in metrics:
+            await anyio.to_thread.run_sync(exporter.stop)
         if metadata_documents is not None:
             await metadata_documents.aclose()
         runtime.close()
@@ -87,6 +93,9 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     BEARER_AUTHENTICATOR.put(app, gateway.authenticator)
     CONNECTIONS_GATEWAY.put(app, gateway)
     AFTER_APPROVAL.put(app, ConnectStep(runtime, gateway))
+    exporter = metrics_exporter(runtime.config, runtime.events, gateway, exchanges, runtime.engine)
+    if exporter is not None:
+        metrics.append(exporter)
     app.include_router(connections.router)
     _wrap(app, runtime.config)
     return app

@@ -38,6 +38,7 @@ from app.config.login_providers import (
     ProviderConfig,
     UpstreamProviderConfig,
 )
+from app.config.metrics import MetricsConfig
 from app.config.policy import PolicyConfig, PolicyRuleConfig, PolicyTargetsConfig
 from app.config.secret_keys import SecretsConfig
 from app.config.server_credentials import (
@@ -122,6 +123,7 @@ class PorticoConfig(Strict):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
     @field_validator("public_url")
     @classmethod

@@ -70,6 +70,7 @@ async def _post(exchange: Exchange, backend: Backend, sessions: McpSessionRegist
     else:
         session = _session(exchange, sessions)
         messages = _messages(decoded, exchange.header(PROTOCOL_VERSION_HEADER) or session.protocol_version)
+    exchange.messages = [m.raw for m in messages]
     requests = [m for m in messages if isinstance(m, JsonRpcRequest)]
     if len(requests) == 1:
         exchange.request_id = requests[0].id

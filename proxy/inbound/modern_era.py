@@ -78,6 +78,7 @@ async def serve_modern_era(exchange: Exchange, backend: Backend) -> None:
     except ValueError as error:
         raise ParseError("Parse error") from error
     message = _single_message(decoded)
+    exchange.messages = [message.raw]
     if isinstance(message, JsonRpcNotification):
         await backend.modern_notify(exchange, message, body)
         await send_empty(exchange.send, 202)

@@ -53,6 +53,8 @@ LAYERS: tuple[str, ...] = (
     "proxy.gateway",
     "proxy.inbound",
     "proxy.routes",
+    # Prometheus metrics: reads the gateway's registries, observes the event bus
+    "proxy.metrics",
     # above both planes
     "proxy.connections",
     "migrations",

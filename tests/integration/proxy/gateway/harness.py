@@ -105,6 +105,7 @@ async def serve_portico(
     policy: dict[str, Any] | None = None,
     database_url: str | None = None,
     audit: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
     """Portico on a loopback port (free unless given) with these ``servers`` (SQLite in ``tmp_path``).
@@ -130,6 +131,8 @@ async def serve_portico(
         data["policy"] = policy
     if audit is not None:
         data["audit"] = audit
+    if metrics is not None:
+        data["metrics"] = metrics
     config = PorticoConfig.model_validate(data)
     runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)
