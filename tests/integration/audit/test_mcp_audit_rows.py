@@ -62,6 +62,18 @@ async def test_a_legacy_sse_call_becomes_an_audit_row(tmp_path: Path, database_u
     )
 
 
+async def test_arguments_are_recorded_only_when_asked_and_then_redacted(tmp_path: Path, database_url: str) -> None:
+    audit = {**FAST, "include_arguments": True, "redact_keys": ["Text", "password"]}
+    async with serve_portico(
+        tmp_path, {"files": fixture_stdio_server()}, database_url=database_url, audit=audit
+    ) as portico:
+        async with portico.client("files") as client:
+            await client.call_tool("echo", {"text": "secret-argument", "note": {"password": "hunter2", "n": 1}})
+    (call,) = audit_rows(database_url, tool="echo")
+    assert call["arguments"] == {"text": "[redacted]", "note": {"password": "[redacted]", "n": 1}}
+    assert "secret-argument" not in repr(call) and "hunter2" not in repr(call)
+
+
 async def test_audit_disabled_writes_no_rows(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'off.db'}"
     async with serve_portico(
