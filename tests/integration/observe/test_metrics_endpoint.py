@@ -109,5 +109,6 @@ async def test_sign_ins_and_token_requests_are_counted_from_authorization_events
 
 
 async def test_without_metrics_listen_nothing_observes_the_data_plane(tmp_path: Path) -> None:
-    async with serve_portico(tmp_path, {"files": fixture_stdio_server()}) as portico:
+    no_audit = {"enabled": False}  # the audit trail (on by default, ADR 0018) observes it otherwise
+    async with serve_portico(tmp_path, {"files": fixture_stdio_server()}, audit=no_audit) as portico:
         assert not portico.runtime.events.observes_mcp
