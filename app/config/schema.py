@@ -122,8 +122,8 @@ class PorticoConfig(Strict):
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
-    audit: AuditConfig = Field(default_factory=AuditConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
 
     @field_validator("public_url")
     @classmethod

@@ -103,9 +103,9 @@ async def serve_portico(
     login: dict[str, Any] | None = None,
     secret_key: str | None = None,
     policy: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
     database_url: str | None = None,
     audit: dict[str, Any] | None = None,
-    metrics: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
     """Portico on a loopback port (free unless given) with these ``servers`` (SQLite in ``tmp_path``).
@@ -129,10 +129,10 @@ async def serve_portico(
         data["login"] = login
     if policy is not None:
         data["policy"] = policy
-    if audit is not None:
-        data["audit"] = audit
     if metrics is not None:
         data["metrics"] = metrics
+    if audit is not None:
+        data["audit"] = audit
     config = PorticoConfig.model_validate(data)
     runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)
