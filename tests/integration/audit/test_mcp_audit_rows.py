@@ -42,6 +42,7 @@ async def test_calls_through_the_gateway_become_audit_rows_without_their_argumen
         POLICY_DENIED,
         "denied",
     )
+    assert echo["policy_rule"] and denied["policy_rule"], (echo["policy_rule"], denied["policy_rule"])
     (read,) = [row for row in calls if row["method"] == "resources/read"]
     assert read["outcome"] == "error" and read["error_code"] is not None
     assert "secret-argument" not in repr(calls)
