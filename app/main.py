@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,11 +18,13 @@ from app.errors import install_error_handlers
 from app.forwarded import add_forwarded_headers
 from app.log import install_request_ids
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.observe.auth_events import auth_event, publish
 from app.observe.request_id import RequestIdMiddleware
 from app.runtime import Runtime, build_runtime
 from app.shutdown import SHUTDOWN_DRAIN
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
 from app.web import static_files
+from oauth.cimd import ClientMetadataDocument
 from oauth.client_metadata_documents import METADATA_DOCUMENTS, build_metadata_documents
 from oauth.consent.after_approval import AFTER_APPROVAL
 from oauth.endpoints import protected_resource_metadata
@@ -53,6 +56,8 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
         runtime = build_runtime(config or load_config(resolve_config_path(None)))
 
     metadata_documents = build_metadata_documents(runtime.config.oauth.client_metadata_documents)
+    if metadata_documents is not None:
+        metadata_documents.on_first_seen = functools.partial(_client_first_seen, runtime)
     metrics: list[MetricsExporter] = []  # set once the gateway exists, below
 
     audit = _audit_trail(runtime)
@@ -99,6 +104,18 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     app.include_router(connections.router)
     _wrap(app, runtime.config)
     return app
+
+
+def _client_first_seen(runtime: Runtime, document: ClientMetadataDocument) -> None:
+    """A metadata-document client this process had not seen: audited like a registration."""
+    seen = auth_event(
+        "client_registered",
+        client_id=document.client_id,
+        client_name=document.client_name,
+        registration="metadata_document",
+        host=document.host,
+    )
+    publish(runtime.events, [seen])
 
 
 def _audit_trail(runtime: Runtime) -> AuditTrail | None:

@@ -81,7 +81,9 @@ class Gateway:
             max_per_user=settings.max_processes_per_user,
             start_timeout=settings.process_start_timeout,
         )
-        vault = VaultCredentials(config, db=runtime.db, sealer=runtime.sealer, clock=runtime.clock)
+        vault = VaultCredentials(
+            config, db=runtime.db, sealer=runtime.sealer, clock=runtime.clock, events=runtime.events
+        )
         self.credentials = CachedCredentials(vault, settings.credential_cache_seconds, runtime.clock)
         self.oauth_grants = vault.oauth_grants
         self.oauth_grants.on_changed = self.credential_changed  # a refreshed token restarts stdio children

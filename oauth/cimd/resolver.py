@@ -84,6 +84,10 @@ class ClientMetadataResolver:
         self._pinned: MappingProxyType[str, ClientMetadataDocument] = pinned_documents()
         self._cache: dict[str, _CacheEntry] = {}
         self._flights: dict[str, _Flight] = {}
+        self._seen: set[str] = set()
+        self.on_first_seen: Callable[[ClientMetadataDocument], None] | None = None
+        """Called (on the event loop) the first time this process fetches a valid document for a client
+        (the audit trail's ``client_registered``, ``details.registration: metadata_document``)."""
 
     async def resolve(self, client_id: str) -> ClientMetadataDocument:
         """The validated metadata document whose URL is ``client_id``.
@@ -149,6 +153,10 @@ class ClientMetadataResolver:
         except TimeoutError as exc:
             raise ClientMetadataDocumentError("timed out") from exc
         document = parse_document(fetched.body, client_id=target.url, host=target.host)
+        if target.url not in self._seen:
+            self._seen.add(target.url)
+            if self.on_first_seen is not None:
+                self.on_first_seen(document)
         ttl = cache_lifetime(fetched.headers, min_ttl=self._min_ttl, max_ttl=self._max_ttl)
         if ttl is None:
             self._cache.pop(target.url, None)

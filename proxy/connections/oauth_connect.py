@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from app.clock import epoch_seconds
 from app.context import APP_CONTEXT, AppContext
 from app.cookies import clear_cookie, read_cookie, set_cookie
+from app.observe.auth_events import auth_event, publish
 from app.return_to import safe_return_to
 from app.web import error_page
 from oauth.client.callback import authorization_code, claim_flow
@@ -147,6 +148,10 @@ async def _complete(
     await grants.store(user.subject, server, grant)
     await CONNECTIONS_GATEWAY.of(request).credential_changed(user.subject, server)
     log.info("user %s connected server %s", user.subject, server)
+    connected = auth_event(
+        "credential_connected", subject=user.subject, email=user.email, server=server, method="oauth"
+    )
+    publish(runtime.events, [connected], client_address=request.client.host if request.client is not None else None)
 
 
 def _failure(request: Request, runtime: AppContext, server: str, error: OAuthClientError) -> Response:

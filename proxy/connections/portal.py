@@ -24,6 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.config.schema import StdioServerConfig
 from app.context import APP_CONTEXT, AppContext
 from app.db import run_db
+from app.observe.auth_events import auth_event, publish
 from app.return_to import safe_return_to
 from app.web import error_page, render
 from oauth.login.api import SignedInUser, current_user, login_redirect
@@ -110,6 +111,7 @@ async def connect(request: Request, runtime: RuntimeDep, user: UserDep) -> Respo
         ),
     )
     await CONNECTIONS_GATEWAY.of(request).credential_changed(user.subject, server)
+    _publish(request, runtime, "credential_connected", user, server, "user_token")
     return RedirectResponse(safe_return_to(str(form.get("return_to", "")) or "/connections"), status_code=303)
 
 
@@ -124,7 +126,15 @@ async def disconnect(request: Request, runtime: RuntimeDep, user: UserDep) -> Re
         await revoke_grant(CONNECTIONS_GATEWAY.of(request).oauth_grants, user.subject, server)
     await run_db(runtime.db, lambda db: forget_secret(db, subject=user.subject, server=server))
     await CONNECTIONS_GATEWAY.of(request).credential_changed(user.subject, server)
+    _publish(request, runtime, "credential_disconnected", user, server, None)
     return RedirectResponse("/connections", status_code=303)
+
+
+def _publish(
+    request: Request, runtime: AppContext, kind: str, user: SignedInUser, server: str, method: str | None
+) -> None:
+    event = auth_event(kind, subject=user.subject, email=user.email, server=server[:63], method=method)
+    publish(runtime.events, [event], client_address=request.client.host if request.client is not None else None)
 
 
 def _refusal(request: Request, runtime: AppContext, user: SignedInUser | None, csrf: str) -> Response | None:

@@ -34,6 +34,7 @@ from app.clock import Clock, SystemClock
 from app.config.schema import PorticoConfig, ServerConfig
 from app.crypto import Sealer
 from app.db import run_db
+from app.observe.bus import EventBus
 from proxy.credentials.decision import Decision
 from proxy.credentials.oauth.user_grants import OAuthGrants
 from proxy.credentials.reading import NOBODY, needs_reading, read
@@ -110,11 +111,19 @@ class VaultCredentials:
     (uncached: wrap it). A cold resolution reads the user's account and stored credential in one
     :func:`~app.db.run_db` call and refreshes an OAuth grant when the decision says it is due."""
 
-    def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], sealer: Sealer, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: PorticoConfig,
+        *,
+        db: sessionmaker[Session],
+        sealer: Sealer,
+        clock: Clock,
+        events: EventBus | None = None,
+    ) -> None:
         self._servers: dict[str, ServerConfig] = dict(config.servers)
         self._static = StaticCredentials(config, clock)
         self._db, self._sealer, self._clock = db, sealer, clock
-        self.oauth_grants = OAuthGrants(config, db=db, sealer=sealer, clock=clock)
+        self.oauth_grants = OAuthGrants(config, db=db, sealer=sealer, clock=clock, events=events)
         self._fresh_until: dict[tuple[str, str], datetime] = {}
 
     def is_per_user(self, server: str) -> bool:

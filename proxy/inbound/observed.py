@@ -158,6 +158,8 @@ class ObservedExchange:
             )
             if claims is not None:
                 record.subject, record.client_id, record.email = claims.subject, claims.client_id, claims.email
+            if events.wants_arguments:  # audit.include_arguments: the audit redacts before storing
+                record.arguments = _arguments(message.get("params"))
             self._outcome(record, message)
             if decisions is not None and claims is not None and record.method:
                 _policy(record, decisions.cached(claims.jwt_id, exchange.server))
@@ -202,6 +204,12 @@ def _messages(body: bytes) -> list[dict[str, Any]]:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _arguments(params: object) -> dict[str, object] | None:
+    """``params.arguments`` of a ``tools/call`` or ``prompts/get`` (an object), else None."""
+    arguments = params.get("arguments") if isinstance(params, dict) else None
+    return arguments if isinstance(arguments, dict) else None
 
 
 def _target(params: object) -> str | None:

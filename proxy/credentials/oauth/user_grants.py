@@ -30,6 +30,8 @@ from app.config.schema import OAuthCredentialsConfig, PorticoConfig
 from app.crypto import Sealer
 from app.db import run_db
 from app.log import register_secret
+from app.observe.auth_events import auth_event, publish
+from app.observe.bus import EventBus
 from oauth.client.errors import AuthorizationServerUnavailableError, TokenRequestError
 from proxy.credentials.oauth.client import ClientRegistration, UpstreamOAuthClient
 from proxy.credentials.oauth.discovery import DiscoveredClients
@@ -41,7 +43,16 @@ log = logging.getLogger("portico.credentials")
 
 
 class OAuthGrants:
-    def __init__(self, config: PorticoConfig, *, db: sessionmaker[Session], sealer: Sealer, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: PorticoConfig,
+        *,
+        db: sessionmaker[Session],
+        sealer: Sealer,
+        clock: Clock,
+        events: EventBus | None = None,
+    ) -> None:
+        self.events = events or EventBus()  # credential_refreshed / credential_refresh_failed (the audit trail)
         self.specs: dict[str, OAuthCredentialsConfig] = {
             name: spec for name, server in config.servers.items() if (spec := server.oauth) is not None
         }
@@ -120,13 +131,16 @@ class OAuthGrants:
         except TokenRequestError as error:
             if error.error == "invalid_grant":
                 log.info("refresh of user %s's grant for server %s refused (invalid_grant); deleted", subject, server)
+                self._refresh_failed(subject, server, "invalid_grant", deleted="true")
                 await self.delete(subject, server)
                 await self._changed(subject, server)
                 return None
             log.warning("refresh of user %s's grant for server %s failed: %s", subject, server, error.error)
+            self._refresh_failed(subject, server, error.error[:64])
             return usable
         except AuthorizationServerUnavailableError as error:
             log.warning("refresh of user %s's grant for server %s failed: %s", subject, server, error)
+            self._refresh_failed(subject, server, "authorization_server_unavailable")
             return usable
         fresh = grant.rotated(token, self._now())
         register_secret(fresh.access_token)
@@ -134,8 +148,21 @@ class OAuthGrants:
             register_secret(fresh.refresh_token)
         await self.store(subject, server, fresh)
         log.info("refreshed user %s's grant for server %s", subject, server)
+        publish(self.events, [auth_event("credential_refreshed", subject=subject, server=server, method="oauth")])
         await self._changed(subject, server)
         return fresh
+
+    def _refresh_failed(self, subject: str, server: str, reason: str, *, deleted: str | None = None) -> None:
+        failed = auth_event(
+            "credential_refresh_failed",
+            outcome="refused",
+            subject=subject,
+            reason=reason,
+            server=server,
+            method="oauth",
+            deleted=deleted,
+        )
+        publish(self.events, [failed])
 
     async def _changed(self, subject: str, server: str) -> None:
         if self.on_changed is not None:

@@ -69,6 +69,16 @@ def recorded(runtime: Runtime) -> None:
         insert_rows(db, rows)
 
 
+class Events:
+    """A real AuthObserver that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.seen: list[AuthEvent] = []
+
+    def auth_event(self, event: AuthEvent) -> None:
+        self.seen.append(event)
+
+
 def run(config_file: str, capsys: pytest.CaptureFixture[str], *args: str) -> str:
     assert main(["audit", "--config", config_file, *args]) == 0
     return capsys.readouterr().out
@@ -128,19 +138,27 @@ def test_bad_arguments_exit_2(config_file: str, args: list[str], capsys: pytest.
     assert "portico audit: error:" in capsys.readouterr().err
 
 
-async def test_disabling_a_user_is_audited_straight_to_the_table(
+async def test_disabling_a_user_is_audited_straight_to_the_table_and_their_next_sign_in_refused(
     config_file: str, make_config: ConfigFactory, database_url: str
 ) -> None:
     identity = UpstreamIdentity(provider="dev", provider_subject="a", email="alice@example.com", email_verified=True)
     signing_in = build_runtime(make_config(login={"allowed_domains": ["example.com"]}), env={})
+    events = Events()
+    signing_in.events.add_auth(events)
     try:
         admitted = await sign_in(signing_in, identity)
+        assert main(["users", "disable", "alice@example.com", "--config", config_file]) == 0
+        refused = await sign_in(signing_in, identity)
     finally:
         signing_in.close()
-    assert main(["users", "disable", "alice@example.com", "--config", config_file]) == 0
     (row,) = audit_rows(database_url, kind="user_disabled")
     assert (row["subject"], row["email"], row["reason"]) == (
         admitted.subject,
         "alice@example.com",
         "portico users disable",
     )
+    assert refused.login_session is None
+    assert [(e.kind, e.outcome, e.reason, e.subject) for e in events.seen] == [
+        ("sign_in", "ok", "login.allowed_domains", admitted.subject),
+        ("sign_in_refused", "refused", "disabled", admitted.subject),
+    ]

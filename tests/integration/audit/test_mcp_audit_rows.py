@@ -42,6 +42,7 @@ async def test_calls_through_the_gateway_become_audit_rows_without_their_argumen
         POLICY_DENIED,
         "denied",
     )
+    assert echo["policy_rule"] and denied["policy_rule"], (echo["policy_rule"], denied["policy_rule"])
     (read,) = [row for row in calls if row["method"] == "resources/read"]
     assert read["outcome"] == "error" and read["error_code"] is not None
     assert "secret-argument" not in repr(calls)
@@ -60,6 +61,18 @@ async def test_a_legacy_sse_call_becomes_an_audit_row(tmp_path: Path, database_u
         "ok",
         202,
     )
+
+
+async def test_arguments_are_recorded_only_when_asked_and_then_redacted(tmp_path: Path, database_url: str) -> None:
+    audit = {**FAST, "include_arguments": True, "redact_keys": ["Text", "password"]}
+    async with serve_portico(
+        tmp_path, {"files": fixture_stdio_server()}, database_url=database_url, audit=audit
+    ) as portico:
+        async with portico.client("files") as client:
+            await client.call_tool("echo", {"text": "secret-argument", "note": {"password": "hunter2", "n": 1}})
+    (call,) = audit_rows(database_url, tool="echo")
+    assert call["arguments"] == {"text": "[redacted]", "note": {"password": "[redacted]", "n": 1}}
+    assert "secret-argument" not in repr(call) and "hunter2" not in repr(call)
 
 
 async def test_audit_disabled_writes_no_rows(tmp_path: Path) -> None:
