@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,8 @@ from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
 from app.forwarded import add_forwarded_headers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.observe.http_spans import AuthorizationSpans
+from app.observe.tracing_setup import install as install_tracing
 from app.runtime import Runtime, build_runtime
 from app.shutdown import SHUTDOWN_DRAIN
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
@@ -44,6 +47,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
         runtime = build_runtime(config or load_config(resolve_config_path(None)))
 
     metadata_documents = build_metadata_documents(runtime.config.oauth.client_metadata_documents)
+    traces = install_tracing(runtime.config.telemetry, _version())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +57,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
         if metadata_documents is not None:
             await metadata_documents.aclose()
         runtime.close()
+        traces.close()  # flushes the batch of spans still buffered
 
     app = FastAPI(title="Portico", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     TOKEN_CONTEXT.put(app, runtime)  # also APP_CONTEXT: the same attribute, a narrower view
@@ -85,4 +90,13 @@ def _wrap(app: FastAPI, config: PorticoConfig) -> None:
     app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)
     app.add_middleware(McpCors, origins=[config.public_url, *config.gateway.allowed_origins])
     app.add_middleware(AllowedHostsMiddleware, hosts=allowed_hosts(config))
+    if config.telemetry.on:  # off: not even in the chain
+        app.add_middleware(AuthorizationSpans)
     add_forwarded_headers(app, config.listen)  # outermost: the client address and scheme for everything inside
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("portico")
+    except importlib.metadata.PackageNotFoundError:
+        return ""

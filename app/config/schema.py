@@ -11,6 +11,7 @@ named after its concept:
 - :mod:`app.config.server_credentials`: ``servers.<name>.credentials``
 - :mod:`app.config.gateway`: ``gateway``
 - :mod:`app.config.database`: ``database``
+- :mod:`app.config.telemetry`: ``telemetry`` (OpenTelemetry traces)
 - :mod:`app.config.policy`: ``policy``; :mod:`app.config.tool_filter`: ``servers.<name>.tools``
 
 Every model forbids unknown keys (:class:`app.config.strict.Strict`) so that a misspelt key stops
@@ -58,6 +59,7 @@ from app.config.servers import (
 )
 from app.config.serving import LimitsConfig, ListenConfig, LoggingConfig
 from app.config.strict import Strict
+from app.config.telemetry import TelemetryConfig
 from app.config.tool_filter import ToolFilterConfig
 from app.config.value_checks import ENV_NAME, HEADER_NAME
 
@@ -97,6 +99,7 @@ __all__ = [
     "StdioServerConfig",
     "StreamableHttpServerConfig",
     "Strict",
+    "TelemetryConfig",
     "UpstreamProviderConfig",
     "UserTokenConfig",
     "is_loopback_host",
@@ -118,6 +121,7 @@ class PorticoConfig(Strict):
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
 
     @field_validator("public_url")
     @classmethod

@@ -103,6 +103,7 @@ async def serve_portico(
     login: dict[str, Any] | None = None,
     secret_key: str | None = None,
     policy: dict[str, Any] | None = None,
+    telemetry: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
     """Portico on a loopback port (free unless given) with these ``servers`` (SQLite in ``tmp_path``).
@@ -126,6 +127,8 @@ async def serve_portico(
         data["login"] = login
     if policy is not None:
         data["policy"] = policy
+    if telemetry is not None:
+        data["telemetry"] = telemetry
     config = PorticoConfig.model_validate(data)
     runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)
