@@ -16,6 +16,7 @@ from typing import Any
 import httpx2
 import pytest
 from mcp import Client
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
@@ -168,3 +169,20 @@ async def test_a_sampled_client_trace_is_kept_even_at_ratio_zero(
         async with traced_client(portico, "up", "legacy", CLIENT_TRACEPARENT) as client:
             await client.call_tool("echo", {"text": "hi"})
     assert one(receiver.spans(), "tools/call echo", SERVER).trace_id == TRACE_ID
+
+
+async def test_a_legacy_sse_client_s_message_is_a_server_span_parented_on_its_post(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    servers = {"fixture": fixture_stdio_server()}
+    async with serve_portico(tmp_path, servers, telemetry=telemetry(receiver)) as portico:
+        token = portico.token("fixture", audience=portico.sse_url("fixture"))
+        headers = {"authorization": f"Bearer {token}", "traceparent": CLIENT_TRACEPARENT}
+        async with Client(sse_client(portico.sse_url("fixture"), headers=headers), mode="legacy") as client:
+            seen = await client.call_tool("trace_context", {})
+    spans = receiver.spans()
+    inbound = one(spans, "tools/call trace_context", SERVER)
+    upstream = one(spans, "tools/call trace_context", CLIENT)
+    assert (inbound.trace_id, inbound.parent_span_id) == (TRACE_ID, CLIENT_SPAN_ID)
+    assert upstream.parent_span_id == inbound.span_id
+    assert seen.structured_content == {"header": "", "meta": traceparent_of(upstream)}
