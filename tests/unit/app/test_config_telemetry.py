@@ -77,7 +77,11 @@ def test_only_the_authorization_server_s_routes_get_spans() -> None:
 def test_the_span_middleware_is_not_even_in_the_chain_when_tracing_is_off(tmp_path: Path) -> None:
     app = FastAPI()
     _wrap(app, _load(tmp_path, ""))
-    assert AuthorizationSpans not in [middleware.cls for middleware in app.user_middleware]
+    assert AuthorizationSpans not in _classes(app)
     app = FastAPI()
     _wrap(app, _load(tmp_path, "telemetry:\n  endpoint: http://collector:4318/v1/traces\n"))
-    assert AuthorizationSpans in [middleware.cls for middleware in app.user_middleware]
+    assert AuthorizationSpans in _classes(app)
+
+
+def _classes(app: FastAPI) -> list[object]:
+    return [middleware.cls for middleware in app.user_middleware]
