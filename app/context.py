@@ -17,6 +17,7 @@ from app.clock import Clock
 from app.config import PorticoConfig
 from app.crypto import KeyRing, Sealer
 from app.csrf import CsrfTokens
+from app.observe.bus import EventBus
 from app.slots import Slot
 
 
@@ -43,6 +44,11 @@ class AppContext(Protocol):
 
     @property
     def csrf(self) -> CsrfTokens: ...
+
+    @property
+    def events(self) -> EventBus:
+        """The observers of MCP requests and authorization events (metrics, audit); docs/observability.md."""
+        ...
 
 
 APP_CONTEXT: Slot[AppContext] = Slot("runtime")

@@ -15,7 +15,10 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from app.observe.request_id import current_request_id
+
 REDACTED = "[REDACTED]"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 _SENSITIVE_KEYS = (
     r"access_token|refresh_token|id_token|token|code|code_verifier|client_secret|password|secret|state|"
     r"assertion|client_assertion|requeststate|api[_-]?key|x-api-key|cookie|set-cookie|authorization|"
@@ -64,16 +67,35 @@ class RedactionFilter(logging.Filter):
         return True
 
 
+def install_request_ids() -> None:
+    """Give every log record, whatever its logger or handler, ``request_id``: the HTTP request being
+    served (``-`` outside one). Idempotent (wraps the record factory once)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "portico_request_ids", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = current_request_id() or "-"
+        return record
+
+    factory.portico_request_ids = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message (+ exception)."""
+    """One JSON object per line: time, level, logger, request_id (when serving a request), message (+ exception)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
         }
+        request_id = getattr(record, "request_id", "-")
+        if request_id != "-":
+            entry["request_id"] = request_id
+        entry["message"] = record.getMessage()
         if record.exc_text:
             entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
@@ -82,10 +104,9 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "info", fmt: str = "text") -> None:
     """Route every logger (uvicorn's too) through one redacting handler on stderr."""
     handler = logging.StreamHandler(sys.stderr)
+    install_request_ids()
     handler.addFilter(RedactionFilter())
-    handler.setFormatter(
-        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

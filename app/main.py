@@ -14,8 +14,10 @@ from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
 from app.forwarded import add_forwarded_headers
+from app.log import install_request_ids
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.observe.http_spans import AuthorizationSpans
+from app.observe.request_id import RequestIdMiddleware
 from app.observe.tracing_setup import install as install_tracing
 from app.runtime import Runtime, build_runtime
 from app.shutdown import SHUTDOWN_DRAIN
@@ -43,6 +45,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     Building the runtime (keys, database, migrations) happens here, so a broken deployment fails
     before the server binds.
     """
+    install_request_ids()
     if runtime is None:
         runtime = build_runtime(config or load_config(resolve_config_path(None)))
 
@@ -92,7 +95,9 @@ def _wrap(app: FastAPI, config: PorticoConfig) -> None:
     app.add_middleware(AllowedHostsMiddleware, hosts=allowed_hosts(config))
     if config.telemetry.on:  # off: not even in the chain
         app.add_middleware(AuthorizationSpans)
-    add_forwarded_headers(app, config.listen)  # outermost: the client address and scheme for everything inside
+    add_forwarded_headers(app, config.listen)  # the client address and scheme for everything inside
+    # outermost: an incoming X-Request-Id is trusted on the socket peer, before forwarded headers rewrite it
+    app.add_middleware(RequestIdMiddleware, trusted_proxies=config.listen.trusted_proxies)
 
 
 def _version() -> str:

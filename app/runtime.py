@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +20,7 @@ from app.crypto import KeyRing, Sealer, load_root_keys
 from app.csrf import CsrfTokens
 from app.db import create_db_engine, session_factory, transaction
 from app.log import register_secret
+from app.observe.bus import EventBus
 from app.sealed_columns import refuse_unknown_key_rows
 from oauth.tokens.resources import ResourceRegistry
 from oauth.tokens.revocation_list import RevokedTokens
@@ -40,6 +41,7 @@ class Runtime:
     resources: ResourceRegistry
     csrf: CsrfTokens
     revoked_tokens: RevokedTokens
+    events: EventBus = field(default_factory=EventBus)
 
     def close(self) -> None:
         self.engine.dispose()

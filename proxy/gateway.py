@@ -69,6 +69,7 @@ class Gateway:
         config = runtime.config
         self.settings = settings = config.gateway
         self.resources = runtime.resources
+        self.events = runtime.events
         self.authenticator = BearerAuthenticator(runtime)
         self.sessions = McpSessionRegistry(
             idle_timeout=settings.session_idle_timeout,

@@ -20,6 +20,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
+from app.observe.request_id import current_request_id
+
 __all__ = [
     "ON",
     "SpanKind",
@@ -71,6 +73,8 @@ def span(
     with _tracer.start_as_current_span(
         name, context=context, kind=kind, attributes=attributes, record_exception=False, set_status_on_exception=False
     ) as current:
+        if (request_id := current_request_id()) is not None:
+            current.set_attribute("portico.request_id", request_id)
         try:
             yield current
         except BaseException as error:
@@ -96,8 +100,10 @@ def inject(carrier: MutableMapping[str, str], parent: Span | None = None) -> Non
     _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(parent) if parent is not None else None)
 
 
-def start_client_span(name: str, attributes: Mapping[str, AttributeValue]) -> Span:
+def start_client_span(name: str, attributes: dict[str, AttributeValue]) -> Span:
     """A CLIENT span, child of the current span, that the caller ends (it outlives this frame)."""
+    if (request_id := current_request_id()) is not None:
+        attributes["portico.request_id"] = request_id
     return _tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes, record_exception=False)
 
 

@@ -11,6 +11,8 @@ JSON-RPC error with its status; after that point the handlers themselves end str
 error event. Once authenticated, the exchange is registered in
 :class:`~proxy.inbound.open_exchanges.OpenExchanges` (a GET as a stream, anything else as a call)
 so that shutdown and token lifetime can end it cleanly.
+When something observes MCP requests (metrics, audit), the exchange is watched by
+:class:`~proxy.inbound.observed.ObservedExchange` and reported as records once it ends.
 A database outage on a cold path (a credential read) is answered the same way, as
 :class:`~proxy.wire.errors.DatabaseUnavailableGatewayError` (503, ``Retry-After``).
 """
@@ -24,9 +26,11 @@ from starlette.types import Message, Receive, Scope, Send
 
 from app.db_outage import DatabaseUnavailableError
 from app.observe import tracing
+from app.observe.records import Era as RecordEra
 from proxy.gateway import Gateway
 from proxy.inbound.handshake_era import serve_handshake_era
 from proxy.inbound.modern_era import serve_modern_era
+from proxy.inbound.observed import ObservedExchange
 from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.inbound.spans import failed, inbound_span, traced_send
@@ -61,20 +65,37 @@ class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if tracing.ON:
             with inbound_span(scope, "tcp"):
-                await self._answer(scope, receive, traced_send(send))
+                await self._observe(scope, receive, traced_send(send))
             return
-        await self._answer(scope, receive, send)
+        await self._observe(scope, receive, send)
 
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _observe(self, scope: Scope, receive: Receive, send: Send) -> None:
+        events = self.gateway.events
+        if not events.observes_mcp or scope["method"] in ("GET", "DELETE"):
+            await self._answer(Exchange(scope, receive, send, request_headers(scope), _server(scope)))
+            return
+        observed = ObservedExchange(scope, receive, send)
+        exchange = Exchange(scope, observed.receive, observed.send, request_headers(scope), _server(scope))
+        try:
+            await self._answer(exchange)
+        except BaseException as refused:  # answered outside (401/403, 413, 500): record its status
+            observed.status = observed.status or int(getattr(refused, "status_code", 500))
+            raise
+        finally:
+            policy_applies = self.gateway.policy_decisions is not None
+            observed.report(events, exchange, _record_era(exchange), policy_applies=policy_applies)
+
+    async def _answer(self, exchange: Exchange) -> None:
         started = False
+        send = exchange.send
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        server = str(scope.get("path_params", {}).get("server", ""))
-        exchange = Exchange(scope, receive, tracking_send, request_headers(scope), server)
+        server = exchange.server
+        exchange.send = tracking_send
         try:
             try:
                 await self._serve(exchange)
@@ -117,6 +138,17 @@ class McpEndpoint:
         finally:
             self.exchanges.release(opened)
             await opened.finish(exchange.request_id, self.exchanges.shutdown_grace)
+
+
+def _server(scope: Scope) -> str:
+    return str(scope.get("path_params", {}).get("server", ""))
+
+
+def _record_era(exchange: Exchange) -> RecordEra:
+    try:
+        return "2026-07-28" if era_for(exchange.header(PROTOCOL_VERSION_HEADER)) is Era.MODERN else "handshake"
+    except UnsupportedProtocolVersionError:
+        return "handshake"
 
 
 def _canceller(exchange: Exchange) -> Callable[[], Awaitable[None]]:

@@ -37,6 +37,7 @@ from app.observe import tracing
 from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.base import Backend
 from proxy.gateway import Gateway
+from proxy.inbound.observed import ObservedExchange
 from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
 from proxy.inbound.spans import annotate, failed, inbound_span
@@ -77,7 +78,8 @@ from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
 from proxy.wire.sse import KEEPALIVE, SseDecoder, message_event
 
 _Handle = Callable[
-    ["LegacySseSession", Backend, JsonRpcMessage, bytes, AccessTokenClaims | None], Coroutine[Any, Any, None]
+    ["LegacySseSession", Backend, JsonRpcMessage, bytes, AccessTokenClaims | None, ObservedExchange | None],
+    Coroutine[Any, Any, None],
 ]
 log = logging.getLogger("portico.proxy.legacy_sse")
 _CLOSE_GRACE: Final = 2.0
@@ -256,11 +258,15 @@ class LegacySseEndpoint:
         session = self._session(scope, claims.subject, backend.server)
         body = await read_body(receive)
         message = _parse(body)
+        observed = None
+        if self.gateway.events.observes_mcp:  # one record per message, once its reply is on the stream
+            observed = ObservedExchange(scope, receive, send, transport="sse")
+            observed.body += body
         handle: _Handle = self._handle if not tracing.ON else self._traced_handle(scope)
         if isinstance(message, JsonRpcRequest):
-            session.handlers.start_soon(handle, session, backend, message, body, claims)
+            session.handlers.start_soon(handle, session, backend, message, body, claims, observed)
         else:
-            await handle(session, backend, message, body, claims)
+            await handle(session, backend, message, body, claims, observed)
         await send_empty(send, 202)
 
     def _traced_handle(self, scope: Scope) -> _Handle:
@@ -272,10 +278,11 @@ class LegacySseEndpoint:
             message: JsonRpcMessage,
             body: bytes,
             claims: AccessTokenClaims | None = None,
+            observed: ObservedExchange | None = None,
         ) -> None:
             with inbound_span(scope, "tcp"):
                 annotate([message], session.mcp_session_id, None)
-                await self._handle(session, backend, message, body, claims)
+                await self._handle(session, backend, message, body, claims, observed)
 
         return handle
 
@@ -300,11 +307,14 @@ class LegacySseEndpoint:
         message: JsonRpcMessage,
         body: bytes,
         claims: AccessTokenClaims | None = None,
+        observed: ObservedExchange | None = None,
     ) -> None:
         """Hand one message to the backend as a handshake-era POST (as the user of ``claims``, else of
-        the stream's); its answer goes to the stream."""
+        the stream's); its answer goes to the stream (and, when ``observed``, to its record)."""
         request_id = message.id if isinstance(message, JsonRpcRequest) else None
         exchange = self._exchange(session, claims=claims)
+        if observed is not None:
+            observed.watch(exchange)
         if request_id is not None:
             session.pending.add(request_id)
         try:
@@ -317,15 +327,24 @@ class LegacySseEndpoint:
                 self._listen(session, backend, mcp_session)
         except DatabaseUnavailableError as outage:  # on the stream, its HTTP status cannot be sent
             if request_id is not None:
-                await _put(session, DatabaseUnavailableGatewayError.of(outage).to_message(request_id))
+                await _put(session, _noted(observed, DatabaseUnavailableGatewayError.of(outage).to_message(request_id)))
         except GatewayError as error:
             if tracing.ON:
                 failed(error)
             if request_id is not None:
-                await _put(session, error.to_message(request_id))
+                await _put(session, _noted(observed, error.to_message(request_id)))
         finally:
             if request_id is not None:
                 session.pending.discard(request_id)
+            if observed is not None:
+                policy_applies = self.gateway.policy_decisions is not None
+                observed.report(
+                    self.gateway.events,
+                    exchange,
+                    "2024-11-05-sse",
+                    policy_applies=policy_applies,
+                    mcp_session_id=session.mcp_session_id,
+                )
 
     def _mcp_session(self, session: LegacySseSession) -> McpSession:
         if session.mcp_session_id is None:
@@ -415,6 +434,13 @@ class _Unpacker:
         if self._mcp_session_id is not None and "result" in message:
             self._on_session(self._mcp_session_id, message)
         await _put(self._session, message)
+
+
+def _noted(observed: ObservedExchange | None, answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer`` (Portico's own error on the stream), noted in the message's record when observed."""
+    if observed is not None:
+        observed.note_answer(answer)
+    return answer
 
 
 async def _put(session: LegacySseSession, message: dict[str, Any], *, force: bool = False) -> None:

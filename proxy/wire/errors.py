@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.db_outage import DatabaseUnavailableError
+from app.observe.request_id import current_request_id
 from proxy.wire.jsonrpc import (
     HEADER_MISMATCH,
     INTERNAL_ERROR,
@@ -54,8 +55,24 @@ class GatewayError(Exception):
         self.headers = headers or {}
 
     def to_message(self, request_id: RequestId | None) -> dict[str, Any]:
-        """The JSON-RPC error response for ``request_id`` (null for transport-level refusals)."""
-        return error_message(request_id, self.code, self.message, self.data)
+        """The JSON-RPC error response for ``request_id`` (null for transport-level refusals).
+
+        ``error.data`` gains ``request_id`` (the HTTP request's, :mod:`app.observe.request_id`) when
+        it is absent or an object; data of another type (a string) is kept as it is.
+        """
+        return error_message(request_id, self.code, self.message, with_request_id(self.data))
+
+
+def with_request_id(data: object) -> object:
+    """``data`` with the current HTTP request's ID added as ``request_id`` (an object's members kept)."""
+    current = current_request_id()
+    if current is None:
+        return data
+    if data is None:
+        return {"request_id": current}
+    if isinstance(data, dict) and "request_id" not in data:
+        return {**data, "request_id": current}
+    return data
 
 
 # --- transport-level refusals (id: null) -------------------------------------------------------

@@ -57,7 +57,12 @@ async def test_a_hung_http_request_gets_minus_32001_naming_the_key_and_is_cancel
     answer = answer_of(response)
     assert answer["id"] == 7
     assert answer["error"]["code"] == -32001
-    assert answer["error"]["data"] == {"limit": "servers.up.request_timeout", "seconds": TIMEOUT}
+    expected = {
+        "limit": "servers.up.request_timeout",
+        "seconds": TIMEOUT,
+        "request_id": response.headers["x-request-id"],
+    }
+    assert answer["error"]["data"] == expected
     assert "servers.up.request_timeout" in answer["error"]["message"]
 
 
@@ -123,7 +128,9 @@ async def test_max_request_duration_caps_a_call_that_keeps_reporting_progress(
             with anyio.fail_after(3 * 2 * TIMEOUT + 5), pytest.raises(MCPError) as failure:
                 await client.call_tool("slow", {"seconds": 60, "interval": TIMEOUT / 4})
     assert failure.value.code == -32001
-    assert failure.value.error.data == {"limit": "servers.up.max_request_duration", "seconds": 2 * TIMEOUT}
+    data = dict(failure.value.error.data)
+    assert data.pop("request_id")  # the HTTP request's (docs/observability.md §Request IDs)
+    assert data == {"limit": "servers.up.max_request_duration", "seconds": 2 * TIMEOUT}
 
 
 async def test_mcp_server_time_ignoring_array_params_gets_an_answer_from_the_gateway_default(tmp_path: Path) -> None:

@@ -65,9 +65,12 @@ def error_of(response: httpx2.Response) -> tuple[int, object, int]:
 
 
 def without_name(response: httpx2.Response, name: str) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers (but ``date``) and body, with the server name in them replaced."""
-    headers = {k: v.replace(f"/{name}/", "/<name>/") for k, v in response.headers.items() if k != "date"}
-    return response.status_code, headers, response.content
+    """Status, headers (but ``date``) and body, with the server name and the request ID in them replaced."""
+    request_id = response.headers["x-request-id"]
+    headers = {
+        k: v.replace(f"/{name}/", "/<name>/") for k, v in response.headers.items() if k not in ("date", "x-request-id")
+    }
+    return response.status_code, headers, response.content.replace(request_id.encode(), b"<request-id>")
 
 
 ROUTES = [("POST", "mcp"), ("GET", "mcp"), ("GET", "sse"), ("POST", "sse/messages")]
@@ -181,7 +184,8 @@ async def test_an_unsupported_protocol_version_is_400_naming_the_supported_ones(
     response = await post_modern(http, portico, modern_body("tools/list"), headers)
     assert error_of(response)[::2] == (400, -32022)
     assert response.json()["id"] == modern_body("tools/list")["id"]
-    assert response.json()["error"]["data"] == {"supported": ["2026-07-28"], "requested": version}
+    supported = {"supported": ["2026-07-28"], "requested": version, "request_id": response.headers["x-request-id"]}
+    assert response.json()["error"]["data"] == supported
 
 
 async def test_an_unsupported_protocol_version_with_a_body_that_is_not_json_still_gets_32022(

@@ -93,6 +93,8 @@ async def test_a_tool_call_is_one_trace_from_the_client_through_portico_to_the_h
     assert "jsonrpc.request.id" in inbound.attributes
     assert ("mcp.session.id" in inbound.attributes) == (mode == "legacy")
     assert not inbound.failed
+    assert len(str(inbound.attributes["portico.request_id"])) == 24  # the X-Request-Id of the request (generated)
+    assert upstream.attributes["portico.request_id"] == inbound.attributes["portico.request_id"]
     assert (upstream.trace_id, upstream.parent_span_id) == (TRACE_ID, inbound.span_id)
     assert upstream.attributes["server.address"] == "127.0.0.1"
     assert upstream.attributes["http.response.status_code"] == 200
