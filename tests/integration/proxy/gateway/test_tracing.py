@@ -20,7 +20,12 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from tests.integration.proxy.gateway.harness import Portico, fixture_http_server, fixture_stdio_server, serve_portico
+from tests.integration.proxy.gateway.harness import (
+    Portico,
+    fixture_http_server,
+    fixture_stdio_server,
+    serve_portico,
+)
 from tests.support.otlp import CLIENT, SERVER, OtlpReceiver, ReceivedSpan, otlp_receiver
 
 pytestmark = pytest.mark.anyio
@@ -188,3 +193,21 @@ async def test_a_legacy_sse_client_s_message_is_a_server_span_parented_on_its_po
     assert (inbound.trace_id, inbound.parent_span_id) == (TRACE_ID, CLIENT_SPAN_ID)
     assert upstream.parent_span_id == inbound.span_id
     assert seen.structured_content == {"header": "", "meta": traceparent_of(upstream)}
+
+
+async def test_a_missing_user_credential_is_resolved_in_a_span_and_refused_with_its_code(
+    tmp_path: Path, upstream_url: str, receiver: OtlpReceiver
+) -> None:
+    credentials = {"type": "user_token", "format": "Bearer {token}"}
+    servers = {"notes": {"transport": "streamable-http", "url": upstream_url, "credentials": credentials}}
+    async with serve_portico(tmp_path, servers, telemetry=telemetry(receiver)) as portico:
+        async with traced_client(portico, "notes", "legacy", CLIENT_TRACEPARENT) as client:
+            with pytest.raises(MCPError) as refused:
+                await client.call_tool("echo", {"text": "hi"})
+    assert refused.value.error.code == -32011
+    spans = receiver.spans()
+    call = one(spans, "tools/call echo", SERVER)
+    assert call.failed and call.attributes["error.type"] == "-32011"
+    resolved = [span for span in spans if span.name == "portico.credentials.resolve"]
+    assert call.span_id in {span.parent_span_id for span in resolved}  # the guard's cold read, inside the call
+    assert all(span.attributes["portico.server"] == "notes" for span in resolved)
