@@ -1,5 +1,5 @@
 """The ``portico`` command line: serve, migrate, check-config, generate-secret, users, credentials, keys, policy,
-tools."""
+tools, audit."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from app.audit_cli import AuditCommandError
+from app.audit_cli import install as install_audit_commands
 from app.config import ConfigError, PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.crypto import RootKeyError, generate_secret
@@ -37,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
-    except (ConfigError, RootKeyError, CommandError, KeysCommandError) as error:
+    except (ConfigError, RootKeyError, CommandError, KeysCommandError, AuditCommandError) as error:
         print(f"portico: {error}", file=sys.stderr)
         return 1
     except ToolsCommandError as error:
@@ -95,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     install_keys_commands(commands)
     install_policy_commands(commands)
     install_tools_commands(commands)
+    install_audit_commands(commands)
     return parser
 
 
@@ -179,9 +182,13 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _users_disable(args: argparse.Namespace) -> int:
+    from app.audit.sinks import record_now
+    from app.observe.auth_events import auth_event
     from oauth.consent.remembered import revoke_user_grants
     from oauth.grant_tokens import RevokedGrants
     from oauth.login.api import AmbiguousEmailError, DisabledUser, disable_user_reporting
+
+    audit = _load(args.config).audit
 
     def disable(db: Session) -> tuple[DisabledUser, RevokedGrants, str] | None:
         disabled = disable_user_reporting(db, args.email)
@@ -189,6 +196,20 @@ def _users_disable(args: argparse.Namespace) -> int:
             return None
         # Recorded in revocation_events in this transaction: running instances learn it from there.
         revoked = revoke_user_grants(db, disabled.subject)
+        subject, email = disabled.subject, args.email.strip().lower()
+        events = [auth_event("user_disabled", subject=subject, email=email, reason="portico users disable")]
+        if revoked.grants:
+            revoked_event = auth_event(
+                "token_revoked",
+                subject=subject,
+                email=email,
+                reason="user_disabled",
+                revoked="grants",
+                refresh_tokens=str(revoked.refresh_tokens),
+                access_tokens=str(revoked.access_tokens),
+            )
+            events.append(revoked_event)
+        record_now(audit, db, events)  # in the same transaction: no disable without its record
         return disabled, revoked, db.get_bind().dialect.name
 
     try:

@@ -6,10 +6,12 @@ import importlib.metadata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from app import health
 from app.allowed_hosts import AllowedHostsMiddleware, allowed_hosts
+from app.audit.trail import AuditTrail
 from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
@@ -36,7 +38,11 @@ from proxy.connections.gateway_port import CONNECTIONS_GATEWAY
 from proxy.inbound.cors import McpCors
 from proxy.inbound.fast_path import McpFastPath
 from proxy.inbound.open_exchanges import OpenExchanges
+from proxy.metrics.exporter import MetricsExporter, metrics_exporter
 from proxy.routes import include_gateway
+
+AUDIT_FLUSH_SECONDS = 10.0
+"""How long shutdown waits for the audit queue to be written (then the remainder is logged)."""
 
 
 def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -51,12 +57,25 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
 
     metadata_documents = build_metadata_documents(runtime.config.oauth.client_metadata_documents)
     traces = install_tracing(runtime.config.telemetry, _version())
+    metrics: list[MetricsExporter] = []  # set once the gateway exists, below
+
+    audit = _audit_trail(runtime)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for exporter in metrics:
+            exporter.start()
         freeze_startup_heap()
-        yield
+        async with anyio.create_task_group() as background:
+            if audit is not None:
+                background.start_soon(audit.run)
+            yield  # the routers' lifespans (gateway drain) end inside: their last records are queued
+            background.cancel_scope.cancel()
+        if audit is not None:
+            await audit.close(AUDIT_FLUSH_SECONDS)
         thaw_startup_heap()
+        for exporter in metrics:
+            await anyio.to_thread.run_sync(exporter.stop)
         if metadata_documents is not None:
             await metadata_documents.aclose()
         runtime.close()
@@ -79,9 +98,25 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     BEARER_AUTHENTICATOR.put(app, gateway.authenticator)
     CONNECTIONS_GATEWAY.put(app, gateway)
     AFTER_APPROVAL.put(app, ConnectStep(runtime, gateway))
+    exporter = metrics_exporter(runtime.config, runtime.events, gateway, exchanges, runtime.engine)
+    if exporter is not None:
+        metrics.append(exporter)
     app.include_router(connections.router)
     _wrap(app, runtime.config)
     return app
+
+
+def _audit_trail(runtime: Runtime) -> AuditTrail | None:
+    """The audit trail observing this runtime's events (None: ``audit.enabled`` is false)."""
+    config = runtime.config.audit
+    if not config.enabled:
+        return None
+    trail = AuditTrail(config, runtime.db if config.to_database else None, runtime.clock)
+    runtime.events.add_mcp(trail)
+    runtime.events.add_auth(trail)
+    runtime.events.wants_arguments = config.include_arguments
+    runtime.audit = trail
+    return trail
 
 
 def _wrap(app: FastAPI, config: PorticoConfig) -> None:

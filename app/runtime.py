@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate
+from app.audit.trail import AuditTrail
 from app.clock import Clock, SystemClock
 from app.config import PorticoConfig
 from app.crypto import KeyRing, Sealer, load_root_keys
@@ -42,6 +43,7 @@ class Runtime:
     csrf: CsrfTokens
     revoked_tokens: RevokedTokens
     events: EventBus = field(default_factory=EventBus)
+    audit: AuditTrail | None = None  # set by app.main.create_app when audit.enabled
 
     def close(self) -> None:
         self.engine.dispose()

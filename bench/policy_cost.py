@@ -62,7 +62,8 @@ def fifty_rules() -> dict[str, Any]:
 class App:
     """One in-process Portico serving ``/s/mcp`` (stdio echo upstream) and the pieces to call it."""
 
-    def __init__(self, scratch: Path, policy: dict[str, Any] | None, telemetry: dict[str, Any] | None = None) -> None:
+    def __init__(self, scratch: Path, policy: dict[str, Any] | None, **sections: Any) -> None:
+        """``sections``: further top-level config keys (e.g. ``metrics``, bench/observability_cost.py)."""
         data: dict[str, Any] = {
             "public_url": "http://127.0.0.1:8080",
             "database_url": f"sqlite:///{scratch}/portico.db",
@@ -71,8 +72,7 @@ class App:
         }
         if policy is not None:
             data["policy"] = policy
-        if telemetry is not None:
-            data["telemetry"] = telemetry
+        data.update(sections)
         self.runtime = build_runtime(PorticoConfig.model_validate(data), env={})
         self.app: ASGIApp = create_app(runtime=self.runtime)
         self.gateway: Gateway = self.app.state.gateway

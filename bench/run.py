@@ -446,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument(
-        "--cases", help="comma-separated subset of http,sdk,stdio,workers,memory,token,policy,tracing (default all)"
+        "--cases",
+        help="comma-separated subset of http,sdk,stdio,workers,memory,token,policy,observability,tracing (default all)",
     )
     parser.add_argument("--token-calls", type=int, default=300, help="code exchanges (and refreshes) per concurrency")
     parser.add_argument("--quick", action="store_true", help="a tiny load for the smoke test (seconds)")
@@ -460,14 +461,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     if args.quick:
         args.duration, args.warmup, args.reps, args.concurrency = 1.0, 1.0, 1, "1"
-        args.cases = args.cases or "http,sdk,stdio,memory,token,policy,tracing"
+        args.cases = args.cases or "http,sdk,stdio,memory,token,policy,observability,tracing"
         args.token_calls = 20
     if args.peers is None:
         args.peers = not args.quick
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
-    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy,tracing"
+    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy,observability,tracing"
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     cases = set(args.cases.split(","))
     today = datetime.now(UTC)
@@ -599,6 +600,14 @@ def main(argv: list[str] | None = None) -> int:
                         f"p50 {result.percentile(50):.2f} ms errors {result.errors}"
                     )
 
+    if "observability" in cases:
+        import asyncio
+
+        from bench.observability_cost import measure as measure_observability
+
+        log("Observability: warm tools/call CPU, metrics off vs on (in-process, stdio echo)")
+        extra["observability"] = asyncio.run(measure_observability(50 if args.quick else 300))
+        log(f"  off {extra['observability']['off best']:.1f} µs, on {extra['observability']['on best']:.1f} µs (best)")
     if "policy" in cases:
         import asyncio
 
@@ -771,6 +780,15 @@ def report(
             "concurrency (the endpoint, not the client, is the limit).",
             "",
             *token_table(extra["token"]),
+        ]
+    if "observability" in extra:
+        from bench.observability_cost import report_lines as observability_lines
+
+        lines += [
+            "",
+            "## Observability (bench/observability_cost.py)",
+            "",
+            *observability_lines(extra["observability"]),
         ]
     if "policy" in extra:
         from bench.policy_cost import report_lines

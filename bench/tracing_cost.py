@@ -80,7 +80,7 @@ async def _round(app: App, calls: int) -> float:
 async def measure(calls: int) -> dict[str, float]:
     with otlp_sink() as endpoint:
         off = App(Path(tempfile.mkdtemp()), None)
-        on = App(Path(tempfile.mkdtemp()), None, {"endpoint": endpoint, "sampling_ratio": 1.0})
+        on = App(Path(tempfile.mkdtemp()), None, telemetry={"endpoint": endpoint, "sampling_ratio": 1.0})
         tracer = tracing._tracer  # the on app's, installed last
         assert tracing.ON
         switches = {"off": None, "on": tracer}

@@ -7,6 +7,7 @@ Migrations sit above every package (tests/unit/test_layers.py), so these imports
 # ruff: noqa: F401 - imported for their side effect: each registers its tables
 from __future__ import annotations
 
+import app.audit.table
 import app.used_states
 import oauth.login.store.login_sessions
 import oauth.login.store.users

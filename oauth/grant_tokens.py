@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.observe.auth_events import auth_event
 from oauth.scopes import scope_set
 from oauth.server_context import GrantUser, ServerContext
 from oauth.store.clients import touch_client
@@ -52,6 +53,17 @@ def issue_tokens(
     ``parent_id`` is the refresh token this one is rotated from (None when issued for a code).
     """
     oauth = ctx.runtime.config.oauth
+    ctx.events.append(
+        auth_event(
+            "token_issued",
+            subject=user.subject,
+            email=user.email,
+            client_id=client_id,
+            grant_type="authorization_code" if parent_id is None else "refresh_token",
+            scope=scope,
+            resource=resource,
+        )
+    )
     access_token, claims = issue_access_token(
         ctx.runtime.signing_keys,
         issuer=ctx.issuer,

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from app.observe.records import AuthEvent
 from oauth.client_metadata_documents import MetadataDocument
 from oauth.clients import OAuthClient, load_client
 from oauth.tokens.context import TokenContext
@@ -29,6 +30,8 @@ class ServerContext:
     db: Session
     now: datetime
     documents: Mapping[str, MetadataDocument] = field(default_factory=dict)
+    events: list[AuthEvent] = field(default_factory=list)
+    """Authorization events of this call, published by ``call_server`` once the transaction committed."""
 
     @property
     def issuer(self) -> str:

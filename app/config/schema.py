@@ -12,6 +12,7 @@ named after its concept:
 - :mod:`app.config.gateway`: ``gateway``
 - :mod:`app.config.database`: ``database``
 - :mod:`app.config.telemetry`: ``telemetry`` (OpenTelemetry traces)
+- :mod:`app.config.audit`: ``audit``
 - :mod:`app.config.policy`: ``policy``; :mod:`app.config.tool_filter`: ``servers.<name>.tools``
 
 Every model forbids unknown keys (:class:`app.config.strict.Strict`) so that a misspelt key stops
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from app.config.audit import AuditConfig
 from app.config.authorization_server import ClientMetadataDocumentsConfig, OAuthConfig
 from app.config.database import DatabaseConfig
 from app.config.gateway import GatewayConfig
@@ -37,6 +39,7 @@ from app.config.login_providers import (
     ProviderConfig,
     UpstreamProviderConfig,
 )
+from app.config.metrics import MetricsConfig
 from app.config.policy import PolicyConfig, PolicyRuleConfig, PolicyTargetsConfig
 from app.config.secret_keys import SecretsConfig
 from app.config.server_credentials import (
@@ -64,6 +67,7 @@ from app.config.tool_filter import ToolFilterConfig
 from app.config.value_checks import ENV_NAME, HEADER_NAME
 
 __all__ = [
+    "AuditConfig",
     "ENV_NAME",
     "HEADER_NAME",
     "RESERVED_SERVER_NAMES",
@@ -122,6 +126,8 @@ class PorticoConfig(Strict):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
 
     @field_validator("public_url")
     @classmethod

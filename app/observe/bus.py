@@ -29,6 +29,9 @@ class EventBus:
     def __init__(self) -> None:
         self._mcp: list[McpObserver] = []
         self._auth: list[AuthObserver] = []
+        self.wants_arguments = False
+        """True when an observer records tool arguments (``audit.include_arguments``): producers then
+        fill :attr:`McpRequestRecord.arguments`; otherwise they never copy them."""
 
     @property
     def observes_mcp(self) -> bool:

@@ -48,6 +48,9 @@ class McpRequestRecord:
     upstream_duration: float | None = None
     bytes_in: int = 0
     bytes_out: int = 0
+    # the request's ``params.arguments`` (tools/call, prompts/get), filled only when
+    # ``EventBus.wants_arguments`` (audit.include_arguments); the audit redacts before storing
+    arguments: dict[str, object] | None = None
 
 
 @dataclass(slots=True)
@@ -55,7 +58,8 @@ class AuthEvent:
     """One authorization event: ``kind`` names it (``sign_in``, ``sign_in_refused``, ``consent_granted``,
     ``consent_revoked``, ``client_registered``, ``token_issued``, ``refresh_reuse_detected``,
     ``token_revoked``, ``user_disabled``, ``user_enabled``, ``credential_connected``,
-    ``credential_disconnected``, ``credential_refreshed``, ``credential_refresh_failed``, ``admin_action``;
+    ``credential_disconnected``, ``credential_refreshed``, ``credential_refresh_failed``, ``admin_action``,
+    ``token_request_failed``;
     docs/observability.md lists them). ``outcome`` is ``"ok"`` or ``"refused"``; ``reason`` a short
     machine-readable why (never a secret); ``details`` small, non-secret facts (e.g. ``grant_type``,
     ``provider``, ``server``, ``scope``).

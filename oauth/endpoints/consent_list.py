@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from app.db import run_db
+from app.observe.auth_events import auth_event, publish
 from app.web import error_page, render
 from oauth.consent.remembered import list_consents, revoke_consent
 from oauth.endpoints._deps import RuntimeDep, UserDep
@@ -57,6 +58,8 @@ async def revoke(request: Request, runtime: RuntimeDep, user: UserDep) -> Respon
         runtime.db,
         lambda db: revoke_consent(db, user.subject, client_id, now=now, revoked_tokens=runtime.revoked_tokens),
     )
+    revoked = auth_event("consent_revoked", subject=user.subject, email=user.email, client_id=client_id[:2048])
+    publish(runtime.events, [revoked], client_address=request.client.host if request.client is not None else None)
     return RedirectResponse("/consent", status_code=303)
 
 

@@ -30,7 +30,9 @@ async def register(request: Request, runtime: RuntimeDep) -> Response:
         return allow_any_origin(refusal)
     registration = await json_request(runtime, request)
     response: Response = await call_server(
-        runtime, lambda server: server.create_endpoint_response("client_registration", registration)
+        runtime,
+        lambda server: server.create_endpoint_response("client_registration", registration),
+        client_address=request.client.host if request.client is not None else None,
     )
     return allow_any_origin(response)
 

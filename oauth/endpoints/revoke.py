@@ -22,7 +22,10 @@ async def revoke(request: Request, runtime: RuntimeDep) -> Response:
         return allow_any_origin(oauth_error_response(error))
     documents = await resolve_documents(metadata_documents(request), [oauth_request.payload.client_id])
     response: Response = await call_server(
-        runtime, lambda server: server.create_endpoint_response("revocation", oauth_request), documents
+        runtime,
+        lambda server: server.create_endpoint_response("revocation", oauth_request),
+        documents,
+        client_address=request.client.host if request.client is not None else None,
     )
     return allow_any_origin(response)
 

@@ -8,12 +8,15 @@ sign in gets ``invalid_grant``. Errors are RFC 6749 §5.2 bodies with ``Cache-Co
 
 from __future__ import annotations
 
+import json
+
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.db import run_db
+from app.observe.auth_events import auth_event, publish
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
 from oauth.cors import add_preflight, allow_any_origin
 from oauth.endpoints._deps import RuntimeDep
@@ -28,19 +31,44 @@ router = APIRouter()
 
 @router.post("/token")
 async def token(request: Request, runtime: RuntimeDep) -> Response:
+    address = request.client.host if request.client is not None else None
+    grant_type: str | None = None
+    client_id: str | None = None
     try:
         oauth_request = await form_request(runtime, request)
-        if not oauth_request.payload.grant_type:
+        grant_type, client_id = oauth_request.payload.grant_type, oauth_request.payload.client_id
+        if not grant_type:
             raise InvalidRequestError("grant_type is required")
-        if oauth_request.payload.grant_type == "refresh_token":
+        if grant_type == "refresh_token":
             await _check_user_may_refresh(runtime, oauth_request.form.get("refresh_token"))
     except OAuth2Error as error:
-        return allow_any_origin(oauth_error_response(error))
-    documents = await resolve_documents(metadata_documents(request), [oauth_request.payload.client_id])
-    response: Response = await call_server(
-        runtime, lambda server: server.create_token_response(oauth_request), documents
-    )
+        response = oauth_error_response(error)
+    else:
+        documents = await resolve_documents(metadata_documents(request), [client_id])
+        response = await call_server(
+            runtime, lambda server: server.create_token_response(oauth_request), documents, client_address=address
+        )
+    if response.status_code >= 400:
+        _publish_failure(runtime, response, grant_type, client_id, address)
     return allow_any_origin(response)
+
+
+def _publish_failure(
+    runtime: TokenContext, response: Response, grant_type: str | None, client_id: str | None, address: str | None
+) -> None:
+    """A ``token_request_failed`` event: the grant type and the RFC 6749 §5.2 error code as ``reason``."""
+    try:
+        error = json.loads(bytes(response.body)).get("error")
+    except (ValueError, AttributeError):
+        error = None
+    failure = auth_event(
+        "token_request_failed",
+        outcome="refused",
+        client_id=client_id,
+        reason=error if isinstance(error, str) else f"http_{response.status_code}",
+        grant_type=grant_type[:64] if grant_type else None,
+    )
+    publish(runtime.events, [failure], client_address=address)
 
 
 async def _check_user_may_refresh(runtime: TokenContext, refresh_token: str | None) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 
+from app.observe.auth_events import auth_event
 from oauth.errors import InvalidTargetError
 from oauth.grant_tokens import issue_tokens, new_id, revoke_grant
 from oauth.resource_indicators import check_same_resource, resolve_resource
@@ -89,7 +90,18 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             return None
         if row.used_at is not None or not claim_code(ctx.db, row.id, ctx.now):
             log.warning("authorization code replayed; revoking its tokens (client %s)", row.client_id)
-            revoke_grant(ctx.runtime, ctx.db, row.id)
+            revoked = revoke_grant(ctx.runtime, ctx.db, row.id)
+            ctx.events.append(
+                auth_event(
+                    "token_revoked",
+                    subject=row.subject,
+                    email=row.email,
+                    client_id=row.client_id,
+                    reason="authorization_code_replay",
+                    access_tokens=str(revoked.access_tokens),
+                    refresh_tokens=str(revoked.refresh_tokens),
+                )
+            )
             return None
         return row if row.expires_at > ctx.now else None
 

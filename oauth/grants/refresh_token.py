@@ -23,6 +23,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 
+from app.observe.auth_events import auth_event
 from oauth.grant_tokens import issue_tokens, revoke_grant, revoke_siblings
 from oauth.grants.authorization_code import CLIENT_AUTH_METHODS
 from oauth.resource_indicators import check_same_resource
@@ -57,7 +58,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if row.revoked_at is not None:
             # A revoked token in a live family is a sibling the client moved on from: its holder is
             # someone else. (A revoked family stays revoked; this is then a no-op.)
-            revoke_grant(ctx.runtime, ctx.db, row.family_id)
+            _reuse_detected(ctx, row, "revoked_token_presented")
             return None
         if row.used_at is None:
             if row.expires_at <= ctx.now:
@@ -69,7 +70,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             log.info("spent refresh token presented again within the grace window (client %s)", row.client_id)
             return row
         log.warning("refresh token replayed; revoking its family (client %s)", row.client_id)
-        revoke_grant(ctx.runtime, ctx.db, row.family_id)
+        _reuse_detected(ctx, row, "spent_token_replayed")
         return None
 
     def _within_reuse_grace(self, row: RefreshTokenRow) -> bool:
@@ -123,3 +124,30 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def revoke_old_credential(self, refresh_token: Any) -> None:
         """Nothing to do: the token was claimed (marked used) when it was looked up."""
+
+
+def _reuse_detected(ctx: ServerContext, row: RefreshTokenRow, reason: str) -> None:
+    """Revoke the token's family and note both events (OAuth 2.1 §4.3.1)."""
+    revoked = revoke_grant(ctx.runtime, ctx.db, row.family_id)
+    ctx.events.append(
+        auth_event(
+            "refresh_reuse_detected",
+            outcome="refused",
+            subject=row.subject,
+            email=row.email,
+            client_id=row.client_id,
+            reason=reason,
+        )
+    )
+    ctx.events.append(
+        auth_event(
+            "token_revoked",
+            subject=row.subject,
+            email=row.email,
+            client_id=row.client_id,
+            reason="refresh_token_reuse",
+            revoked="grant",
+            refresh_tokens=str(revoked.refresh_tokens),
+            access_tokens=str(revoked.access_tokens),
+        )
+    )

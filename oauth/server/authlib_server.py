@@ -33,6 +33,8 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from app.db import run_db
+from app.observe.auth_events import publish
+from app.observe.records import AuthEvent
 from oauth.client_metadata_documents import MetadataDocument
 from oauth.clients import OAuthClient
 from oauth.grants.authorization_code import AuthorizationCodeGrant
@@ -173,18 +175,24 @@ async def call_server(
     runtime: TokenContext,
     action: Callable[[PorticoAuthorizationServer], T],
     documents: Mapping[str, MetadataDocument] | None = None,
+    *,
+    client_address: str | None = None,
 ) -> T:
     """Run ``action`` on a worker thread with a server bound to a fresh transaction.
 
     The transaction commits when ``action`` returns (OAuth error responses included, so that a
-    replay's revocation sticks) and rolls back when it raises.
+    replay's revocation sticks) and rolls back when it raises. The authorization events the action
+    noted (``ServerContext.events``) are published after the commit, with ``client_address``.
     """
     now = runtime.clock.now()
+    events: list[AuthEvent] = []
 
     def work(db: Session) -> T:
-        return action(PorticoAuthorizationServer(ServerContext(runtime, db, now, documents or {})))
+        return action(PorticoAuthorizationServer(ServerContext(runtime, db, now, documents or {}, events)))
 
-    return await run_db(runtime.db, work)
+    result = await run_db(runtime.db, work)
+    publish(runtime.events, events, client_address=client_address)
+    return result
 
 
 def endpoint_uri(runtime: TokenContext, request: Request) -> str:

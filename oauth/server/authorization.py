@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 
+from app.observe.auth_events import auth_event
 from oauth.clients import OAuthClient
 from oauth.server_context import GrantUser
 from oauth.store.consents import find_consent, save_consent
@@ -84,6 +85,16 @@ def issue_code(
             client_id=request.client.client_id,
             resource=request.resource.resource,
             now=ctx.now,
+        )
+        ctx.events.append(
+            auth_event(
+                "consent_granted",
+                subject=user.subject,
+                email=user.email,
+                client_id=request.client.client_id,
+                resource=request.resource.resource,
+                scope=request.payload.scope,
+            )
         )
     _status, _body, headers = grant.create_authorization_response(grant.redirect_uri, user)
     location: str = dict(headers)["Location"]

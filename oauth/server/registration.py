@@ -29,6 +29,7 @@ from authlib.oauth2.rfc7591 import (
 )
 
 from app.display_names import display_name_problem
+from app.observe.auth_events import auth_event
 from oauth.clients import GRANT_TYPES, PUBLIC, SECRET_METHODS
 from oauth.redirect_uris import allowed_by_patterns, redirect_uri_problem
 from oauth.scopes import granted_scope
@@ -70,6 +71,15 @@ class RegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]
         client_secret = None if metadata["token_endpoint_auth_method"] == PUBLIC else secrets.token_urlsafe(32)
         row = self._client_row(metadata, application_type, client_secret)
         add_client(self.ctx.db, row)
+        self.ctx.events.append(
+            auth_event(
+                "client_registered",
+                client_id=row.client_id,
+                client_name=row.client_name,
+                auth_method=row.token_endpoint_auth_method,
+                registration="dynamic",
+            )
+        )
         return 201, client_information(row, client_secret), default_json_headers
 
     def _check_redirect_uris(self, uris: object) -> None:

@@ -74,6 +74,7 @@ async def _post(exchange: Exchange, backend: Backend, sessions: McpSessionRegist
         messages = _messages(decoded, exchange.header(PROTOCOL_VERSION_HEADER) or session.protocol_version)
     if tracing.ON:
         _annotate(exchange, messages, session)
+    exchange.messages = [m.raw for m in messages]
     requests = [m for m in messages if isinstance(m, JsonRpcRequest)]
     if len(requests) == 1:
         exchange.request_id = requests[0].id

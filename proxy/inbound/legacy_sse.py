@@ -261,7 +261,8 @@ class LegacySseEndpoint:
         observed = None
         if self.gateway.events.observes_mcp:  # one record per message, once its reply is on the stream
             observed = ObservedExchange(scope, receive, send, transport="sse")
-            observed.body += body
+            observed.body.append(body)
+            observed.bytes_in = len(body)
         handle: _Handle = self._handle if not tracing.ON else self._traced_handle(scope)
         if isinstance(message, JsonRpcRequest):
             session.handlers.start_soon(handle, session, backend, message, body, claims, observed)
@@ -315,6 +316,7 @@ class LegacySseEndpoint:
         exchange = self._exchange(session, claims=claims)
         if observed is not None:
             observed.watch(exchange)
+            exchange.messages = [message.raw]
         if request_id is not None:
             session.pending.add(request_id)
         try:

@@ -83,6 +83,7 @@ async def serve_modern_era(exchange: Exchange, backend: Backend) -> None:
     message = _single_message(decoded)
     if tracing.ON:
         annotate([message], None, exchange.header(PROTOCOL_VERSION_HEADER))
+    exchange.messages = [message.raw]
     if isinstance(message, JsonRpcNotification):
         await backend.modern_notify(exchange, message, body)
         await send_empty(exchange.send, 202)

@@ -37,13 +37,14 @@ class ObservedExchange:
         self._start = time.perf_counter()
         self.scope = scope
         self.transport = transport
-        self.body = bytearray()
+        self.body: list[bytes] = []  # the request body's chunks (joined only if never parsed by the handler)
+        self.bytes_in = 0
         self.status = 0
         self.bytes_out = 0
         self.errors: dict[object, int] = {}
         self._is_sse = False
         self._status_fixed = False
-        self._json = bytearray()
+        self._json: list[bytes] = []
         self._tail = b""
         self._receive = receive
         self._send = send
@@ -63,7 +64,9 @@ class ObservedExchange:
     async def receive(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
-            self.body += message.get("body", b"")
+            chunk: bytes = message.get("body", b"")
+            self.body.append(chunk)
+            self.bytes_in += len(chunk)
         return message
 
     async def send(self, message: Message) -> None:
@@ -77,8 +80,8 @@ class ObservedExchange:
             self.bytes_out += len(chunk)
             if self._is_sse:
                 self._scan_sse(chunk)
-            elif len(self._json) < _MAX_TAIL:
-                self._json += chunk
+            elif chunk:
+                self._json.append(chunk)
         await self._send(message)
 
     def _scan_sse(self, chunk: bytes) -> None:
@@ -118,13 +121,15 @@ class ObservedExchange:
         mcp_session_id: str | None = None,
     ) -> None:
         """Emit one record per JSON-RPC message of the body (or one for a request refused before it)."""
-        if self._json and _ERROR in self._json:
-            self._note_errors(bytes(self._json))
+        if self._json:
+            body = self._json[0] if len(self._json) == 1 else b"".join(self._json)
+            if _ERROR in body and len(body) <= _MAX_TAIL:
+                self._note_errors(body)
         duration = time.perf_counter() - self._start
-        messages = _messages(bytes(self.body)) or [{}]
+        messages = exchange.messages or _messages(b"".join(self.body)) or [{}]
         claims = exchange.claims
         client = self.scope.get("client")
-        share_in = len(self.body) // len(messages)
+        share_in = self.bytes_in // len(messages)
         share_out = self.bytes_out // len(messages)
         for message in messages:
             record = McpRequestRecord(

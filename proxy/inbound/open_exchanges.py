@@ -168,6 +168,10 @@ class OpenExchanges:
     def __len__(self) -> int:
         return len(self._open)
 
+    def streams(self) -> int:
+        """How many open exchanges are client streams (safe from another thread: a copy is counted)."""
+        return sum(1 for exchange in list(self._open) if exchange.kind is Kind.STREAM)
+
     def open(self, exchange: OpenExchange) -> OpenExchange:
         self._open.add(exchange)
         if self._draining and not exchange.in_flight:

@@ -31,6 +31,7 @@ from app.clock import Clock, SystemClock
 from app.db import run_db
 from app.db_outage import DatabaseUnavailableError
 from proxy.pinning.canonical import canonical_json, hash_of, listing_digest, tool_definition
+from proxy.pinning.changes import PINNING_CHANGES
 from proxy.pinning.errors import HoldReason, ToolHeldError
 from proxy.pinning.settings import PinningPolicy
 from proxy.pinning.store import Recorded, SeenDefinition, ToolState, change_marker, record_definitions, tool_states
@@ -236,6 +237,8 @@ def _definitions(tools: Sequence[object]) -> tuple[list[SeenDefinition], list[Se
 def _warn(server: str, recorded: Recorded, policy: PinningPolicy) -> None:
     outcome = "hidden until approved" if policy.enforce else "served (pinning: warn)"
     new = recorded.seen.definition_hash[:12]
+    if recorded.previous is not None or not recorded.approved:
+        PINNING_CHANGES.add(server, policy.mode)
     if recorded.previous is not None:
         log.warning(
             "pinning: tool %r of server %r changed: %s… → %s…, %s",

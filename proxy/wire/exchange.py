@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
@@ -20,6 +21,8 @@ class Exchange:
     guard reads ``jwt_id``, ``client_id`` and ``expires_at``; None only before authentication).
     ``request_id`` is set once the body is known to hold one request that the gateway is about to
     serve; Portico's own errors from then on answer that id instead of ``null``.
+    ``messages`` are the body's JSON-RPC messages as decoded (set by the era handlers once parsed;
+    read by the request-record producer, :mod:`proxy.inbound.observed`, so it never parses twice).
     ``cancel_upstream``, when set, tells the upstream that this exchange's request is abandoned
     (used at shutdown where a client disconnect alone is not a cancellation: the handshake era).
     """
@@ -33,6 +36,7 @@ class Exchange:
     claims: AccessTokenClaims | None = None
     request_id: RequestId | None = None
     cancel_upstream: Callable[[], Awaitable[None]] | None = None
+    messages: list[dict[str, Any]] | None = None
 
     def header(self, name: str) -> str | None:
         return first_header(self.headers, name)

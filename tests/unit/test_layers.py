@@ -53,6 +53,8 @@ LAYERS: tuple[str, ...] = (
     "proxy.gateway",
     "proxy.inbound",
     "proxy.routes",
+    # Prometheus metrics: reads the gateway's registries, observes the event bus
+    "proxy.metrics",
     # above both planes
     "proxy.connections",
     "migrations",
@@ -63,6 +65,7 @@ LAYERS: tuple[str, ...] = (
     "app.keys_cli",
     "app.policy_cli",
     "app.tools_cli",
+    "app.audit_cli",
     "app.cli",
 )
 

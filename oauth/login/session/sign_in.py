@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.clock import epoch_seconds, from_epoch
 from app.context import AppContext
 from app.db import run_db
+from app.observe.auth_events import auth_event, publish
 from oauth.login.session.access_rules import AccessDecision, decide_access
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.login_session import LoginSession, new_login_session
@@ -31,6 +32,7 @@ class SignInOutcome:
 
     decision: AccessDecision
     login_session: LoginSession | None = None
+    subject: str | None = None  # the admitted user's subject
 
 
 async def sign_in(runtime: AppContext, identity: UpstreamIdentity, *, replacing: str | None = None) -> SignInOutcome:
@@ -49,11 +51,27 @@ async def sign_in(runtime: AppContext, identity: UpstreamIdentity, *, replacing:
     )
     if not decision.admitted:
         log.info("sign-in refused (provider %s, rules %s)", identity.provider, ", ".join(decision.rules))
+        _publish(runtime, identity, SignInOutcome(decision))
         return SignInOutcome(decision)
     outcome = await run_db(runtime.db, lambda db: _admit(db, runtime, identity, decision, replacing))
     if outcome.login_session is not None:
         log.info("user %s signed in (provider %s)", outcome.login_session.user_id, identity.provider)
+    _publish(runtime, identity, outcome)
     return outcome
+
+
+def _publish(runtime: AppContext, identity: UpstreamIdentity, outcome: SignInOutcome) -> None:
+    """``sign_in`` (the rule that admitted) or ``sign_in_refused`` (the rules that refused, or ``disabled``)."""
+    admitted = outcome.login_session is not None
+    event = auth_event(
+        "sign_in" if admitted else "sign_in_refused",
+        outcome="ok" if admitted else "refused",
+        subject=outcome.subject,
+        email=identity.email.strip().lower(),
+        reason=",".join(outcome.decision.rules)[:255] or None,
+        provider=identity.provider,
+    )
+    publish(runtime.events, [event])
 
 
 def _admit(
@@ -63,7 +81,8 @@ def _admit(
     if existing is not None and existing.disabled:
         log.info("sign-in refused for disabled user %s", existing.id)
         return SignInOutcome(
-            AccessDecision(False, ("disabled",), f"{identity.email.lower()}: this account is disabled")
+            AccessDecision(False, ("disabled",), f"{identity.email.lower()}: this account is disabled"),
+            subject=existing.subject,
         )
     now = runtime.clock.now()
     user = _upsert_user(db, existing, identity, now=now)
@@ -75,7 +94,7 @@ def _admit(
     add_login_session(
         db, login_session_id=login_session.login_session_id, user_id=user.id, now=now, expires_at=expires_at
     )
-    return SignInOutcome(decision, login_session)
+    return SignInOutcome(decision, login_session, user.subject)
 
 
 def _upsert_user(db: Session, existing: UserRow | None, identity: UpstreamIdentity, *, now: datetime) -> UserRow:

@@ -30,6 +30,7 @@ from app.clock import epoch_seconds
 from app.config import PorticoConfig
 from app.context import APP_CONTEXT, AppContext
 from app.cookies import clear_cookie, read_cookie, set_cookie
+from app.observe.auth_events import auth_event, publish
 from app.return_to import safe_return_to
 from oauth.client.callback import authorization_code, claim_flow
 from oauth.client.errors import AuthorizationServerUnavailableError
@@ -92,6 +93,7 @@ async def start_sign_in(
         )
     except SIGN_IN_ERRORS as error:
         log.warning("sign-in via %s could not start: %s", idp.provider_id, error)
+        _publish_failure(runtime, idp.provider_id, error, request)
         return failure_page(request, runtime, error, display_name=idp.display_name, return_to=target)
     response = RedirectResponse(url, status_code=303, headers={"cache-control": "no-store"})
     value = seal_flow(runtime.sealer, flow)
@@ -116,6 +118,7 @@ async def finish_sign_in(request: Request, idp: UpstreamIdentityProvider) -> Res
         response = await _complete(request, runtime, idp, claimed, params)
     except SIGN_IN_ERRORS as error:
         log.info("sign-in via %s failed: %s: %s", idp.provider_id, type(error).__name__, error)
+        _publish_failure(runtime, idp.provider_id, error, request)
         return_to = flow.return_to if flow is not None else "/"
         response = failure_page(request, runtime, error, display_name=idp.display_name, return_to=return_to)
     clear_cookie(response, runtime.config, cookie_base)
@@ -135,3 +138,11 @@ async def _complete(
         reason = outcome.decision.reason
         return refused_page(request, runtime, title="Access denied", message=reason, return_to=flow.return_to)
     return signed_in_redirect(runtime, outcome.login_session, flow.return_to)
+
+
+def _publish_failure(runtime: AppContext, provider: str, error: Exception, request: Request) -> None:
+    """A ``sign_in_refused`` event for an IdP-side failure: ``reason`` the error's class (messages are page-safe)."""
+    event = auth_event(
+        "sign_in_refused", outcome="refused", reason=f"idp_error:{type(error).__name__}", provider=provider
+    )
+    publish(runtime.events, [event], client_address=request.client.host if request.client is not None else None)

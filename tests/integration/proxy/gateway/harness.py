@@ -104,6 +104,9 @@ async def serve_portico(
     secret_key: str | None = None,
     policy: dict[str, Any] | None = None,
     telemetry: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    database_url: str | None = None,
+    audit: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
     """Portico on a loopback port (free unless given) with these ``servers`` (SQLite in ``tmp_path``).
@@ -114,7 +117,7 @@ async def serve_portico(
     port = port or free_port()
     data: dict[str, Any] = {
         "public_url": f"http://127.0.0.1:{port}",
-        "database_url": f"sqlite:///{tmp_path / 'portico.db'}",
+        "database_url": database_url or f"sqlite:///{tmp_path / 'portico.db'}",
         "secrets": {
             "secret_key": secret_key or generate_secret(),
             "generated_key_file": str(tmp_path / "generated.key"),
@@ -129,6 +132,10 @@ async def serve_portico(
         data["policy"] = policy
     if telemetry is not None:
         data["telemetry"] = telemetry
+    if metrics is not None:
+        data["metrics"] = metrics
+    if audit is not None:
+        data["audit"] = audit
     config = PorticoConfig.model_validate(data)
     runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)

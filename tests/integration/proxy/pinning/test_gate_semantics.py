@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import transaction
 from proxy.pinning import TOOL_HELD, PinningGate
+from proxy.pinning.changes import PINNING_CHANGES
 from proxy.pinning.store import approve_latest, tool_states
 from proxy.policy.tool_gate import ToolGate
 from tests.integration.proxy.pinning.conftest import GateFactory, tool
@@ -63,8 +64,10 @@ async def test_the_semantics_table(
     gate = make_gate(mode, hold_new=new_tools == "hold")
     assert await gate.observe("s", BASELINE) == frozenset()
     caplog.clear()
+    counted = PINNING_CHANGES.by_server_and_mode().get(("s", mode), 0)
     with caplog.at_level(logging.WARNING, logger="portico.pinning"):
         result = await gate.observe("s", SECOND[scenario])
+    assert PINNING_CHANGES.by_server_and_mode().get(("s", mode), 0) - counted == warnings  # the metric's source
     target = TARGET[scenario]
     assert (target in result) is hidden
     assert result <= {target}

@@ -1,0 +1,158 @@
+"""What observability costs a warm proxied ``tools/call``: ``python -m bench.observability_cost [CALLS]``
+(and ``make bench``'s ``observability`` case).
+
+Two Portico apps in this process, identical but for ``metrics``: off (nothing observes the data
+plane: no record is built) and on (``metrics.listen`` set: every call is watched, one
+:class:`~app.observe.records.McpRequestRecord` is built and counted). The listener itself is not
+started (the app's lifespan does not run): a scrape is not per-call work. Same method as
+bench/policy_cost.py: a warm 2026-07-28 ``tools/call`` with the stdio echo upstream, driven through
+the ASGI callable, CPU time of this process per call, alternating rounds, best and median.
+The audit trail (issue #18, another branch) adds its own observer; measure it here once merged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.observe.request_id import RequestIdGenerator, RequestIdMiddleware
+from bench.policy_cost import _PICKS, ROUNDS, App, _round
+from proxy.inbound.observed import ObservedExchange
+from proxy.wire.exchange import Exchange
+
+METRICS_ON: dict[str, Any] = {"listen": "127.0.0.1:9464"}  # never bound here: no lifespan
+
+
+async def measure(calls: int) -> dict[str, float]:
+    off, on = App(Path(tempfile.mkdtemp()), None), App(Path(tempfile.mkdtemp()), None, metrics=METRICS_ON)
+    assert not off.runtime.events.observes_mcp and on.runtime.events.observes_mcp
+    rounds: dict[str, list[float]] = {"off": [], "on": []}
+    async with off.gateway.running(), on.gateway.running():
+        for app in (off, on):
+            for _ in range(50):  # start the child, verify and cache the token
+                await app.call()
+        for index in range(ROUNDS):
+            order = (("off", off), ("on", on)) if index % 2 == 0 else (("on", on), ("off", off))
+            for name, app in order:
+                rounds[name].append(await _round(app, calls))
+    for app in (off, on):
+        app.runtime.close()
+    result = {f"{name} {how}": pick(values) for name, values in rounds.items() for how, pick in _PICKS.items()}
+    result["producer"] = await producer_cost(on)
+    return result | await request_id_cost()
+
+
+async def producer_cost(app: App, exchanges: int = 20_000) -> float:
+    """What observing adds to one exchange, alone: the wrapped ``receive`` / ``send`` of a warm
+    2026-07-28 ``tools/call`` (a request body, a JSON answer), the record and the metrics observer.
+    µs of CPU per exchange, best of the rounds (steadier than the end-to-end difference on a busy machine)."""
+    body = b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"t"}}}'
+    answer = b'{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"t"}]}}'
+    headers = [(name.decode(), value.decode()) for name, value in app.headers]
+    scope: Scope = {"type": "http", "method": "POST", "headers": app.headers, "client": ("127.0.0.1", 1)}
+    events = app.runtime.events
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body}
+
+    async def send(_message: Message) -> None:
+        return None
+
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+
+    async def one() -> None:
+        observed = ObservedExchange(scope, receive, send)
+        exchange = Exchange(scope, observed.receive, observed.send, headers, "s")
+        exchange.claims, exchange.messages = app.claims, [{"jsonrpc": "2.0", "id": 1, "method": "tools/call"}]
+        await exchange.receive()
+        await exchange.send(start)
+        await exchange.send({"type": "http.response.body", "body": answer})
+        observed.report(events, exchange, "2026-07-28", policy_applies=False)
+
+    async def per_exchange() -> float:
+        started = time.process_time()
+        for _ in range(exchanges):
+            await one()
+        return (time.process_time() - started) / exchanges * 1e6
+
+    return min([await per_exchange() for _ in range(ROUNDS // 3)])
+
+
+async def request_id_cost(requests: int = 20_000) -> dict[str, float]:
+    """The request-ID middleware around a trivial ASGI app (a trusted proxy's header checked and kept), and
+    generating one ID, against ``os.urandom(12).hex()``: µs of CPU, best of the rounds."""
+
+    async def bare(_scope: Scope, _receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"x"})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(_message: Message) -> None:
+        return None
+
+    wrapped = RequestIdMiddleware(bare, trusted_proxies=["10.0.0.0/8"])
+    scope: Scope = {"type": "http", "headers": [(b"x-request-id", b"edge-4711")], "client": ("10.1.2.3", 1)}
+
+    async def per_request(app: ASGIApp) -> float:
+        started = time.process_time()
+        for _ in range(requests):
+            await app(dict(scope), receive, send)
+        return (time.process_time() - started) / requests * 1e6
+
+    plain = min([await per_request(bare) for _ in range(ROUNDS // 3)])
+    middleware = min([await per_request(wrapped) for _ in range(ROUNDS // 3)])
+    generate = RequestIdGenerator()
+    return {
+        "request id middleware": middleware - plain,
+        "request id generate": _best(generate),
+        "urandom hex": _best(lambda: os.urandom(12).hex()),
+    }
+
+
+def _best(work: Callable[[], object], number: int = 100_000) -> float:
+    return min(timeit.repeat(work, timer=time.process_time, number=number, repeat=ROUNDS // 3)) / number * 1e6
+
+
+def report_lines(result: dict[str, float]) -> list[str]:
+    """Markdown lines for ``make bench``'s report (bench/run.py)."""
+    lines = [
+        f"Warm 2026-07-28 `tools/call` through the app's ASGI callable, stdio echo upstream, CPU of Portico's "
+        f"process per call, {ROUNDS} alternating rounds (target, issue #18: metrics and audit on within +10 % "
+        "of both off).",
+        "",
+        "| rounds | metrics off | metrics on | added |",
+        "|---|---|---|---|",
+    ]
+    for how in _PICKS:
+        off, on = result[f"off {how}"], result[f"on {how}"]
+        lines.append(f"| {how} | {off:.1f} µs | {on:.1f} µs | {(on - off) / off * 100:+.1f} % |")
+    lines += [
+        "",
+        f"Observing alone (wrapped receive/send, the record, the metrics observer; no upstream): "
+        f"{result['producer']:.1f} µs per exchange.",
+        "",
+        f"Request IDs (on in both columns above): the middleware adds {result['request id middleware']:.2f} µs "
+        f"per request; generating one ID costs {result['request id generate']:.2f} µs "
+        f"(`os.urandom(12).hex()`: {result['urandom hex']:.2f} µs).",
+    ]
+    return lines
+
+
+def main() -> None:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 400
+    print("\n".join(report_lines(asyncio.run(measure(calls)))))
+
+
+if __name__ == "__main__":
+    main()
