@@ -5,7 +5,7 @@ then ``mcp.method.name`` is the first request's and ``portico.batch_size`` the c
 legacy-SSE message POST. Named ``{mcp.method.name} {target}`` (target: the tool or prompt name)
 per the OpenTelemetry MCP conventions (semantic-conventions-genai v0.1.0, ``gen-ai/mcp.md``);
 parented on the client's W3C ``traceparent``. Never arguments, results, tokens or emails.
-Status ERROR when Portico answers a JSON-RPC error (its own, or the upstream's in a JSON body)
+Status ERROR when Portico answers a JSON-RPC error (its own, or the upstream's in a JSON body or SSE event)
 or an HTTP error status; ``error.type`` is the JSON-RPC code or the HTTP status.
 """
 
@@ -80,20 +80,30 @@ def failed(error: GatewayError) -> None:
 
 
 def traced_send(send: Send) -> Send:
-    """``send`` that records the response status and a JSON-RPC error in a JSON body on the current span."""
+    """``send`` that records on the current span the response status and a JSON-RPC error answer —
+    in a JSON body, or in an SSE ``data:`` line (Portico's writers send whole events per chunk)."""
     span = tracing.current_span()
-    json_body = False
+    media = b""
+    held: list[bytes] = []
 
     async def observed(message: Message) -> None:
-        nonlocal json_body
+        nonlocal media
         if message["type"] == "http.response.start":
             status = int(message["status"])
             span.set_attribute("http.response.status_code", status)
-            json_body = any(k == b"content-type" and v.startswith(b"application/json") for k, v in message["headers"])
+            media = next((v for k, v in message["headers"] if k == b"content-type"), b"")
             if status >= 400:
                 tracing.fail(span, str(status), None)
-        elif message["type"] == "http.response.body" and json_body and not message.get("more_body", False):
-            _record_jsonrpc_error(span, message.get("body", b""))
+        elif message["type"] == "http.response.body":
+            body: bytes = message.get("body", b"")
+            if media.startswith(b"application/json"):
+                held.append(body)  # bounded by gateway.max_message_bytes, like the relay itself
+                if not message.get("more_body", False):
+                    _record_jsonrpc_error(span, b"".join(held))
+            elif media.startswith(b"text/event-stream") and b'"error"' in body:
+                for line in body.split(b"\n"):
+                    if line.startswith(b"data:"):
+                        _record_jsonrpc_error(span, line[5:])
         await send(message)
 
     return observed
@@ -106,7 +116,7 @@ def _record_jsonrpc_error(span: Span, body: bytes) -> None:
         decoded = decode_json(body)
     except ValueError:
         return
-    error = decoded.get("error") if isinstance(decoded, dict) else None
+    error = decoded.get("error") if isinstance(decoded, dict) and "id" in decoded else None
     code = error.get("code") if isinstance(error, dict) else None
     if isinstance(code, int):
         span.set_attribute("rpc.response.status_code", str(code))

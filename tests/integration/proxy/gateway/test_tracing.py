@@ -211,3 +211,18 @@ async def test_a_missing_user_credential_is_resolved_in_a_span_and_refused_with_
     resolved = [span for span in spans if span.name == "portico.credentials.resolve"]
     assert call.span_id in {span.parent_span_id for span in resolved}  # the guard's cold read, inside the call
     assert all(span.attributes["portico.server"] == "notes" for span in resolved)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_an_upstream_json_rpc_error_makes_the_inbound_span_an_error(
+    tmp_path: Path, upstream_url: str, receiver: OtlpReceiver, mode: str
+) -> None:
+    servers = {"up": {"transport": "streamable-http", "url": upstream_url}}
+    async with serve_portico(tmp_path, servers, telemetry=telemetry(receiver)) as portico:
+        async with traced_client(portico, "up", mode, CLIENT_TRACEPARENT) as client:
+            with pytest.raises(MCPError) as failed:
+                await client.read_resource("fixture://does-not-exist")
+    inbound = one(receiver.spans(), "resources/read", SERVER)
+    assert inbound.failed
+    assert inbound.attributes["rpc.response.status_code"] == str(failed.value.error.code)
+    assert inbound.attributes["error.type"] == str(failed.value.error.code)
