@@ -131,10 +131,13 @@ async def test_a_call_refused_by_the_policy_is_an_error_span_with_its_json_rpc_c
     assert not [span for span in spans if span.name == "tools/call delete_repo" and span.kind == CLIENT]
 
 
-async def test_a_stdio_upstream_gets_portico_s_span_in_params_meta(tmp_path: Path, receiver: OtlpReceiver) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_stdio_upstream_gets_portico_s_span_in_params_meta(
+    tmp_path: Path, receiver: OtlpReceiver, mode: str
+) -> None:
     servers = {"fixture": fixture_stdio_server()}
     async with serve_portico(tmp_path, servers, telemetry=telemetry(receiver)) as portico:
-        async with traced_client(portico, "fixture", "legacy", CLIENT_TRACEPARENT) as client:
+        async with traced_client(portico, "fixture", mode, CLIENT_TRACEPARENT) as client:
             seen = await client.call_tool("trace_context", {})
     spans = receiver.spans()
     inbound = one(spans, "tools/call trace_context", SERVER)
