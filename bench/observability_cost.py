@@ -1,13 +1,13 @@
 """What observability costs a warm proxied ``tools/call``: ``python -m bench.observability_cost [CALLS]``
 (and ``make bench``'s ``observability`` case).
 
-Two Portico apps in this process, identical but for ``metrics``: off (nothing observes the data
-plane: no record is built) and on (``metrics.listen`` set: every call is watched, one
-:class:`~app.observe.records.McpRequestRecord` is built and counted). The listener itself is not
-started (the app's lifespan does not run): a scrape is not per-call work. Same method as
+Three Portico apps in this process, identical but for ``metrics`` and ``audit``: both off (nothing
+observes the data plane: no record is built), metrics on (``metrics.listen`` set: every call is
+watched, one :class:`~app.observe.records.McpRequestRecord` is built and counted) and metrics and
+audit on (the record is also appended to the audit queue, drained in batches off the hot path).
+The listener itself is not started (the app's lifespan does not run): a scrape is not per-call work. Same method as
 bench/policy_cost.py: a warm 2026-07-28 ``tools/call`` with the stdio echo upstream, driven through
 the ASGI callable, CPU time of this process per call, alternating rounds, best and median.
-The audit trail (issue #18, another branch) adds its own observer; measure it here once merged.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import tempfile
 import time
 import timeit
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +33,32 @@ from proxy.wire.exchange import Exchange
 METRICS_ON: dict[str, Any] = {"listen": "127.0.0.1:9464"}  # never bound here: no lifespan
 
 
+VARIANTS: dict[str, dict[str, Any]] = {
+    "off": {"audit": {"enabled": False}},
+    "metrics": {"metrics": METRICS_ON, "audit": {"enabled": False}},
+    # the queue is drained by the lifespan, which does not run here: big enough never to overflow
+    "metrics+audit": {"metrics": METRICS_ON, "audit": {"queue_size": 1_000_000}},
+}
+
+
 async def measure(calls: int) -> dict[str, float]:
-    off, on = App(Path(tempfile.mkdtemp()), None), App(Path(tempfile.mkdtemp()), None, metrics=METRICS_ON)
-    assert not off.runtime.events.observes_mcp and on.runtime.events.observes_mcp
-    rounds: dict[str, list[float]] = {"off": [], "on": []}
-    async with off.gateway.running(), on.gateway.running():
-        for app in (off, on):
+    apps = {name: App(Path(tempfile.mkdtemp()), None, **sections) for name, sections in VARIANTS.items()}
+    assert not apps["off"].runtime.events.observes_mcp and apps["metrics"].runtime.events.observes_mcp
+    rounds: dict[str, list[float]] = {name: [] for name in apps}
+    async with AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(app.gateway.running())
             for _ in range(50):  # start the child, verify and cache the token
                 await app.call()
-        for index in range(ROUNDS):
-            order = (("off", off), ("on", on)) if index % 2 == 0 else (("on", on), ("off", off))
-            for name, app in order:
-                rounds[name].append(await _round(app, calls))
-    for app in (off, on):
+        names = list(apps)
+        for index in range(ROUNDS):  # alternating, rotating which goes first
+            for name in names[index % len(names) :] + names[: index % len(names)]:
+                rounds[name].append(await _round(apps[name], calls))
+    for app in apps.values():
         app.runtime.close()
     result = {f"{name} {how}": pick(values) for name, values in rounds.items() for how, pick in _PICKS.items()}
-    result["producer"] = await producer_cost(on)
+    result["producer"] = await producer_cost(apps["metrics"])
+    result["producer+audit"] = await producer_cost(apps["metrics+audit"])
     return result | await request_id_cost()
 
 
@@ -76,7 +87,7 @@ async def producer_cost(app: App, exchanges: int = 20_000) -> float:
         await exchange.receive()
         await exchange.send(start)
         await exchange.send({"type": "http.response.body", "body": answer})
-        observed.report(events, exchange, "2026-07-28", policy_applies=False)
+        observed.report(events, exchange, "2026-07-28", decisions=None)
 
     async def per_exchange() -> float:
         started = time.process_time()
@@ -131,16 +142,21 @@ def report_lines(result: dict[str, float]) -> list[str]:
         f"process per call, {ROUNDS} alternating rounds (target, issue #18: metrics and audit on within +10 % "
         "of both off).",
         "",
-        "| rounds | metrics off | metrics on | added |",
-        "|---|---|---|---|",
+        "| rounds | both off | metrics on | added | metrics + audit on | added |",
+        "|---|---|---|---|---|---|",
     ]
     for how in _PICKS:
-        off, on = result[f"off {how}"], result[f"on {how}"]
-        lines.append(f"| {how} | {off:.1f} µs | {on:.1f} µs | {(on - off) / off * 100:+.1f} % |")
+        off, metrics, both = (result[f"{name} {how}"] for name in VARIANTS)
+        lines.append(
+            f"| {how} | {off:.1f} µs | {metrics:.1f} µs | {(metrics - off) / off * 100:+.1f} % "
+            f"| {both:.1f} µs | {(both - off) / off * 100:+.1f} % |"
+        )
     lines += [
         "",
-        f"Observing alone (wrapped receive/send, the record, the metrics observer; no upstream): "
-        f"{result['producer']:.1f} µs per exchange.",
+        f"Observing alone (wrapped receive/send, the record, the observers; no upstream, no app): "
+        f"{result['producer']:.1f} µs per exchange with metrics, {result['producer+audit']:.1f} µs with metrics "
+        f"and audit — {result['producer'] / result['off median'] * 100:.1f} % and "
+        f"{result['producer+audit'] / result['off median'] * 100:.1f} % of the median call with both off.",
         "",
         f"Request IDs (on in both columns above): the middleware adds {result['request id middleware']:.2f} µs "
         f"per request; generating one ID costs {result['request id generate']:.2f} µs "

@@ -605,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from bench.observability_cost import measure as measure_observability
 
-        log("Observability: warm tools/call CPU, metrics off vs on (in-process, stdio echo)")
+        log("Observability: warm tools/call CPU, both off vs metrics vs metrics+audit (in-process, stdio echo)")
         extra["observability"] = asyncio.run(measure_observability(50 if args.quick else 300))
         log(f"  off {extra['observability']['off best']:.1f} µs, on {extra['observability']['on best']:.1f} µs (best)")
     if "policy" in cases:

@@ -20,13 +20,26 @@ _MEMO_ENTRIES: Final = 4096
 class ServerAccess:
     """What one principal may use on one server. ``decide(kind, name)`` is consulted once per name."""
 
-    __slots__ = ("_decide", "_memo", "server", "usable")
+    __slots__ = ("_decide", "_memo", "_rule_of", "_rules", "server", "usable", "usable_rule")
 
-    def __init__(self, server: str, *, usable: bool, decide: Callable[[TargetKind, str], bool]) -> None:
+    def __init__(
+        self,
+        server: str,
+        *,
+        usable: bool,
+        decide: Callable[[TargetKind, str], bool],
+        rule_of: Callable[[TargetKind, str], str] | None = None,
+        usable_rule: str | None = None,
+    ) -> None:
+        """``rule_of`` / ``usable_rule``: the key of what decided a name / the server's usability
+        (``policy.rules[2]``, ``policy.default``, ``servers.x.tools.exclude``), for records; optional."""
         self.server = server
         self.usable = usable
+        self.usable_rule = usable_rule
         self._decide = decide
+        self._rule_of = rule_of
         self._memo: dict[tuple[TargetKind, str], bool] = {}
+        self._rules: dict[tuple[TargetKind, str], str] = {}
 
     def allows(self, kind: TargetKind, name: str) -> bool:
         """True when the target ``name`` of ``kind`` may be listed and used."""
@@ -37,6 +50,19 @@ class ServerAccess:
             if len(self._memo) < _MEMO_ENTRIES:
                 self._memo[key] = allowed
         return allowed
+
+    def rule(self, kind: TargetKind, name: str) -> str | None:
+        """The key of what decides ``name`` (the server's usability first), or None when unknown.
+        Memoised apart from :meth:`allows`, whose warm path it leaves alone (read only by observers)."""
+        if not self.usable or self._rule_of is None:
+            return self.usable_rule
+        key = (kind, name)
+        rule = self._rules.get(key)
+        if rule is None:
+            rule = self._rule_of(kind, name)
+            if len(self._rules) < _MEMO_ENTRIES:
+                self._rules[key] = rule
+        return rule
 
 
 class AccessPolicy(Protocol):

@@ -55,8 +55,14 @@ class RulePolicy:
     def access(self, principal: Principal, server: str) -> ServerAccess:
         """What ``principal`` may use on ``server``; ``allows`` runs :func:`decide` once per name."""
         standing = self.standing(principal, server)
-        usable = usability(standing).allowed
-        return ServerAccess(server, usable=usable, decide=lambda kind, name: decide(standing, kind, name).allowed)
+        usable = usability(standing)
+        return ServerAccess(
+            server,
+            usable=usable.allowed,
+            decide=lambda kind, name: decide(standing, kind, name).allowed,
+            rule_of=lambda kind, name: decide(standing, kind, name).source.key,
+            usable_rule=usable.source.key,
+        )
 
     def explain(
         self, principal: Principal, server: str, kind: TargetKind | None = None, name: str | None = None

@@ -82,8 +82,8 @@ class McpEndpoint:
             observed.status = observed.status or int(getattr(refused, "status_code", 500))
             raise
         finally:
-            policy_applies = self.gateway.policy_decisions is not None
-            observed.report(events, exchange, _record_era(exchange), policy_applies=policy_applies)
+            decisions = self.gateway.policy_decisions
+            observed.report(events, exchange, _record_era(exchange), decisions=decisions)
 
     async def _answer(self, exchange: Exchange) -> None:
         started = False

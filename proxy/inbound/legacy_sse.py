@@ -339,12 +339,11 @@ class LegacySseEndpoint:
             if request_id is not None:
                 session.pending.discard(request_id)
             if observed is not None:
-                policy_applies = self.gateway.policy_decisions is not None
                 observed.report(
                     self.gateway.events,
                     exchange,
                     "2024-11-05-sse",
-                    policy_applies=policy_applies,
+                    decisions=self.gateway.policy_decisions,
                     mcp_session_id=session.mcp_session_id,
                 )
 

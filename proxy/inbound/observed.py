@@ -21,12 +21,21 @@ from starlette.types import Message, Receive, Scope, Send
 from app.observe.bus import EventBus
 from app.observe.records import Era, McpRequestRecord
 from app.observe.request_id import current_request_id
+from app.policy.access import ServerAccess, TargetKind
+from proxy.policy.decisions import PolicyDecisions
 from proxy.wire.errors import POLICY_DENIED
 from proxy.wire.exchange import Exchange
 
 _ERROR = b'"error"'
 _MAX_TAIL = 1 << 20  # an SSE event longer than this is not scanned for an error (never parsed anyway)
 _NO_ID = object()
+TARGET_KINDS: dict[str, TargetKind] = {
+    "tools/call": "tool",
+    "resources/read": "resource",
+    "resources/subscribe": "resource",
+    "resources/unsubscribe": "resource",
+    "prompts/get": "prompt",
+}
 
 
 class ObservedExchange:
@@ -117,7 +126,7 @@ class ObservedExchange:
         exchange: Exchange,
         era: Era,
         *,
-        policy_applies: bool,
+        decisions: PolicyDecisions | None,
         mcp_session_id: str | None = None,
     ) -> None:
         """Emit one record per JSON-RPC message of the body (or one for a request refused before it)."""
@@ -149,10 +158,12 @@ class ObservedExchange:
             )
             if claims is not None:
                 record.subject, record.client_id, record.email = claims.subject, claims.client_id, claims.email
-            self._outcome(record, message, policy_applies=policy_applies and claims is not None)
+            self._outcome(record, message)
+            if decisions is not None and claims is not None and record.method:
+                _policy(record, decisions.cached(claims.jwt_id, exchange.server))
             events.mcp_request(record)
 
-    def _outcome(self, record: McpRequestRecord, message: dict[str, Any], *, policy_applies: bool) -> None:
+    def _outcome(self, record: McpRequestRecord, message: dict[str, Any]) -> None:
         identifier = _key(message.get("id", _NO_ID))
         code = self.errors.get(identifier)
         if code is None and record.http_status >= 400:
@@ -161,10 +172,16 @@ class ObservedExchange:
             record.outcome, record.error_code = "error", code
         elif record.http_status >= 400:
             record.outcome = "http_error"
-        if code == POLICY_DENIED:
-            record.policy = "denied"
-        elif policy_applies and record.method:
-            record.policy = "allowed"
+
+
+def _policy(record: McpRequestRecord, access: ServerAccess | None) -> None:
+    """The policy's part: ``denied`` when answered -32012, else ``allowed``; the deciding rule's key
+    from the token's cached decision (None when the request never reached the guard)."""
+    record.policy = "denied" if record.error_code == POLICY_DENIED else "allowed"
+    if access is None:
+        return
+    kind = TARGET_KINDS.get(record.method)
+    record.policy_rule = access.rule(kind, record.target) if kind and record.target else access.usable_rule
 
 
 def _key(identifier: object) -> object:

@@ -91,7 +91,7 @@ class PolicyDecisions:
     def decide(self, claims: AccessTokenClaims, account: UserAccount | None, server: str) -> ServerAccess:
         """The policy's decision for the token's principal (pure: no I/O)."""
         if account is not None and account.disabled:
-            return ServerAccess(server, usable=False, decide=_nothing)
+            return ServerAccess(server, usable=False, decide=_nothing, usable_rule="account.disabled")
         principal = Principal(
             subject=claims.subject,
             email=account.email if account is not None else claims.email,

@@ -68,6 +68,7 @@ async def test_a_denied_call_is_recorded_as_denied_by_the_policy(tmp_path: Path)
         "denied",
     )
     assert (allowed.target, allowed.outcome, allowed.policy) == ("echo", "ok", "allowed")
+    assert (denied.policy_rule, allowed.policy_rule) == ("policy.default", "policy.rules[1]")  # everyone-reads
 
 
 async def test_a_batch_gives_one_record_per_request(tmp_path: Path) -> None:
@@ -134,4 +135,5 @@ async def test_legacy_sse_gives_one_record_per_posted_message_with_its_reply_s_o
     assert (allowed.subject, allowed.target, allowed.policy) == ("1", "echo", "allowed")
     assert allowed.mcp_session_id and allowed.bytes_out > 0 and allowed.client_address == "127.0.0.1"
     assert (denied.outcome, denied.error_code, denied.policy) == ("error", POLICY_DENIED, "denied")
+    assert (allowed.policy_rule, denied.policy_rule) == ("policy.rules[1]", "policy.default")
     assert observer.of("initialize") and observer.of("notifications/initialized")

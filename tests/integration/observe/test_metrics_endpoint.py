@@ -16,6 +16,7 @@ from prometheus_client.samples import Sample
 from app.observe.records import AuthEvent
 from tests.integration.proxy.gateway.harness import Portico, fixture_stdio_server, free_port, serve_portico
 from tests.integration.proxy.policy.paths import POLICY, connect
+from tests.support.http_sign_in import DEV_PROVIDER, sign_in_and_get_tokens
 
 pytestmark = pytest.mark.anyio
 
@@ -108,6 +109,23 @@ async def test_sign_ins_and_token_requests_are_counted_from_authorization_events
     assert value(samples, "portico_token_requests_total", grant_type="other", outcome="refused") == 1
 
 
-async def test_without_metrics_listen_nothing_observes_the_data_plane(tmp_path: Path) -> None:
-    async with serve_portico(tmp_path, {"files": fixture_stdio_server()}) as portico:
+async def test_without_metrics_and_audit_nothing_observes_the_data_plane(tmp_path: Path) -> None:
+    async with serve_portico(tmp_path, {"files": fixture_stdio_server()}, audit={"enabled": False}) as portico:
         assert not portico.runtime.events.observes_mcp
+
+
+async def test_a_real_sign_in_and_token_flow_is_counted_end_to_end(tmp_path: Path) -> None:
+    login = {"providers": [DEV_PROVIDER], "allowed_domains": ["example.com"]}
+    async with portico_with_metrics(tmp_path, login=login) as (portico, url):
+        async with httpx2.AsyncClient(base_url=portico.base_url) as browser:
+            client_id, tokens = await sign_in_and_get_tokens(browser, "alice@example.com", portico.url("files"))
+            refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": client_id}
+            assert (await browser.post("/token", data=refresh)).status_code == 200
+            refused = await browser.post("/token", data={"grant_type": "password", "client_id": client_id})
+            assert refused.status_code == 400
+        samples = await scrape(url)
+    assert value(samples, "portico_sign_ins_total", provider="dev", outcome="ok") == 1
+    assert value(samples, "portico_token_requests_total", grant_type="authorization_code", outcome="ok") == 1
+    assert value(samples, "portico_token_requests_total", grant_type="refresh_token", outcome="ok") == 1
+    assert value(samples, "portico_token_requests_total", grant_type="other", outcome="refused") == 1
+    assert "alice" not in str([s.labels for s in samples])
