@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,7 +20,9 @@ from app.forwarded import add_forwarded_headers
 from app.log import install_request_ids
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.observe.auth_events import auth_event, publish
+from app.observe.http_spans import AuthorizationSpans
 from app.observe.request_id import RequestIdMiddleware
+from app.observe.tracing_setup import install as install_tracing
 from app.runtime import Runtime, build_runtime
 from app.shutdown import SHUTDOWN_DRAIN
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
@@ -58,6 +61,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     metadata_documents = build_metadata_documents(runtime.config.oauth.client_metadata_documents)
     if metadata_documents is not None:
         metadata_documents.on_first_seen = functools.partial(_client_first_seen, runtime)
+    traces = install_tracing(runtime.config.telemetry, _version())
     metrics: list[MetricsExporter] = []  # set once the gateway exists, below
 
     audit = _audit_trail(runtime)
@@ -80,6 +84,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
         if metadata_documents is not None:
             await metadata_documents.aclose()
         runtime.close()
+        traces.close()  # flushes the batch of spans still buffered
 
     app = FastAPI(title="Portico", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     TOKEN_CONTEXT.put(app, runtime)  # also APP_CONTEXT: the same attribute, a narrower view
@@ -140,6 +145,15 @@ def _wrap(app: FastAPI, config: PorticoConfig) -> None:
     app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)
     app.add_middleware(McpCors, origins=[config.public_url, *config.gateway.allowed_origins])
     app.add_middleware(AllowedHostsMiddleware, hosts=allowed_hosts(config))
+    if config.telemetry.on:  # off: not even in the chain
+        app.add_middleware(AuthorizationSpans)
     add_forwarded_headers(app, config.listen)  # the client address and scheme for everything inside
     # outermost: an incoming X-Request-Id is trusted on the socket peer, before forwarded headers rewrite it
     app.add_middleware(RequestIdMiddleware, trusted_proxies=config.listen.trusted_proxies)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("portico")
+    except importlib.metadata.PackageNotFoundError:
+        return ""

@@ -447,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument(
         "--cases",
-        help="comma-separated subset of http,sdk,stdio,workers,memory,token,policy,observability (default all)",
+        help="comma-separated subset of http,sdk,stdio,workers,memory,token,policy,observability,tracing (default all)",
     )
     parser.add_argument("--token-calls", type=int, default=300, help="code exchanges (and refreshes) per concurrency")
     parser.add_argument("--quick", action="store_true", help="a tiny load for the smoke test (seconds)")
@@ -461,14 +461,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     if args.quick:
         args.duration, args.warmup, args.reps, args.concurrency = 1.0, 1.0, 1, "1"
-        args.cases = args.cases or "http,sdk,stdio,memory,token,policy,observability"
+        args.cases = args.cases or "http,sdk,stdio,memory,token,policy,observability,tracing"
         args.token_calls = 20
     if args.peers is None:
         args.peers = not args.quick
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
-    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy,observability"
+    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy,observability,tracing"
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     cases = set(args.cases.split(","))
     today = datetime.now(UTC)
@@ -616,6 +616,15 @@ def main(argv: list[str] | None = None) -> int:
         log("Access policy: warm tools/call CPU, no policy vs 50 rules (in-process, stdio echo)")
         extra["policy"] = asyncio.run(measure_policy(50 if args.quick else 300))
         log(f"  off {extra['policy']['off best']:.1f} µs, 50 rules {extra['policy']['on best']:.1f} µs (best)")
+
+    if "tracing" in cases:
+        import asyncio
+
+        from bench.tracing_cost import measure as measure_tracing
+
+        log("Tracing: warm tools/call CPU, off vs on at 100 % sampling (in-process, stdio echo)")
+        extra["tracing"] = asyncio.run(measure_tracing(50 if args.quick else 300))
+        log(f"  off {extra['tracing']['off best']:.1f} µs, on {extra['tracing']['on best']:.1f} µs (best)")
 
     extra["loadavg_end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     elapsed = time.monotonic() - started_at
@@ -785,6 +794,10 @@ def report(
         from bench.policy_cost import report_lines
 
         lines += ["", "## Access policy (bench/policy_cost.py)", "", *report_lines(extra["policy"])]
+    if "tracing" in extra:
+        from bench.tracing_cost import report_lines as tracing_lines
+
+        lines += ["", "## Tracing (bench/tracing_cost.py)", "", *tracing_lines(extra["tracing"])]
     if extra.get("db_statements"):
         lines += ["", "## SQL statements during the warm tools/call cells", ""]
         lines += [f"- {count}× `{statement}`" for statement, count in extra["db_statements"].items()]

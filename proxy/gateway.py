@@ -179,6 +179,7 @@ class Gateway:
             settings=self.settings,
             parked=self.parked_requests,
             limits=self._limits(name, server),
+            transport="tcp",
         )
 
     def _limits(self, name: str, server: ServerConfig) -> DeadlineLimits:

@@ -11,6 +11,7 @@ named after its concept:
 - :mod:`app.config.server_credentials`: ``servers.<name>.credentials``
 - :mod:`app.config.gateway`: ``gateway``
 - :mod:`app.config.database`: ``database``
+- :mod:`app.config.telemetry`: ``telemetry`` (OpenTelemetry traces)
 - :mod:`app.config.audit`: ``audit``
 - :mod:`app.config.policy`: ``policy``; :mod:`app.config.tool_filter`: ``servers.<name>.tools``
 
@@ -61,6 +62,7 @@ from app.config.servers import (
 )
 from app.config.serving import LimitsConfig, ListenConfig, LoggingConfig
 from app.config.strict import Strict
+from app.config.telemetry import TelemetryConfig
 from app.config.tool_filter import ToolFilterConfig
 from app.config.value_checks import ENV_NAME, HEADER_NAME
 
@@ -101,6 +103,7 @@ __all__ = [
     "StdioServerConfig",
     "StreamableHttpServerConfig",
     "Strict",
+    "TelemetryConfig",
     "UpstreamProviderConfig",
     "UserTokenConfig",
     "is_loopback_host",
@@ -122,6 +125,7 @@ class PorticoConfig(Strict):
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
 

@@ -40,6 +40,7 @@ from typing import Annotated, ClassVar
 from fastapi import Depends, FastAPI, Request, Response
 from starlette.exceptions import HTTPException
 
+from app.observe import tracing
 from app.slots import Slot
 from oauth.tokens.access_tokens import AccessTokenClaims, AccessTokenError, verify_access_token
 from oauth.tokens.context import TOKEN_CONTEXT, TokenContext
@@ -151,6 +152,12 @@ class BearerAuthenticator:
                 ``InvalidTokenError`` also for every :class:`~oauth.tokens.access_tokens.AccessTokenError`.
             InsufficientScopeError: the token lacks one of ``resource.scopes``.
         """
+        if tracing.ON:
+            with tracing.span("portico.token.verify", attributes={"portico.resource": resource.resource}):
+                return self._authenticate(authorization, resource)
+        return self._authenticate(authorization, resource)
+
+    def _authenticate(self, authorization: list[str], resource: ProtectedResource) -> AccessTokenClaims:
         tokens, verified = self._tokens, self._verified
         token = bearer_token(authorization, resource)
         keys = tokens.signing_keys.verification_keys

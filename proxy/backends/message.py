@@ -30,6 +30,8 @@ from typing import Any, Final
 import anyio
 
 from app.config.schema import GatewayConfig
+from app.observe import tracing
+from proxy.backends.message_spans import message_span, with_trace_context
 from proxy.era_bridge.bridge import Connect, HandshakeBridge
 from proxy.era_bridge.modern_upstream import ModernUpstreamBridge
 from proxy.era_bridge.parking import ParkedRequests
@@ -79,8 +81,10 @@ class MessageBackend:
         settings: GatewayConfig,
         parked: ParkedRequests,
         limits: DeadlineLimits | None = None,
+        transport: str = "pipe",
     ) -> None:
         self.server = server
+        self._transport = transport  # network.transport of the upstream's spans: pipe (stdio) or tcp (SSE)
         self._limits = limits
         self._connect = connect
         self._shared = shared
@@ -119,6 +123,15 @@ class MessageBackend:
         if not requests:
             await send_empty(exchange.send, 202, _session_header(session))
             return
+        if tracing.ON:
+            with message_span(self._transport):
+                await self._relay_requests(exchange, session, upstream, requests)
+            return
+        await self._relay_requests(exchange, session, upstream, requests)
+
+    async def _relay_requests(
+        self, exchange: Exchange, session: McpSession, upstream: Upstream, requests: list[JsonRpcRequest]
+    ) -> None:
         outbox = self._outbox(f"{self.server}[{session.subject}]", finals=len(requests))
         pendings = [await self._start_request(upstream, r.raw, outbox, session) for r in requests]
 
@@ -242,6 +255,13 @@ class MessageBackend:
             await self._bridge.serve(exchange, request)
             return
         await check_mcp_param_headers(upstream, exchange, request, capacity=self._settings.stream_buffer_messages)
+        if tracing.ON:
+            with message_span(self._transport):
+                await self._relay_modern(exchange, upstream, request)
+            return
+        await self._relay_modern(exchange, upstream, request)
+
+    async def _relay_modern(self, exchange: Exchange, upstream: Upstream, request: JsonRpcRequest) -> None:
         outbox = self._outbox(f"{self.server}[{exchange.subject}]", finals=1)
         pending = await self._start_request(upstream, request.raw, outbox, None)
 
@@ -332,6 +352,8 @@ class MessageBackend:
         self, upstream: Upstream, message: dict[str, Any], outbox: Outbox, session: McpSession | None
     ) -> Pending:
         # No touch(): the pool's acquire() just did, for this very request.
+        if tracing.ON:
+            message = with_trace_context(message)
         return await upstream.mux.request(message, outbox=outbox, session=session)
 
     async def _internal_request(self, upstream: Upstream, message: dict[str, Any]) -> dict[str, Any]:

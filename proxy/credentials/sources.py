@@ -35,6 +35,7 @@ from app.config.schema import PorticoConfig, ServerConfig
 from app.crypto import Sealer
 from app.db import run_db
 from app.observe.bus import EventBus
+from app.observe import tracing
 from proxy.credentials.decision import Decision
 from proxy.credentials.oauth.user_grants import OAuthGrants
 from proxy.credentials.reading import NOBODY, needs_reading, read
@@ -154,6 +155,12 @@ class VaultCredentials:
         spec = self._servers.get(server)
         if spec is None or subject is None or not needs_reading(spec):
             return self._static.decision(server)
+        if tracing.ON:
+            with tracing.span("portico.credentials.resolve", attributes={"portico.server": server}):
+                return await self._read_and_resolve(spec, subject, server)
+        return await self._read_and_resolve(spec, subject, server)
+
+    async def _read_and_resolve(self, spec: ServerConfig, subject: str, server: str) -> Decision:
         now = self._clock.now()
         readings = await run_db(
             self._db, lambda db: read(db, self._sealer, spec, name=server, subject=subject, now=now)

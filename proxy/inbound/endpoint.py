@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from starlette.types import Message, Receive, Scope, Send
 
 from app.db_outage import DatabaseUnavailableError
+from app.observe import tracing
 from app.observe.records import Era as RecordEra
 from proxy.gateway import Gateway
 from proxy.inbound.handshake_era import serve_handshake_era
@@ -32,6 +33,7 @@ from proxy.inbound.modern_era import serve_modern_era
 from proxy.inbound.observed import ObservedExchange
 from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
+from proxy.inbound.spans import failed, inbound_span, traced_send
 from proxy.wire.asgi import header_values, read_body, request_headers, send_json
 from proxy.wire.errors import (
     DatabaseUnavailableGatewayError,
@@ -61,6 +63,13 @@ class McpEndpoint:
         self.exchanges = exchanges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if tracing.ON:
+            with inbound_span(scope, "tcp"):
+                await self._observe(scope, receive, traced_send(send))
+            return
+        await self._observe(scope, receive, send)
+
+    async def _observe(self, scope: Scope, receive: Receive, send: Send) -> None:
         events = self.gateway.events
         if not events.observes_mcp or scope["method"] in ("GET", "DELETE"):
             await self._answer(Exchange(scope, receive, send, request_headers(scope), _server(scope)))
@@ -93,6 +102,8 @@ class McpEndpoint:
             except DatabaseUnavailableError as outage:
                 raise DatabaseUnavailableGatewayError.of(outage) from None
         except GatewayError as error:
+            if tracing.ON:
+                failed(error)
             if started:
                 log.warning("%s: %s after the response started", server, error.message)
                 return

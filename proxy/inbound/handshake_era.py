@@ -21,7 +21,9 @@ from contextlib import contextmanager
 import anyio
 from starlette.types import Message
 
+from app.observe import tracing
 from proxy.backends.base import Backend
+from proxy.inbound.spans import annotate
 from proxy.wire.asgi import accepts, is_json_content, read_body, send_empty
 from proxy.wire.errors import (
     InvalidRequestError,
@@ -70,6 +72,8 @@ async def _post(exchange: Exchange, backend: Backend, sessions: McpSessionRegist
     else:
         session = _session(exchange, sessions)
         messages = _messages(decoded, exchange.header(PROTOCOL_VERSION_HEADER) or session.protocol_version)
+    if tracing.ON:
+        _annotate(exchange, messages, session)
     exchange.messages = [m.raw for m in messages]
     requests = [m for m in messages if isinstance(m, JsonRpcRequest)]
     if len(requests) == 1:
@@ -118,6 +122,15 @@ async def _never_disconnects() -> Message:
 
 async def _discard(_message: Message) -> None:
     """The backend's 202 for the cancellation goes nowhere: the client's exchange is being ended."""
+
+
+def _annotate(exchange: Exchange, messages: list[JsonRpcMessage], session: McpSession | None) -> None:
+    if session is None:
+        first = messages[0]
+        requested = first.params.get("protocolVersion") if isinstance(first, JsonRpcRequest) and first.params else None
+        annotate(messages, None, requested if isinstance(requested, str) else None)
+    else:
+        annotate(messages, session.mcp_session_id, exchange.header(PROTOCOL_VERSION_HEADER) or session.protocol_version)
 
 
 def _decode(body: bytes) -> object:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
@@ -33,12 +33,14 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from starlette.types import Message, Receive, Scope, Send
 
 from app.db_outage import DatabaseUnavailableError
+from app.observe import tracing
 from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.base import Backend
 from proxy.gateway import Gateway
 from proxy.inbound.observed import ObservedExchange
 from proxy.inbound.open_exchanges import Kind, OpenExchange, OpenExchanges
 from proxy.inbound.origin import OriginPolicy
+from proxy.inbound.spans import annotate, failed, inbound_span
 from proxy.wire.asgi import (
     header_values,
     read_body,
@@ -75,6 +77,10 @@ from proxy.wire.mcp_sessions import McpSession
 from proxy.wire.protocol import PROTOCOL_VERSION_HEADER, SESSION_ID_HEADER
 from proxy.wire.sse import KEEPALIVE, SseDecoder, message_event
 
+_Handle = Callable[
+    ["LegacySseSession", Backend, JsonRpcMessage, bytes, AccessTokenClaims | None, ObservedExchange | None],
+    Coroutine[Any, Any, None],
+]
 log = logging.getLogger("portico.proxy.legacy_sse")
 _CLOSE_GRACE: Final = 2.0
 
@@ -257,11 +263,29 @@ class LegacySseEndpoint:
             observed = ObservedExchange(scope, receive, send, transport="sse")
             observed.body.append(body)
             observed.bytes_in = len(body)
+        handle: _Handle = self._handle if not tracing.ON else self._traced_handle(scope)
         if isinstance(message, JsonRpcRequest):
-            session.handlers.start_soon(self._handle, session, backend, message, body, claims, observed)
+            session.handlers.start_soon(handle, session, backend, message, body, claims, observed)
         else:
-            await self._handle(session, backend, message, body, claims, observed)
+            await handle(session, backend, message, body, claims, observed)
         await send_empty(send, 202)
+
+    def _traced_handle(self, scope: Scope) -> _Handle:
+        """:meth:`_handle` inside the message's SERVER span (its answer goes to the stream, not to this POST)."""
+
+        async def handle(
+            session: LegacySseSession,
+            backend: Backend,
+            message: JsonRpcMessage,
+            body: bytes,
+            claims: AccessTokenClaims | None = None,
+            observed: ObservedExchange | None = None,
+        ) -> None:
+            with inbound_span(scope, "tcp"):
+                annotate([message], session.mcp_session_id, None)
+                await self._handle(session, backend, message, body, claims, observed)
+
+        return handle
 
     def _session(self, scope: Scope, subject: str, server: str) -> LegacySseSession:
         values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_id", [])
@@ -307,6 +331,8 @@ class LegacySseEndpoint:
             if request_id is not None:
                 await _put(session, _noted(observed, DatabaseUnavailableGatewayError.of(outage).to_message(request_id)))
         except GatewayError as error:
+            if tracing.ON:
+                failed(error)
             if request_id is not None:
                 await _put(session, _noted(observed, error.to_message(request_id)))
         finally:

@@ -35,7 +35,9 @@ from mcp.shared.inbound import (
 )
 from mcp_types.methods import CLIENT_REQUESTS
 
+from app.observe import tracing
 from proxy.backends.base import Backend
+from proxy.inbound.spans import annotate
 from proxy.wire.asgi import accepts, is_json_content, read_body, send_empty
 from proxy.wire.errors import (
     GatewayError,
@@ -56,6 +58,7 @@ from proxy.wire.jsonrpc import (
     decode_json,
     parse_message,
 )
+from proxy.wire.protocol import PROTOCOL_VERSION_HEADER
 
 _SINGLE_MESSAGE = "Body must be a single JSON-RPC request or notification object"
 REMOVED_METHODS: Final = frozenset(m for m, v in CLIENT_REQUESTS if v == "2025-11-25") - frozenset(
@@ -78,6 +81,8 @@ async def serve_modern_era(exchange: Exchange, backend: Backend) -> None:
     except ValueError as error:
         raise ParseError("Parse error") from error
     message = _single_message(decoded)
+    if tracing.ON:
+        annotate([message], None, exchange.header(PROTOCOL_VERSION_HEADER))
     exchange.messages = [message.raw]
     if isinstance(message, JsonRpcNotification):
         await backend.modern_notify(exchange, message, body)

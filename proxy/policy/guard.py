@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.observe import tracing
 from app.policy.access import ServerAccess
 from proxy.backends.base import Backend
 from proxy.policy.decisions import PolicyDecisions
@@ -67,7 +68,15 @@ class PolicyGuard:
         claims = exchange.claims
         if claims is None:  # never authenticated: nothing to decide for (default deny)
             raise PolicyDeniedError(self.server)
-        return decisions.cached(claims.jwt_id, self.server) or await decisions.access(claims, self.server)
+        warm = decisions.cached(claims.jwt_id, self.server)
+        if warm is not None:
+            return warm
+        if tracing.ON:
+            with tracing.span("portico.policy.decide", attributes={"portico.server": self.server}) as span:
+                access = await decisions.access(claims, self.server)
+                span.set_attribute("portico.policy.usable", access.usable)
+                return access
+        return await decisions.access(claims, self.server)
 
     def refusal(self, access: ServerAccess | None, request: JsonRpcRequest) -> GatewayError | None:
         """The error ``request`` is answered with instead of being forwarded, or None (policy, then the gate)."""

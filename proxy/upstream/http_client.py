@@ -25,11 +25,14 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx2
+from opentelemetry.trace import Span
 
 from app.config.schema import GatewayConfig, StreamableHttpServerConfig
+from app.observe import tracing
 
 
 def create_upstream_client(settings: GatewayConfig) -> httpx2.AsyncClient:
@@ -77,9 +80,10 @@ _FAILURES = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 class UpstreamResponse:
     """A streamed upstream response: status and headers now, the body through :meth:`chunks`."""
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, span: Span | None = None) -> None:
         self._response = response
         self.status_code = response.status
+        self._span = span  # tracing on: the upstream call's CLIENT span, ended with the response
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive)."""
@@ -105,6 +109,9 @@ class UpstreamResponse:
     async def aclose(self) -> None:
         """Return the connection to the pool if the body was read to its end, else close it."""
         self._response.release()
+        if self._span is not None:
+            self._span.end()
+            self._span = None
 
 
 class DataPlaneClient:
@@ -145,6 +152,20 @@ class DataPlaneClient:
         Raises:
             UpstreamConnectError / UpstreamReadTimeoutError / UpstreamHttpError: no response head.
         """
+        if tracing.ON:
+            return await self._traced(method, url, headers, body, connect_timeout, read_timeout)
+        return await self._send(method, url, headers, body, connect_timeout, read_timeout)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        connect_timeout: float,
+        read_timeout: float,
+        span: Span | None = None,
+    ) -> UpstreamResponse:
         session = self._session or self._open()
         timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
         try:
@@ -153,7 +174,31 @@ class DataPlaneClient:
             )
         except _FAILURES as error:
             raise _mapped(error) from error
-        return UpstreamResponse(response)
+        return UpstreamResponse(response, span)
+
+    async def _traced(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        connect_timeout: float,
+        read_timeout: float,
+    ) -> UpstreamResponse:
+        """:meth:`_send` in a CLIENT span whose ``traceparent`` replaces the client's (the upstream's parent)."""
+        span = upstream_span(method, url)
+        outgoing = dict(headers)
+        tracing.inject(outgoing, span)
+        try:
+            response = await self._send(method, url, outgoing, body, connect_timeout, read_timeout, span)
+        except BaseException as error:
+            tracing.fail(span, type(error).__qualname__, None)
+            span.end()
+            raise
+        span.set_attribute("http.response.status_code", response.status_code)
+        if response.status_code >= 400:
+            tracing.fail(span, str(response.status_code), None)
+        return response
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -167,3 +212,19 @@ class DataPlaneClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+def upstream_span(method: str, url: str) -> Span:
+    """The CLIENT span of one HTTP request to an upstream (never the URL's path or query: they may hold secrets)."""
+    name, attributes = tracing.mcp_attributes_of_current()
+    parts = urlsplit(url)
+    attributes.update(
+        {
+            "http.request.method": method,
+            "server.address": parts.hostname or "",
+            "server.port": parts.port or (443 if parts.scheme == "https" else 80),
+            "network.transport": "tcp",
+            "network.protocol.name": "http",
+        }
+    )
+    return tracing.start_client_span(name or method, attributes)

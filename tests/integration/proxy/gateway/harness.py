@@ -103,6 +103,7 @@ async def serve_portico(
     login: dict[str, Any] | None = None,
     secret_key: str | None = None,
     policy: dict[str, Any] | None = None,
+    telemetry: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     database_url: str | None = None,
     audit: dict[str, Any] | None = None,
@@ -129,6 +130,8 @@ async def serve_portico(
         data["login"] = login
     if policy is not None:
         data["policy"] = policy
+    if telemetry is not None:
+        data["telemetry"] = telemetry
     if metrics is not None:
         data["metrics"] = metrics
     if audit is not None:
