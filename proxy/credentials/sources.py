@@ -34,8 +34,8 @@ from app.clock import Clock, SystemClock
 from app.config.schema import PorticoConfig, ServerConfig
 from app.crypto import Sealer
 from app.db import run_db
-from app.observe.bus import EventBus
 from app.observe import tracing
+from app.observe.bus import EventBus
 from proxy.credentials.decision import Decision
 from proxy.credentials.oauth.user_grants import OAuthGrants
 from proxy.credentials.reading import NOBODY, needs_reading, read

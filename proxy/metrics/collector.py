@@ -13,6 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
+from app.audit.trail import dropped_total as audit_dropped_total
 from app.db_executor import executor_for
 from proxy.gateway import Gateway
 from proxy.inbound.open_exchanges import OpenExchanges
@@ -66,3 +67,8 @@ class GatewayCollector(Collector):
         database = GaugeMetricFamily("portico_database_up", "1 when the database answers, 0 during an outage.")
         database.add_metric([], 0 if executor_for(self._engine).outage.is_down else 1)
         yield database
+        audit = CounterMetricFamily(
+            "portico_audit_dropped", "Audit records dropped because the audit queue was full (audit.queue_size)."
+        )
+        audit.add_metric([], audit_dropped_total())
+        yield audit

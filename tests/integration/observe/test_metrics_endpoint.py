@@ -71,7 +71,8 @@ async def test_calls_on_every_transport_are_counted_by_server_method_era_transpo
     assert value(samples, "portico_stdio_processes", server="files") >= 1
     assert [s for s in samples if s.name == "portico_build_info"][0].labels["version"]
     names = {s.name for s in samples}
-    assert {"portico_mcp_sessions", "portico_open_streams", "portico_dropped_notifications_total"} <= names
+    exported = {"portico_mcp_sessions", "portico_open_streams", "portico_dropped_notifications_total"}
+    assert exported | {"portico_audit_dropped_total"} <= names
     for sample in samples:  # bounded labels: no user, email or argument ever
         assert "example.com" not in str(sample.labels) and "delete_repo" not in str(sample.labels)
 
