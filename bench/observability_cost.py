@@ -29,7 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observe.request_id import RequestIdGenerator, RequestIdMiddleware
 from app.startup_heap import freeze_startup_heap, thaw_startup_heap
-from bench.policy_cost import _PICKS, ROUNDS, App, _round
+from bench.alternating import PICKS, added, summarize
+from bench.policy_cost import ROUNDS, App, _round
 from proxy.inbound.observed import ObservedExchange
 from proxy.wire.exchange import Exchange
 
@@ -62,7 +63,7 @@ async def measure(calls: int) -> dict[str, float]:
     thaw_startup_heap()
     for app in apps.values():
         app.runtime.close()
-    result = {f"{name} {how}": pick(values) for name, values in rounds.items() for how, pick in _PICKS.items()}
+    result = summarize(rounds)
     result |= counted
     result["producer"] = await producer_cost(apps["metrics"])
     result["producer+audit"] = await producer_cost(apps["metrics+audit"])
@@ -162,11 +163,10 @@ def report_lines(result: dict[str, float]) -> list[str]:
         "| rounds | both off | metrics on | added | metrics + audit on | added |",
         "|---|---|---|---|---|---|",
     ]
-    for how in _PICKS:
+    for how in PICKS:
         off, metrics, both = (result[f"{name} {how}"] for name in VARIANTS)
         lines.append(
-            f"| {how} | {off:.1f} µs | {metrics:.1f} µs | {(metrics - off) / off * 100:+.1f} % "
-            f"| {both:.1f} µs | {(both - off) / off * 100:+.1f} % |"
+            f"| {how} | {off:.1f} µs | {metrics:.1f} µs | {added(off, metrics)} | {both:.1f} µs | {added(off, both)} |"
         )
     off_calls = result["off python calls"]
     lines += [

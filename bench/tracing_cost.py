@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import timeit
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,12 +32,12 @@ from opentelemetry import trace
 
 from app.observe import tracing
 from app.observe.tracing_setup import flush
+from bench.alternating import PICKS, added, summarize
 from bench.policy_cost import App
 
 ROUNDS = 21
 CHECKS_PER_CALL = 5  # endpoint, era, bearer check, message backend relay, request start (warm path)
 SPANS_PER_CALL = 4  # what the alternative would open per call: inbound, token, upstream, request start
-_PICKS: dict[str, Callable[[list[float]], float]] = {"best": min, "median": statistics.median}
 _SINK = """
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -99,7 +98,7 @@ async def measure(calls: int) -> dict[str, float]:
         flush()
         for app in (off, on):
             app.runtime.close()
-    result = {f"{name} {how}": pick(values) for name, values in rounds.items() for how, pick in _PICKS.items()}
+    result = summarize(rounds)
     tracing.switch(None)
     result["check"] = _flag_check()
     result["noop"] = _noop_span()
@@ -137,9 +136,9 @@ def report_lines(result: dict[str, float]) -> list[str]:
         "| rounds | tracing off | on, 100 % sampled | added |",
         "|---|---|---|---|",
     ]
-    for how in _PICKS:
+    for how in PICKS:
         off, on = result[f"off {how}"], result[f"on {how}"]
-        lines.append(f"| {how} | {off:.1f} µs | {on:.1f} µs | {(on - off) / off * 100:+.1f} % |")
+        lines.append(f"| {how} | {off:.1f} µs | {on:.1f} µs | {added(off, on)} |")
     check, noop, off = result["check"], result["noop"], result["off best"]
     lines += [
         "",
