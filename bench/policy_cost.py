@@ -16,12 +16,10 @@ guard's check alone, warm.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
 import timeit
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,13 +30,13 @@ from app.config import PorticoConfig
 from app.crypto import generate_secret
 from app.main import create_app
 from app.runtime import build_runtime
+from bench.alternating import PICKS, added, summarize
 from oauth.tokens.access_tokens import AccessTokenClaims, issue_access_token
 from proxy.gateway import Gateway
 from proxy.policy.guard import PolicyGuard
 from proxy.wire.jsonrpc import JsonRpcRequest, encode
 
 ROUNDS = 21
-_PICKS: dict[str, Callable[[list[float]], float]] = {"best": min, "median": statistics.median}
 ECHO_SERVER = Path(__file__).resolve().parent / "echo_server.py"
 META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
 
@@ -62,13 +60,21 @@ def fifty_rules() -> dict[str, Any]:
 class App:
     """One in-process Portico serving ``/s/mcp`` (stdio echo upstream) and the pieces to call it."""
 
-    def __init__(self, scratch: Path, policy: dict[str, Any] | None, **sections: Any) -> None:
-        """``sections``: further top-level config keys (e.g. ``metrics``, bench/observability_cost.py)."""
+    def __init__(self, scratch: Path, policy: dict[str, Any] | None, *, pinning: str = "off", **sections: Any) -> None:
+        """``pinning``: the server's ``pinning`` (off here unless measured: its guard would blur the A/B);
+        ``sections``: further top-level config keys (e.g. ``metrics``, bench/observability_cost.py)."""
         data: dict[str, Any] = {
             "public_url": "http://127.0.0.1:8080",
             "database_url": f"sqlite:///{scratch}/portico.db",
             "secrets": {"secret_key": generate_secret(), "generated_key_file": f"{scratch}/generated.key"},
-            "servers": {"s": {"transport": "stdio", "command": sys.executable, "args": [str(ECHO_SERVER), "stdio"]}},
+            "servers": {
+                "s": {
+                    "transport": "stdio",
+                    "command": sys.executable,
+                    "args": [str(ECHO_SERVER), "stdio"],
+                    "pinning": pinning,
+                }
+            },
         }
         if policy is not None:
             data["policy"] = policy
@@ -144,20 +150,22 @@ async def _round(app: App, calls: int) -> float:
 
 async def measure(calls: int) -> dict[str, float]:
     off, on = App(Path(tempfile.mkdtemp()), None), App(Path(tempfile.mkdtemp()), fifty_rules())
+    pinned = App(Path(tempfile.mkdtemp()), None, pinning="warn")  # the default: the gate's guard, no policy
     assert not any(isinstance(b, PolicyGuard) for b in off.gateway.backends.values())
-    assert isinstance(on.gateway.backends["s"], PolicyGuard)
-    rounds: dict[str, list[float]] = {"off": [], "on": []}
-    async with off.gateway.running(), on.gateway.running():
-        for app in (off, on):
+    assert isinstance(on.gateway.backends["s"], PolicyGuard) and isinstance(pinned.gateway.backends["s"], PolicyGuard)
+    apps = {"off": off, "on": on, "pinned": pinned}
+    rounds: dict[str, list[float]] = {name: [] for name in apps}
+    async with off.gateway.running(), on.gateway.running(), pinned.gateway.running():
+        for app in apps.values():
             for _ in range(50):  # start the child, verify and cache the token, decide once
                 await app.call()
-        for index in range(ROUNDS):  # alternating, and alternating which goes first
-            order = (("off", off), ("on", on)) if index % 2 == 0 else (("on", on), ("off", off))
-            for name, app in order:
-                rounds[name].append(await _round(app, calls))
-    result = {f"{name} {how}": pick(values) for name, values in rounds.items() for how, pick in _PICKS.items()}
+        names = list(apps)
+        for index in range(ROUNDS):  # alternating, and rotating which goes first
+            for name in names[index % 3 :] + names[: index % 3]:
+                rounds[name].append(await _round(apps[name], calls))
+    result = summarize(rounds)
     result["check"] = _check_alone(on.gateway, on.claims)
-    for app in (off, on):
+    for app in apps.values():
         app.runtime.close()
     return result
 
@@ -181,12 +189,14 @@ def report_lines(result: dict[str, float]) -> list[str]:
         f"Warm 2026-07-28 `tools/call` through the app's ASGI callable, stdio echo upstream, CPU of Portico's "
         f"process per call, {ROUNDS} alternating rounds (target: 50 rules within +3 % of no policy).",
         "",
-        "| rounds | no policy | 50 rules | added |",
-        "|---|---|---|---|",
+        "| rounds | no policy, pinning off | 50 rules | added | pinning warn (the default) | added |",
+        "|---|---|---|---|---|---|",
     ]
-    for how in _PICKS:
-        off, on = result[f"off {how}"], result[f"on {how}"]
-        lines.append(f"| {how} | {off:.1f} µs | {on:.1f} µs | {(on - off) / off * 100:+.1f} % |")
+    for how in PICKS:
+        off, on, pinned = (result[f"{name} {how}"] for name in ("off", "on", "pinned"))
+        lines.append(
+            f"| {how} | {off:.1f} µs | {on:.1f} µs | {added(off, on)} | {pinned:.1f} µs | {added(off, pinned)} |"
+        )
     lines += ["", f"The guard's check alone (cached decision, memoised name): {result['check']:.3f} µs per call."]
     return lines
 
