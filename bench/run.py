@@ -607,7 +607,8 @@ def main(argv: list[str] | None = None) -> int:
 
         log("Observability: warm tools/call CPU, both off vs metrics vs metrics+audit (in-process, stdio echo)")
         extra["observability"] = asyncio.run(measure_observability(50 if args.quick else 300))
-        log(f"  off {extra['observability']['off best']:.1f} µs, on {extra['observability']['on best']:.1f} µs (best)")
+        observed = extra["observability"]
+        log(f"  off {observed['off best']:.1f} µs, metrics + audit {observed['metrics+audit best']:.1f} µs (best)")
     if "policy" in cases:
         import asyncio
 
