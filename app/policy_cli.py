@@ -48,12 +48,20 @@ def install(commands: Any) -> None:
     explain = actions.add_parser(
         "explain", help="may USER use SERVER (or one of its tools, resources, prompts), and which rule says so"
     )
-    explain.add_argument("user", metavar="USER", help="the user's email (case-insensitive) or subject")
+    explain.add_argument(
+        "user",
+        metavar="USER",
+        help="the user's email (case-insensitive) or subject (one beginning with - goes after --)",
+    )
     explain.add_argument("server", metavar="SERVER", help="the server name (servers.<name>)")
     explain.add_argument("tool", metavar="TOOL", nargs="?", help="a tool name")
     explain.add_argument("--resource", metavar="URI", help="a resource URI or URI template instead of a tool")
     explain.add_argument("--prompt", metavar="NAME", help="a prompt name instead of a tool")
-    explain.add_argument("--client", metavar="CLIENT_ID", help="the OAuth client_id or CIMD URL acting for the user")
+    explain.add_argument(
+        "--client",
+        metavar="CLIENT_ID",
+        help="the OAuth client_id or CIMD URL acting for the user (--client=ID for one beginning with -)",
+    )
     explain.add_argument("--config", help="configuration file")
     explain.set_defaults(handler=_explain)
 

@@ -29,6 +29,7 @@ from authlib.oauth2.rfc7591 import (
 )
 
 from app.display_names import display_name_problem
+from app.identifiers import command_line_safe_token
 from app.observe.auth_events import auth_event
 from oauth.clients import GRANT_TYPES, PUBLIC, SECRET_METHODS
 from oauth.redirect_uris import allowed_by_patterns, redirect_uri_problem
@@ -96,7 +97,7 @@ class RegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]
     def _client_row(self, metadata: dict[str, Any], application_type: str, client_secret: str | None) -> ClientRow:
         ctx = self.ctx
         return ClientRow(
-            client_id=secrets.token_urlsafe(24),
+            client_id=command_line_safe_token(24),
             client_secret_hash=token_hash(ctx.runtime.keyring, client_secret) if client_secret else None,
             token_endpoint_auth_method=metadata["token_endpoint_auth_method"],
             client_name=metadata.get("client_name"),

@@ -8,13 +8,13 @@ for users created before migration 0009 (their tokens, grants and credentials st
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base, UtcDateTime
+from app.identifiers import command_line_safe_token
 
 
 class UserRow(Base):
@@ -45,8 +45,11 @@ class UserRow(Base):
 
 
 def new_subject() -> str:
-    """A new user's subject: 128 random bits, URL-safe base64 (22 characters), never sequential."""
-    return secrets.token_urlsafe(16)
+    """A new user's subject: 128 random bits, URL-safe base64 (22 characters), never sequential.
+
+    It never begins with ``-``, so it can be passed to ``portico`` commands as an argument.
+    """
+    return command_line_safe_token(16)
 
 
 def find_by_subject(db: Session, subject: str) -> UserRow | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import update
 
 from app.cli import main
 from app.db import transaction
@@ -15,6 +16,7 @@ from app.runtime import Runtime, build_runtime
 from oauth.login.api import accounts_by_email, disable_user
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.sign_in import sign_in
+from oauth.login.store.users import UserRow
 from tests.conftest import ConfigFactory
 from tests.support.clock import FakeClock
 
@@ -130,6 +132,18 @@ async def test_without_a_tool_the_server_usability_and_a_summary_are_printed(
     assert "tools: only tools matching get_*" in out and "prompts: no prompts" in out
     _, out, _ = run(capsys, bob.subject, "docs", "--config", config_file)
     assert "server docs: NOT usable" in out and "by policy.default (deny)" in out
+
+
+async def test_a_subject_beginning_with_a_dash_is_explained_after_the_double_dash(
+    runtime: Runtime, config_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Subjects minted before app.identifiers could begin with '-'; '--' ends the options.
+    await signed_in(runtime)
+    with transaction(runtime.db) as db:
+        [bob] = accounts_by_email(db, "bob@example.com")
+        db.execute(update(UserRow).where(UserRow.subject == bob.subject).values(subject="-bob-minted-long-ago"))
+    code, out, _ = run(capsys, "--config", config_file, "--", "-bob-minted-long-ago", "github")
+    assert code == 0 and "server github: usable" in out
 
 
 async def test_resources_prompts_and_the_static_filter(
