@@ -125,6 +125,7 @@ class HttpBackend:
         try:
             await self._relay(exchange, response, session, request_id, deadline, cancel)
         finally:
+            exchange.upstream_done()
             await response.aclose()
 
     async def _initialize(
@@ -140,6 +141,7 @@ class HttpBackend:
             session = self._open_session(exchange, messages, response) if response.status_code < 300 else None
             await self._relay(exchange, response, session, request_id)
         finally:
+            exchange.upstream_done()
             await response.aclose()
 
     async def handshake_get(self, exchange: Exchange, session: McpSession) -> None:
@@ -181,6 +183,7 @@ class HttpBackend:
         try:
             await self._relay(exchange, response, None, request.id, deadline, _closing_cancels)
         finally:
+            exchange.upstream_done()
             await response.aclose()
 
     async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
@@ -191,6 +194,7 @@ class HttpBackend:
         try:
             await self._relay(exchange, response, None, None)
         finally:
+            exchange.upstream_done()
             await response.aclose()
 
     async def _speaks_modern(self, subject: str) -> bool:
@@ -307,6 +311,7 @@ class HttpBackend:
         read_timeout = self._config.read_timeout
         if deadline is not None:  # aiohttp's read timer waits for the head: no timer of our own
             read_timeout = max(0.001, min(read_timeout, deadline.remaining()))
+        exchange.upstream_sent()
         try:
             return await self._request(method, headers, body, read_timeout)
         except UpstreamConnectError as error:

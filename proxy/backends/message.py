@@ -133,6 +133,7 @@ class MessageBackend:
         self, exchange: Exchange, session: McpSession, upstream: Upstream, requests: list[JsonRpcRequest]
     ) -> None:
         outbox = self._outbox(f"{self.server}[{session.subject}]", finals=len(requests))
+        exchange.upstream_sent()
         pendings = [await self._start_request(upstream, r.raw, outbox, session) for r in requests]
 
         async def abandon() -> None:
@@ -145,17 +146,20 @@ class MessageBackend:
             for pending in pendings:
                 await upstream.mux.expire(pending, error)
 
-        await deliver(
-            exchange,
-            outbox,
-            modern=False,
-            keepalive=self._settings.keepalive_interval,
-            headers=_session_header(session),
-            allow_json=len(requests) == 1,
-            on_disconnect=abandon,
-            deadline=self._deadline(),
-            on_expire=expire,
-        )
+        try:
+            await deliver(
+                exchange,
+                outbox,
+                modern=False,
+                keepalive=self._settings.keepalive_interval,
+                headers=_session_header(session),
+                allow_json=len(requests) == 1,
+                on_disconnect=abandon,
+                deadline=self._deadline(),
+                on_expire=expire,
+            )
+        finally:
+            exchange.upstream_done()
 
     async def _initialize(self, exchange: Exchange, request: JsonRpcRequest) -> None:
         params = request.params or {}
@@ -263,6 +267,7 @@ class MessageBackend:
 
     async def _relay_modern(self, exchange: Exchange, upstream: Upstream, request: JsonRpcRequest) -> None:
         outbox = self._outbox(f"{self.server}[{exchange.subject}]", finals=1)
+        exchange.upstream_sent()
         pending = await self._start_request(upstream, request.raw, outbox, None)
 
         async def cancel() -> None:
@@ -271,16 +276,19 @@ class MessageBackend:
         async def expire(error: RequestTimeoutError) -> None:
             await upstream.mux.expire(pending, error)
 
-        await deliver(
-            exchange,
-            outbox,
-            modern=True,
-            keepalive=self._settings.keepalive_interval,
-            headers={},
-            on_disconnect=cancel,
-            deadline=None if request.method == LISTEN else self._deadline(),
-            on_expire=expire,
-        )
+        try:
+            await deliver(
+                exchange,
+                outbox,
+                modern=True,
+                keepalive=self._settings.keepalive_interval,
+                headers={},
+                on_disconnect=cancel,
+                deadline=None if request.method == LISTEN else self._deadline(),
+                on_expire=expire,
+            )
+        finally:
+            exchange.upstream_done()
 
     async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
         """Forward a 2026-07-28 client notification to a live connection (never cancellations: no ids map)."""

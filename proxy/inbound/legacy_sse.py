@@ -129,8 +129,33 @@ class LegacySseEndpoint:
         self._exchanges = exchanges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._messages and self.gateway.events.observes_mcp:
+            await self._observe_refusal(scope, receive, send)
+            return
+        await self._answer(scope, receive, send)
+
+    async def _observe_refusal(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A message POST refused before its message was handed over (401, unknown ``session_id``,
+        bad JSON …) gives one record with ``method`` ``""``, as on ``/<server>/mcp``; a handed-over
+        message is recorded by :meth:`_handle` once its reply is on the stream."""
+        observed = ObservedExchange(scope, receive, send, transport="sse")
+        exchange = Exchange(
+            scope, receive, send, request_headers(scope), str(scope.get("path_params", {}).get("server", ""))
+        )
+        try:
+            exchange.claims = await self._answer(scope, receive, observed.send)
+        except BaseException as refused:  # answered outside (401/403): record its status
+            observed.status = observed.status or int(getattr(refused, "status_code", 500))
+            raise
+        finally:
+            if exchange.claims is None or observed.status >= 400:
+                observed.report(self.gateway.events, exchange, "2024-11-05-sse", decisions=None)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> AccessTokenClaims | None:
+        """Serve the stream or the message POST; the claims once authenticated (None if refused before)."""
         server = str(scope.get("path_params", {}).get("server", ""))
         started = False
+        claims: AccessTokenClaims | None = None
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -149,6 +174,7 @@ class LegacySseEndpoint:
         except GatewayError as error:
             if not started:
                 await send_json(send, error.http_status, encode(error.to_message(None)), error.headers)
+        return claims
 
     async def _admit(self, scope: Scope, receive: Receive, server: str) -> tuple[Backend, AccessTokenClaims]:
         """Method (405), ``Origin`` (403), bearer token for ``/<name>/sse`` (401/403), then server lookup (404).

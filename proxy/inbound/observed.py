@@ -153,6 +153,7 @@ class ObservedExchange:
                 client_address=client[0] if client else None,
                 http_status=self.status or 500,
                 duration=duration,
+                upstream_duration=exchange.upstream_duration,
                 bytes_in=share_in,
                 bytes_out=share_out,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ class Exchange:
     read by the request-record producer, :mod:`proxy.inbound.observed`, so it never parses twice).
     ``cancel_upstream``, when set, tells the upstream that this exchange's request is abandoned
     (used at shutdown where a client disconnect alone is not a cancellation: the handshake era).
+    ``upstream_duration`` is the upstream hop in seconds (:meth:`upstream_sent` to
+    :meth:`upstream_done`), None when nothing was sent upstream (e.g. answered from cache).
     """
 
     scope: Scope
@@ -37,6 +40,17 @@ class Exchange:
     request_id: RequestId | None = None
     cancel_upstream: Callable[[], Awaitable[None]] | None = None
     messages: list[dict[str, Any]] | None = None
+    upstream_duration: float | None = None
+    _upstream_sent_at: float = 0.0
+
+    def upstream_sent(self) -> None:
+        """The request leaves for the upstream now (a retry restarts the clock: the hop that answered counts)."""
+        self._upstream_sent_at = time.perf_counter()
+
+    def upstream_done(self) -> None:
+        """The upstream's answer has been relayed whole: the hop's duration is set."""
+        if self._upstream_sent_at:
+            self.upstream_duration = time.perf_counter() - self._upstream_sent_at
 
     def header(self, name: str) -> str | None:
         return first_header(self.headers, name)

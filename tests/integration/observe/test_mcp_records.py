@@ -13,6 +13,7 @@ from proxy.wire.errors import POLICY_DENIED
 from tests.integration.observe.recorder import RecordingObserver
 from tests.integration.proxy.gateway.harness import (
     Portico,
+    fixture_http_server,
     fixture_stdio_server,
     initialize_body,
     serve_portico,
@@ -69,6 +70,26 @@ async def test_a_denied_call_is_recorded_as_denied_by_the_policy(tmp_path: Path)
     )
     assert (allowed.target, allowed.outcome, allowed.policy) == ("echo", "ok", "allowed")
     assert (denied.policy_rule, allowed.policy_rule) == ("policy.default", "policy.rules[1]")  # everyone-reads
+
+
+@pytest.mark.parametrize("upstream", ["stdio", "streamable-http"])
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_the_upstream_hop_is_timed_and_absent_when_nothing_went_upstream(
+    tmp_path: Path, upstream: str, mode: str
+) -> None:
+    with fixture_http_server() as url:
+        server = fixture_stdio_server() if upstream == "stdio" else {"transport": "streamable-http", "url": url}
+        deny = {"name": "no-deletes", "everyone": True, "effect": "deny", "servers": {"*": {"tools": ["delete_*"]}}}
+        async with serve_portico(tmp_path, {"files": server}, policy={"default": "allow", "rules": [deny]}) as portico:
+            observer = RecordingObserver()
+            portico.runtime.events.add_mcp(observer)
+            async with portico.client("files", mode=mode) as client:
+                await client.call_tool("sleep", {"seconds": 0.2, "marker": "m"})
+                with pytest.raises(MCPError):
+                    await client.call_tool("delete_repo", {"marker": "m"})
+    slept, denied = observer.of("tools/call")
+    assert slept.upstream_duration is not None and 0.2 <= slept.upstream_duration <= slept.duration
+    assert denied.upstream_duration is None  # refused by the policy: never sent upstream
 
 
 async def test_a_batch_gives_one_record_per_request(tmp_path: Path) -> None:
@@ -137,3 +158,20 @@ async def test_legacy_sse_gives_one_record_per_posted_message_with_its_reply_s_o
     assert (denied.outcome, denied.error_code, denied.policy) == ("error", POLICY_DENIED, "denied")
     assert (allowed.policy_rule, denied.policy_rule) == ("policy.rules[1]", "policy.default")
     assert observer.of("initialize") and observer.of("notifications/initialized")
+
+
+async def test_legacy_sse_message_posts_refused_before_handover_are_recorded(tmp_path: Path) -> None:
+    async with serve_portico(tmp_path, {"files": fixture_stdio_server()}) as portico:
+        observer = RecordingObserver()
+        portico.runtime.events.add_mcp(observer)
+        messages = portico.sse_url("files") + "/messages?session_id=nobody"
+        token = portico.token("files", audience=portico.sse_url("files"))
+        async with httpx2.AsyncClient() as http:
+            unauthenticated = await http.post(messages, json=initialize_body())
+            unknown = await http.post(messages, json=initialize_body(), headers={"authorization": f"Bearer {token}"})
+    assert (unauthenticated.status_code, unknown.status_code) == (401, 404)
+    refused, lost = observer.records
+    assert (refused.method, refused.transport, refused.era, refused.http_status) == ("", "sse", "2024-11-05-sse", 401)
+    assert refused.subject is None and refused.outcome != "ok"
+    assert (lost.method, lost.http_status, lost.subject, lost.outcome) == ("", 404, "1", "error")
+    assert lost.error_code is not None and lost.bytes_out == len(unknown.content)

@@ -66,6 +66,8 @@ async def test_calls_on_every_transport_are_counted_by_server_method_era_transpo
     assert value(samples, calls, **legacy, outcome="ok") == 1
     assert value(samples, "portico_policy_denials_total", server="files") == 1
     assert value(samples, "portico_mcp_request_duration_seconds_count", server="files", method="tools/call") == 4
+    hops = value(samples, "portico_upstream_request_duration_seconds_count", server="files")
+    assert 4 <= hops < value(samples, "portico_mcp_request_duration_seconds_count", server="files")  # denied: no hop
     assert value(samples, "portico_upstream_up", server="files") == 1
     assert value(samples, "portico_database_up") == 1
     assert value(samples, "portico_stdio_processes", server="files") >= 1
