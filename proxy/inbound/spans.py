@@ -1,7 +1,8 @@
 """The SERVER span of one client request on an MCP route (only built while tracing is on).
 
 One span per client HTTP request carrying JSON-RPC (a POST of one request, or a 2025-03-26 batch:
-then ``mcp.method.name`` is the first request's and ``portico.batch_size`` the count), or the
+then ``mcp.method.name`` is the first request's, ``portico.batch_size`` the count, and each member is
+a span event ``mcp.batch.member`` with its own method, id and tool/prompt name), or the
 legacy-SSE message POST. Named ``{mcp.method.name} {target}`` (target: the tool or prompt name)
 per the OpenTelemetry MCP conventions (semantic-conventions-genai v0.1.0, ``gen-ai/mcp.md``);
 parented on the client's W3C ``traceparent``. Never arguments, results, tokens or emails.
@@ -52,14 +53,11 @@ def annotate(messages: list[JsonRpcMessage], session_id: str | None, protocol_ve
     first = requests[0] if requests else calls[0] if calls else None
     if first is None:
         return
+    attributes = _attributes(first)
+    span.set_attributes(attributes)
     method = name = first.method
-    span.set_attribute("mcp.method.name", method)
-    if isinstance(first, JsonRpcRequest):
-        span.set_attribute("jsonrpc.request.id", str(first.id))
-    target_key = _NAMED_TARGETS.get(method)
-    target = (first.params or {}).get("name") if target_key is not None else None
-    if target_key is not None and isinstance(target, str):
-        span.set_attribute(target_key, target)
+    target = attributes.get(_NAMED_TARGETS.get(method, ""))
+    if isinstance(target, str):
         name = f"{method} {target}"
     if method == "tools/call":
         span.set_attribute("gen_ai.operation.name", "execute_tool")
@@ -69,7 +67,22 @@ def annotate(messages: list[JsonRpcMessage], session_id: str | None, protocol_ve
         span.set_attribute("mcp.protocol.version", protocol_version)
     if len(messages) > 1:
         span.set_attribute("portico.batch_size", len(messages))
+        for member in calls:  # a batch's members are one HTTP request, so one span: an event each
+            span.add_event("mcp.batch.member", _attributes(member))
     span.update_name(name)
+
+
+def _attributes(message: JsonRpcRequest | JsonRpcNotification) -> dict[str, AttributeValue]:
+    """``mcp.method.name``, ``jsonrpc.request.id`` (requests) and ``gen_ai.tool.name`` /
+    ``gen_ai.prompt.name`` (``tools/call`` / ``prompts/get`` naming one) of one message."""
+    attributes: dict[str, AttributeValue] = {"mcp.method.name": message.method}
+    if isinstance(message, JsonRpcRequest):
+        attributes["jsonrpc.request.id"] = str(message.id)
+    target_key = _NAMED_TARGETS.get(message.method)
+    target = (message.params or {}).get("name") if target_key is not None else None
+    if target_key is not None and isinstance(target, str):
+        attributes[target_key] = target
+    return attributes
 
 
 def failed(error: GatewayError) -> None:

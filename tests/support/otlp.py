@@ -43,6 +43,7 @@ class ReceivedSpan:
     attributes: dict[str, Any]
     status: int
     service_name: str
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -118,6 +119,7 @@ def _flatten(request: ExportTraceServiceRequest) -> Iterator[ReceivedSpan]:
                     span_id=span.span_id.hex(),
                     parent_span_id=span.parent_span_id.hex(),
                     attributes={kv.key: _value(kv.value) for kv in span.attributes},
+                    events=[(e.name, {kv.key: _value(kv.value) for kv in e.attributes}) for e in span.events],
                     status=span.status.code,
                     service_name=str(resource.get("service.name", "")),
                 )

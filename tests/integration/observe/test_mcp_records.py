@@ -12,10 +12,10 @@ from mcp.shared.exceptions import MCPError
 from proxy.wire.errors import POLICY_DENIED
 from tests.integration.observe.recorder import RecordingObserver
 from tests.integration.proxy.gateway.harness import (
-    Portico,
     fixture_http_server,
     fixture_stdio_server,
     initialize_body,
+    open_raw_session_2025_03,
     serve_portico,
 )
 from tests.integration.proxy.policy.paths import POLICY, connect
@@ -114,17 +114,6 @@ async def test_a_batch_gives_one_record_per_request(tmp_path: Path) -> None:
     assert (first.target, second.target) == ("echo", "nope")
     assert first.request_id == second.request_id
     assert first.mcp_session_id == session
-
-
-async def open_raw_session_2025_03(http: httpx2.AsyncClient, portico: Portico) -> str:
-    """A handshake-era session at 2025-03-26 (the revision that allows batches)."""
-    body = initialize_body("2025-03-26")
-    answer = await http.post(portico.url("files"), headers=portico.headers("files"), json=body)
-    session = answer.headers["mcp-session-id"]
-    notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-    headers = portico.headers("files", **{"mcp-session-id": session, "mcp-protocol-version": "2025-03-26"})
-    await http.post(portico.url("files"), headers=headers, json=notified)
-    return session
 
 
 async def test_a_request_refused_before_its_body_is_read_is_recorded_once(tmp_path: Path) -> None:

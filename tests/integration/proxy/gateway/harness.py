@@ -218,6 +218,16 @@ async def open_raw_session(http: httpx2.AsyncClient, portico: Portico, server: s
     return mcp_session_id
 
 
+async def open_raw_session_2025_03(http: httpx2.AsyncClient, portico: Portico, server: str = "files") -> str:
+    """A handshake-era session at 2025-03-26 (the revision that allows batches); its ``Mcp-Session-Id``."""
+    answer = await http.post(portico.url(server), headers=portico.headers(server), json=initialize_body("2025-03-26"))
+    session = answer.headers["mcp-session-id"]
+    notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    headers = portico.headers(server, **{"mcp-session-id": session, "mcp-protocol-version": "2025-03-26"})
+    await http.post(portico.url(server), headers=headers, json=notified)
+    return session
+
+
 def sse_messages(text: str) -> list[dict[str, Any]]:
     """The JSON messages of every ``data:`` line in an SSE body."""
     import json

@@ -8,6 +8,7 @@ client sending a W3C ``traceparent``. Spans are read after Portico's shutdown, w
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.integration.proxy.gateway.harness import (
     Portico,
     fixture_http_server,
     fixture_stdio_server,
+    open_raw_session_2025_03,
     serve_portico,
 )
 from tests.support.otlp import CLIENT, SERVER, OtlpReceiver, ReceivedSpan, otlp_receiver
@@ -229,3 +231,34 @@ async def test_an_upstream_json_rpc_error_makes_the_inbound_span_an_error(
     assert inbound.failed
     assert inbound.attributes["rpc.response.status_code"] == str(failed.value.error.code)
     assert inbound.attributes["error.type"] == str(failed.value.error.code)
+
+
+async def test_a_batch_is_one_server_span_with_an_event_per_member(tmp_path: Path, receiver: OtlpReceiver) -> None:
+    async with serve_portico(
+        tmp_path, {"files": fixture_stdio_server()}, policy=POLICY, telemetry=telemetry(receiver)
+    ) as portico:
+        async with httpx2.AsyncClient() as http:
+            session = await open_raw_session_2025_03(http, portico)
+            batch = [
+                {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "tools/call",
+                    "params": {"name": "echo", "arguments": {"text": "a"}},
+                },
+                {"jsonrpc": "2.0", "id": "three", "method": "prompts/get", "params": {"name": "greet"}},
+                {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 1, "progress": 1}},
+            ]
+            headers = portico.headers("files", **{"mcp-session-id": session, "mcp-protocol-version": "2025-03-26"})
+            answer = await http.post(portico.url("files"), headers=headers, content=json.dumps(batch))
+            assert answer.status_code == 200
+    span = one(receiver.spans(), "tools/call echo", SERVER)
+    assert span.attributes["portico.batch_size"] == 3
+    assert span.events == [
+        ("mcp.batch.member", {"mcp.method.name": "tools/call", "jsonrpc.request.id": "2", "gen_ai.tool.name": "echo"}),
+        (
+            "mcp.batch.member",
+            {"mcp.method.name": "prompts/get", "jsonrpc.request.id": "three", "gen_ai.prompt.name": "greet"},
+        ),
+        ("mcp.batch.member", {"mcp.method.name": "notifications/progress"}),
+    ]
