@@ -87,6 +87,10 @@ def _write_all(descriptor: int, line: bytes) -> None:
         written = os.write(descriptor, line)
 
 
+CLI_ACTOR = "cli"
+"""``details["actor"]`` of every event a ``portico`` command records: the operator at the command line."""
+
+
 def record_now(config: AuditConfig, db: Session, events: Sequence[AuthEvent]) -> None:
     """Write ``events`` at once where ``config`` sends audit records, ``db`` in the caller's transaction.
 
