@@ -120,14 +120,15 @@ def _rewrap_event(
             ]
             + ([columns[report.column]] if report.column in columns else [])
         )
-    return auth_event(
+    event = auth_event(
         "keys_rewrapped",
         reason="portico keys rewrap",
         actor=CLI_ACTOR,
         status=_rewrap_status(reports, interrupted=interrupted),
         key=sealer.current_key_id,
-        **columns,
     )
+    event.details.update(columns)  # keys are table.column names, not keyword arguments
+    return event
 
 
 def _rewrap_status(reports: list[RewrapReport], *, interrupted: bool) -> str:

@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-import app.keys_cli
 from app.cli import main
 from app.crypto import generate_secret
 from app.db import create_db_engine, session_factory, transaction
 from app.runtime import Runtime, build_runtime
-from app.sealed_columns import RewrapReport, SealedColumn
+from app.sealed_columns import RewrapReport, SealedColumn, rewrap_column
 from oauth.login.session.identity import UpstreamIdentity
 from oauth.login.session.sign_in import sign_in
 from oauth.tokens.signing_keys import load_signing_keys
@@ -200,15 +199,14 @@ def test_a_rewrap_stopped_by_an_error_records_the_columns_it_finished(
 ) -> None:
     seal_secrets(runtime)
     rotating = write_config(key=generate_secret(), previous=(secret_key,))
-    real = app.keys_cli.rewrap_column
 
     def failing_on_credentials(factory: sessionmaker[Session], *args: Any, **kwargs: Any) -> RewrapReport:
         sealed: SealedColumn = args[1]
         if sealed.name == "upstream_credentials.ciphertext":
             raise ConnectionError("the database went away")  # injected fault: the real column work never starts
-        return real(factory, *args, **kwargs)
+        return rewrap_column(factory, *args, **kwargs)
 
-    monkeypatch.setattr(app.keys_cli, "rewrap_column", failing_on_credentials)
+    monkeypatch.setattr("app.keys_cli.rewrap_column", failing_on_credentials)
     with pytest.raises(ConnectionError):
         main(["keys", "rewrap", "--config", rotating])
 
