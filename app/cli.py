@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     secret = commands.add_parser("generate-secret", help="print a new PORTICO_SECRET_KEY")
     secret.set_defaults(handler=lambda _args: print(generate_secret()) or 0)
 
-    users_parser = commands.add_parser("users", help="list or disable users")
+    users_parser = commands.add_parser("users", help="list, disable or enable users")
     users_parser.set_defaults(handler=lambda _args: _print_help(users_parser))
     users = users_parser.add_subparsers(title="actions", metavar="ACTION")
     users_list = users.add_parser("list", help="list users: id, email, provider, disabled, last sign-in")
@@ -85,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     users_disable.add_argument("email", help="the user's email address (case-insensitive)")
     users_disable.add_argument("--config", help="configuration file")
     users_disable.set_defaults(handler=_users_disable)
+    users_enable = users.add_parser("enable", help="enable a disabled user again (they sign in and consent anew)")
+    users_enable.add_argument("email", help="the user's email address (case-insensitive)")
+    users_enable.add_argument("--config", help="configuration file")
+    users_enable.set_defaults(handler=_users_enable)
 
     credentials_parser = commands.add_parser("credentials", help="inspect users' upstream credentials (never values)")
     credentials_parser.set_defaults(handler=lambda _args: _print_help(credentials_parser))
@@ -182,7 +186,7 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _users_disable(args: argparse.Namespace) -> int:
-    from app.audit.sinks import record_now
+    from app.audit.sinks import CLI_ACTOR, record_now
     from app.observe.auth_events import auth_event
     from oauth.consent.remembered import revoke_user_grants
     from oauth.grant_tokens import RevokedGrants
@@ -197,13 +201,16 @@ def _users_disable(args: argparse.Namespace) -> int:
         # Recorded in revocation_events in this transaction: running instances learn it from there.
         revoked = revoke_user_grants(db, disabled.subject)
         subject, email = disabled.subject, args.email.strip().lower()
-        events = [auth_event("user_disabled", subject=subject, email=email, reason="portico users disable")]
+        events = [
+            auth_event("user_disabled", subject=subject, email=email, reason="portico users disable", actor=CLI_ACTOR)
+        ]
         if revoked.grants:
             revoked_event = auth_event(
                 "token_revoked",
                 subject=subject,
                 email=email,
                 reason="user_disabled",
+                actor=CLI_ACTOR,
                 revoked="grants",
                 refresh_tokens=str(revoked.refresh_tokens),
                 access_tokens=str(revoked.access_tokens),
@@ -224,6 +231,37 @@ def _users_disable(args: argparse.Namespace) -> int:
     print(f"  refresh tokens revoked: {revoked.refresh_tokens} (in {revoked.grants} grant(s); consents removed)")
     print(f"  access tokens revoked: {revoked.access_tokens}")
     print(f"  running instances: {_revocation_delivery(dialect, revoked.access_tokens)}")
+    return 0
+
+
+def _users_enable(args: argparse.Namespace) -> int:
+    from app.audit.sinks import CLI_ACTOR, record_now
+    from app.observe.auth_events import auth_event
+    from oauth.login.api import AmbiguousEmailError, EnabledUser, enable_user
+
+    audit = _load(args.config).audit
+
+    def enable(db: Session) -> EnabledUser | None:
+        enabled = enable_user(db, args.email)
+        if enabled is not None and enabled.was_disabled:  # an enabled user stays as is: nothing to record
+            email = args.email.strip().lower()
+            event = auth_event(
+                "user_enabled", subject=enabled.subject, email=email, reason="portico users enable", actor=CLI_ACTOR
+            )
+            record_now(audit, db, [event])  # in the same transaction: no enable without its record
+        return enabled
+
+    try:
+        enabled = _in_database(args.config, enable)
+    except AmbiguousEmailError as error:
+        raise CommandError(str(error)) from None
+    if enabled is None:
+        raise CommandError(f"no user has the email {args.email}")
+    if not enabled.was_disabled:
+        print(f"user {enabled.user_id} ({args.email}) is not disabled: nothing to do")
+        return 0
+    print(f"enabled user {enabled.user_id} ({args.email}): they may sign in again")
+    print("  their grants and consents stay revoked: they approve their applications anew")
     return 0
 
 

@@ -1,7 +1,8 @@
 """``portico tools list | approve | diff``: review and approve pinned tool definitions (docs/pinning.md).
 
 Reads and writes table ``tool_definitions`` (:mod:`proxy.pinning.store`) directly; running gateways
-pick up an approval on their next poll (:data:`proxy.pinning.POLL_SECONDS`). An unknown server or
+pick up an approval on their next poll (:data:`proxy.pinning.POLL_SECONDS`). Each approval is audited
+(``tool_approved``) in the transaction that approves it when ``audit`` is on. An unknown server or
 tool is a :class:`ToolsCommandError`: ``portico:`` and the message on stderr, exit 2.
 """
 
@@ -16,9 +17,12 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from app import migrate
+from app.audit.sinks import CLI_ACTOR, record_now
 from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.db import create_db_engine, session_factory, transaction
+from app.observe.auth_events import auth_event
+from app.observe.records import AuthEvent
 from proxy.pinning import POLL_SECONDS
 from proxy.pinning.canonical import pretty_json
 from proxy.pinning.store import ToolDefinitionRow, ToolState, approve_latest, definitions_of, tool_states
@@ -107,6 +111,7 @@ def _approve(args: argparse.Namespace) -> int:
             row = approve_latest(db, server, name, now)
             if row is not None:
                 approved.append((name, states[name].approved, row))
+        record_now(config.audit, db, _approval_events(server, approved))  # no approval without its record
         return approved
 
     approved = _in_database(config, approve)
@@ -123,6 +128,23 @@ def _approve(args: argparse.Namespace) -> int:
         )
     print(f"running gateways serve it within {POLL_SECONDS:.0f} s")
     return 0
+
+
+def _approval_events(server: str, approved: list[tuple[str, str | None, ToolDefinitionRow]]) -> list[AuthEvent]:
+    """One ``tool_approved`` per definition this run approved (not those already approved); hashes cut to 12."""
+    return [
+        auth_event(
+            "tool_approved",
+            reason="portico tools approve",
+            actor=CLI_ACTOR,
+            server=server,
+            tool=name,
+            hash=row.definition_hash[:12],
+            previous=previous[:12] if previous else "none",
+        )
+        for name, previous, row in approved
+        if previous != row.definition_hash
+    ]
 
 
 def _diff(args: argparse.Namespace) -> int:

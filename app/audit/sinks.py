@@ -5,11 +5,12 @@ Both are blocking and run off the event loop (the database executor; a worker th
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert
@@ -37,19 +38,57 @@ def retention_cutoff(now: datetime, days: int) -> datetime:
 
 
 class JsonlSink:
-    """One JSON object per line, appended to ``path`` (``"-"``: standard output) and flushed per batch."""
+    """One JSON object per line, appended to ``path`` (``"-"``: standard output), one ``write()`` call per line.
+
+    The file is opened with ``O_APPEND`` for each batch: POSIX appends every ``write()`` to a regular
+    file at its end in one step, so lines from several processes (workers, ``portico`` commands)
+    never interleave within a line; their order between processes is not guaranteed. On standard
+    output a pipe keeps a write of at most ``PIPE_BUF`` bytes (4096 on Linux) whole.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        text = "".join(json.dumps(jsonable(row), separators=(",", ":"), default=str) + "\n" for row in rows)
+        lines = [_line(row) for row in rows]
         if self.path == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            _write_stdout(lines)
             return
-        with Path(self.path).open("a", encoding="utf-8") as file:
-            file.write(text)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # umask applies, as open()
+        try:
+            for line in lines:
+                _write_all(descriptor, line)
+        finally:
+            os.close(descriptor)
+
+
+def _line(row: dict[str, Any]) -> bytes:
+    return (json.dumps(jsonable(row), separators=(",", ":"), default=str) + "\n").encode()
+
+
+def _write_stdout(lines: list[bytes]) -> None:
+    sys.stdout.flush()  # what print() left buffered goes first
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):  # replaced by an in-memory stream
+        for line in lines:
+            sys.stdout.write(line.decode())
+        sys.stdout.flush()
+        return
+    for line in lines:
+        _write_all(descriptor, line)
+
+
+def _write_all(descriptor: int, line: bytes) -> None:
+    """One ``write()`` for ``line``; more only after a short write (disk full, a signal), which POSIX allows."""
+    written = os.write(descriptor, line)
+    while written < len(line):
+        line = line[written:]
+        written = os.write(descriptor, line)
+
+
+CLI_ACTOR = "cli"
+"""``details["actor"]`` of every event a ``portico`` command records: the operator at the command line."""
 
 
 def record_now(config: AuditConfig, db: Session, events: Sequence[AuthEvent]) -> None:

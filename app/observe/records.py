@@ -56,13 +56,13 @@ class McpRequestRecord:
 @dataclass(slots=True)
 class AuthEvent:
     """One authorization event: ``kind`` names it (``sign_in``, ``sign_in_refused``, ``consent_granted``,
-    ``consent_revoked``, ``client_registered``, ``token_issued``, ``refresh_reuse_detected``,
-    ``token_revoked``, ``user_disabled``, ``user_enabled``, ``credential_connected``,
-    ``credential_disconnected``, ``credential_refreshed``, ``credential_refresh_failed``, ``admin_action``,
-    ``token_request_failed``;
-    docs/observability.md lists them). ``outcome`` is ``"ok"`` or ``"refused"``; ``reason`` a short
-    machine-readable why (never a secret); ``details`` small, non-secret facts (e.g. ``grant_type``,
-    ``provider``, ``server``, ``scope``).
+    ``consent_denied``, ``consent_revoked``, ``client_registered``, ``token_issued``,
+    ``refresh_reuse_detected``, ``token_revoked``, ``token_request_failed``, ``credential_connected``,
+    ``credential_disconnected``, ``credential_refreshed``, ``credential_refresh_failed``; the admin
+    commands' ``user_disabled``, ``user_enabled``, ``tool_approved``, ``keys_rewrapped``,
+    ``signing_key_rotated``; docs/observability.md lists them). ``outcome`` is ``"ok"`` or
+    ``"refused"``; ``reason`` a short machine-readable why (never a secret); ``details`` small,
+    non-secret facts (e.g. ``grant_type``, ``provider``, ``server``, ``scope``).
     """
 
     at: float

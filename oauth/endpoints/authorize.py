@@ -9,7 +9,8 @@
    (``prompt`` passed on to the IdP), then back here — or ``login_required`` for ``prompt=none``.
 5. Signed in but no longer allowed: ``access_denied``. The access policy does not allow the
    server for this user and client (docs/policy.md §Consent): a page saying so, with a link back
-   carrying ``access_denied`` — or that redirect at once for ``prompt=none``; never a code.
+   carrying ``access_denied`` — or that redirect at once for ``prompt=none``; never a code. Either
+   is audited (``consent_denied``, reason ``policy``).
 6. Consent remembered for (user, client, resource) and no ``prompt=consent``: issue a code;
    otherwise show the consent page — or ``consent_required`` for ``prompt=none``.
 """
@@ -22,7 +23,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.clock import epoch_seconds
+from app.observe.auth_events import publish
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
+from oauth.consent.denied import consent_denied
 from oauth.consent.page import render_consent, render_policy_denied
 from oauth.consent.pending import new_pending_consent
 from oauth.consent.policy import POLICY_DENIED_DESCRIPTION, consent_policy
@@ -79,6 +82,7 @@ async def authorize(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
         server=validated.resource.server,
     )
     if not policy.usable:
+        _publish_policy_denial(request, runtime, user, validated, client_rule=policy.client_rule)
         if prompt.none:
             return _refuse(request, issuer, validated, "access_denied", POLICY_DENIED_DESCRIPTION)
         return render_policy_denied(request, runtime, user, validated, client_rule=policy.client_rule)
@@ -96,6 +100,22 @@ async def authorize(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
         now=runtime.clock.now(),
     )
     return render_consent(request, runtime, user, validated, pending, policy.restrictions)
+
+
+def _publish_policy_denial(
+    request: Request, runtime: TokenContext, user: SignedInUser, validated: ValidatedAuthorization, *, client_rule: bool
+) -> None:
+    denied = consent_denied(
+        subject=user.subject,
+        email=user.email,
+        client_id=validated.client.client_id,
+        resource=validated.resource.resource,
+        server=validated.resource.server,
+        reason="policy",
+        step="authorize",
+        client_rule=client_rule,
+    )
+    publish(runtime.events, [denied], client_address=request.client.host if request.client is not None else None)
 
 
 def _refuse(request: Request, issuer: str, validated: ValidatedAuthorization, error: str, description: str) -> Response:

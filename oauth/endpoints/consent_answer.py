@@ -6,7 +6,8 @@ consent cookie naming that request; and the request not already answered (single
 Deny → ``access_denied`` redirect; Approve → the access policy checked again (it may have changed
 since the page was shown; not allowed → ``access_denied``), consent remembered, code issued, redirect — or, when
 the step installed after approval (:mod:`oauth.consent.after_approval`) has a page to show,
-that page first.
+that page first. A denial (the user's or the policy's) is audited as ``consent_denied``
+(:mod:`oauth.consent.denied`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.db import run_db
+from app.observe.auth_events import publish
 from app.signed_cookies import delete_cookie, read_signed_cookie
 from app.used_states import spend_state
 from app.web import error_page
 from oauth.client_metadata_documents import metadata_documents, resolve_documents
 from oauth.consent.after_approval import AFTER_APPROVAL
+from oauth.consent.denied import Refuser, consent_denied
 from oauth.consent.page import CSRF_PURPOSE, consent_cookie
 from oauth.consent.pending import PendingConsent, unseal
 from oauth.consent.policy import POLICY_DENIED_DESCRIPTION, consent_policy
@@ -71,12 +74,15 @@ async def _decide(
 ) -> Response:
     issuer = runtime.config.public_url
     if not approve:
+        _publish_denial(request, runtime, user, pending, "user")
         denied = access_denied(pending.redirect_uri, pending.state, "the user denied the request")
         return failure_response(request, issuer, denied)
     if not await login_api.user_may_continue(runtime, user.subject):
         denied = access_denied(pending.redirect_uri, pending.state, "this account may not use this gateway")
         return failure_response(request, issuer, denied)
-    if not await _policy_allows(runtime, user, pending):
+    refuser = await _policy_refuser(runtime, user, pending)
+    if refuser is not None:
+        _publish_denial(request, runtime, user, pending, refuser[0], client_rule=refuser[1])
         return failure_response(
             request, issuer, access_denied(pending.redirect_uri, pending.state, POLICY_DENIED_DESCRIPTION)
         )
@@ -90,11 +96,37 @@ async def _decide(
     return await issue_and_redirect(request, runtime, oauth_request, user, documents, remember_consent=True)
 
 
-async def _policy_allows(runtime: TokenContext, user: SignedInUser, pending: PendingConsent) -> bool:
+async def _policy_refuser(
+    runtime: TokenContext, user: SignedInUser, pending: PendingConsent
+) -> tuple[Refuser, bool] | None:
+    """None when the policy still allows the server; else who refuses and whether a client rule did."""
     resource = runtime.resources.find(pending.resource)
     if resource is None:  # the server left the configuration since the page was shown
-        return False
+        return "server_removed", False
     policy = await consent_policy(
         runtime, subject=user.subject, email=user.email, client_id=pending.client_id, server=resource.server
     )
-    return policy.usable
+    return None if policy.usable else ("policy", policy.client_rule)
+
+
+def _publish_denial(
+    request: Request,
+    runtime: TokenContext,
+    user: SignedInUser,
+    pending: PendingConsent,
+    reason: Refuser,
+    *,
+    client_rule: bool = False,
+) -> None:
+    resource = runtime.resources.find(pending.resource)
+    denied = consent_denied(
+        subject=user.subject,
+        email=user.email,
+        client_id=pending.client_id,
+        resource=pending.resource,
+        server=resource.server if resource is not None else None,
+        reason=reason,
+        step="consent",
+        client_rule=client_rule,
+    )
+    publish(runtime.events, [denied], client_address=request.client.host if request.client is not None else None)

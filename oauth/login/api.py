@@ -6,8 +6,8 @@
   refresh-token use), so a user removed from the allowed set loses access.
 - :func:`find_account`, :func:`accounts_by_email`: a user's stored account (email, IdP groups,
   disabled) by subject or email, e.g. for group-based upstream credentials.
-- :func:`list_users`, :func:`users_table`, :func:`disable_user` (:func:`disable_user_reporting`):
-  ``portico users …``.
+- :func:`list_users`, :func:`users_table`, :func:`disable_user` (:func:`disable_user_reporting`),
+  :func:`enable_user`: ``portico users …``.
 
 The composition root alone also mounts the routes (:func:`oauth.login.routes.install_login`);
 tests/unit/test_layers.py holds every other package to this module.
@@ -33,8 +33,10 @@ from oauth.login.upstream_idp.prompt import upstream_prompt
 from oauth.login.users import (
     AmbiguousEmailError,
     DisabledUser,
+    EnabledUser,
     disable_user,
     disable_user_reporting,
+    enable_user,
     list_users,
     users_table,
 )
@@ -42,12 +44,14 @@ from oauth.login.users import (
 __all__ = [
     "AmbiguousEmailError",
     "DisabledUser",
+    "EnabledUser",
     "SignedInUser",
     "UserAccount",
     "accounts_by_email",
     "current_user",
     "disable_user",
     "disable_user_reporting",
+    "enable_user",
     "find_account",
     "list_users",
     "login_redirect",

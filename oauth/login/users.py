@@ -1,4 +1,4 @@
-"""Administering users (``portico users …``): list them, disable one.
+"""Administering users (``portico users …``): list them, disable one, enable one again.
 
 :func:`disable_user` is the hook the authorization server extends with refresh-token revocation:
 it returns the id of the user it disabled (:func:`disable_user_reporting` also says how many login
@@ -84,3 +84,34 @@ def disable_user_reporting(db: Session, email: str) -> DisabledUser | None:
     sessions = end_user_sessions(db, user.id)
     db.flush()
     return DisabledUser(user_id=user.id, subject=user.subject, sessions_ended=sessions)
+
+
+@dataclass(frozen=True)
+class EnabledUser:
+    """The user :func:`enable_user` enabled; ``was_disabled`` False when it already was enabled (no change)."""
+
+    user_id: int
+    subject: str
+    was_disabled: bool
+
+
+def enable_user(db: Session, email: str) -> EnabledUser | None:
+    """Enable again the user with ``email`` (case-insensitive): the reverse of :func:`disable_user`.
+
+    They may sign in again. What disabling revoked stays revoked (login sessions, grants,
+    consents): the user signs in and approves their clients anew. None when no user has that email.
+    Idempotent.
+
+    Raises:
+        AmbiguousEmailError: more than one user has that email.
+    """
+    users = find_by_email(db, email.strip())
+    if not users:
+        return None
+    if len(users) > 1:
+        raise AmbiguousEmailError(email.strip().lower(), [user.id for user in users])
+    [user] = users
+    was_disabled = bool(user.disabled)
+    user.disabled = False
+    db.flush()
+    return EnabledUser(user_id=user.id, subject=user.subject, was_disabled=was_disabled)
