@@ -29,6 +29,7 @@ from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.anyio
 URL = "https://tools.internal.example.com/mcp"
+WIKI = "https://wiki.internal.example.com/mcp"
 SERVERS = {
     "tools": {"transport": "streamable-http", "url": URL, "identity": {"lifetime": 300}},
     "wiki": {
@@ -118,7 +119,7 @@ async def test_each_client_and_each_server_gets_its_own_assertion(runtime: Runti
     assert verified(runtime, other_user).subject == "v"
     wiki = (await identities.headers("wiki", claims("u")))["Authorization"]
     assert wiki.startswith("Bearer ")
-    assert verified(runtime, wiki.removeprefix("Bearer "), "https://wiki.internal.example.com/mcp").subject == "u"
+    assert verified(runtime, wiki.removeprefix("Bearer "), WIKI).subject == "u"
     assert await identities.headers("plain", claims("u")) == {}
     assert not identities.configured("plain") and identities.configured("wiki")
 
