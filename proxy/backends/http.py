@@ -94,7 +94,7 @@ class HttpBackend:
         self._config = config
         self._limits = limits
         self._identities = identities  # None: the server sends no signed identity
-        self._recovery = SessionRecovery(server, post=self._post_internal, max_message_bytes=settings.max_message_bytes)
+        self._recovery = SessionRecovery(server, post=self._post_recovery, max_message_bytes=settings.max_message_bytes)
         self._client = client
         self._bridge_client = bridge_client  # the bridges' message-level traffic (not the relay's hot path)
         self._credentials = credentials
@@ -300,10 +300,23 @@ class HttpBackend:
 
         return cancel
 
-    async def _post_internal(
-        self, upstream_session: str | None, message: dict[str, Any], session: McpSession | None = None
+    async def _post_recovery(
+        self, upstream_session: str | None, message: dict[str, Any], user: McpSession
     ) -> UpstreamResponse:
-        """Portico's own POST to the upstream (recovery, cancellation), as ``session``'s user.
+        """Session recovery's POSTs (re-initialize, initialized, re-subscribe), presented as ``user``'s."""
+        return await self._post_internal(upstream_session, message, user=user)
+
+    async def _post_internal(
+        self,
+        upstream_session: str | None,
+        message: dict[str, Any],
+        session: McpSession | None = None,
+        *,
+        user: McpSession | None = None,
+    ) -> UpstreamResponse:
+        """Portico's own POST to the upstream (recovery, cancellation), as ``session``'s (or ``user``'s) user.
+
+        ``session`` also sets ``MCP-Protocol-Version``; ``user`` only decides the credential and identity.
 
         Raises:
             UpstreamUnavailableError: no connection. UpstreamHttpError: no response head.
@@ -313,8 +326,9 @@ class HttpBackend:
             extra[SESSION_ID_HEADER] = upstream_session
         if session is not None:
             extra[PROTOCOL_VERSION_HEADER] = session.protocol_version
-        subject = session.subject if session is not None else ""
-        headers = upstream_headers(await self._presented(subject, session_claims(session)), extra)
+        owner = user if user is not None else session
+        subject = owner.subject if owner is not None else ""
+        headers = upstream_headers(await self._presented(subject, session_claims(owner)), extra)
         try:
             return await self._request("POST", headers, encode(message))
         except UpstreamConnectError as error:

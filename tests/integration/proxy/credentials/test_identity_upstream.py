@@ -21,6 +21,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPDeprecationWarning
 from sqlalchemy.orm import Session
 
 from app.db import run_db, transaction
@@ -37,6 +38,7 @@ from tests.integration.proxy.gateway.harness import (
     serve_portico,
 )
 from tests.integration.proxy.gateway.test_sse_upstream import sse_server
+from tests.integration.proxy.upstream_process import restartable_upstream
 
 pytestmark = pytest.mark.anyio
 MODES = ["legacy", "auto"]
@@ -204,3 +206,20 @@ def _leaf(error: BaseException) -> BaseException:
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
     return error
+
+
+async def test_portico_s_own_requests_after_an_upstream_restart_carry_the_identity(tmp_path: Path) -> None:
+    """The re-subscription after a restart is Portico's own POST on the session: it names the user too."""
+    with restartable_upstream(tmp_path) as upstream:
+        servers = {"up": {"transport": "streamable-http", "url": upstream.url, "identity": {}}}
+        async with serve_portico(tmp_path, servers) as portico, portico.client("up", mode="legacy") as client:
+            with pytest.warns(MCPDeprecationWarning):  # a 2025-11-25 session may subscribe
+                await client.subscribe_resource("restart://status")
+            await upstream.wait_for_line("identity subscribe restart://status")
+            upstream.restart()
+            with anyio.fail_after(30):
+                await client.call_tool("echo", {"text": "after"})
+            await upstream.wait_for_line("identity subscribe restart://status", count=2)
+    starts = [i for i, line in enumerate(upstream.lines()) if line.startswith("start ")]
+    carried = [i for i, line in enumerate(upstream.lines()) if line == "identity subscribe restart://status"]
+    assert carried[1] > starts[1]  # the restarted process got Portico's re-subscription, with the identity
