@@ -223,3 +223,18 @@ async def test_portico_s_own_requests_after_an_upstream_restart_carry_the_identi
     starts = [i for i, line in enumerate(upstream.lines()) if line.startswith("start ")]
     carried = [i for i, line in enumerate(upstream.lines()) if line == "identity subscribe restart://status"]
     assert carried[1] > starts[1]  # the restarted process got Portico's re-subscription, with the identity
+
+
+async def test_a_handshake_client_of_a_modern_only_upstream_carries_the_identity(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The reverse era bridge sends each 2026-07-28 request itself: with the session's user and client."""
+    with python_http_server(FIXTURES / "modern_http_server.py") as url:
+        servers = {"tools": {"transport": "streamable-http", "url": url, "identity": {}}}
+        async with serve_portico(tmp_path, servers, database_url=database_url) as portico:
+            subject = await add_user(portico, "ada@example.com", ["engineering"])
+            async with client_of(portico, subject, "legacy-desktop", "legacy") as client:
+                first, second = await header(client), await header(client)
+            identity = await verified(portico, first, url)
+    assert (identity.subject, identity.client_id, identity.groups) == (subject, "legacy-desktop", ("engineering",))
+    assert second == first
