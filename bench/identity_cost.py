@@ -1,4 +1,5 @@
-"""What a signed upstream identity costs a proxied call: ``python -m bench.identity_cost``.
+"""What a signed upstream identity costs a proxied call: ``python -m bench.identity_cost`` (and
+``make bench``'s ``identity`` case).
 
 Times :meth:`proxy.credentials.identity.UpstreamIdentities.headers` warm (the assertion cached: the
 per-call cost of ``servers.<name>.identity``), the signature alone
@@ -55,7 +56,7 @@ async def _best(calls: int, call: Callable[[int], Awaitable[object]]) -> float:
     return best * 1e6
 
 
-async def _measure(runtime: Runtime) -> dict[str, float]:
+async def _measure(runtime: Runtime, warm_calls: int, cold_calls: int) -> dict[str, float]:
     identities = UpstreamIdentities(runtime)
     warm = _claims("warm-user")
     await identities.headers("tools", warm)
@@ -65,26 +66,41 @@ async def _measure(runtime: Runtime) -> dict[str, float]:
     async def sign(_index: int) -> str:
         return issue_identity_assertion(key, statement, issuer="http://127.0.0.1:8080", audience=URL, now=0, lifetime=1)
 
-    cold_cache = UpstreamIdentities(runtime, max_entries=COLD_CALLS * REPEATS + 1)
+    cold_cache = UpstreamIdentities(runtime, max_entries=cold_calls * REPEATS + 1)
     return {
-        "warm headers() (cached assertion)": await _best(WARM_CALLS, lambda _i: identities.headers("tools", warm)),
-        "headers() for a server without identity": await _best(WARM_CALLS, lambda _i: identities.headers("x", warm)),
-        "signature alone (cold)": await _best(COLD_CALLS, sign),
-        "cold headers() (account read + signature)": await _best(
-            COLD_CALLS, lambda index: cold_cache.headers("tools", _claims(f"user-{index}"))
-        ),
+        "warm": await _best(warm_calls, lambda _i: identities.headers("tools", warm)),
+        "unconfigured": await _best(warm_calls, lambda _i: identities.headers("x", warm)),
+        "signature": await _best(cold_calls, sign),
+        "cold": await _best(cold_calls, lambda index: cold_cache.headers("tools", _claims(f"user-{index}"))),
     }
 
 
-def main() -> None:
+async def measure(warm_calls: int = WARM_CALLS, cold_calls: int = COLD_CALLS) -> dict[str, float]:
+    """µs of CPU per call: ``warm``, ``unconfigured``, ``signature``, ``cold`` (see the module docstring)."""
     with tempfile.TemporaryDirectory() as directory:
         runtime = _runtime(Path(directory))
         try:
-            results = asyncio.run(_measure(runtime))
+            return await _measure(runtime, warm_calls, cold_calls)
         finally:
             runtime.close()
-    for name, micros in results.items():
-        print(f"{name:<45} {micros:9.2f} µs")
+
+
+def report_lines(result: dict[str, float]) -> list[str]:
+    """Markdown lines for ``make bench``'s report (bench/run.py)."""
+    return [
+        f"`servers.<name>.identity` (ADR 0020): CPU of this process per call, best of {REPEATS} repeats.",
+        "",
+        "| what | per call | paid |",
+        "|---|---|---|",
+        f"| warm `UpstreamIdentities.headers()` | {result['warm']:.2f} µs | each request to a server with `identity` |",
+        f"| `headers()`, server without `identity` | {result['unconfigured']:.2f} µs | never (no identities given) |",
+        f"| ES256 signature alone | {result['signature']:.1f} µs | per (user, client, server, kid), 80 % of lifetime |",
+        f"| cold mint (account read + signature) | {result['cold']:.1f} µs | same |",
+    ]
+
+
+def main() -> None:
+    print("\n".join(report_lines(asyncio.run(measure()))))
 
 
 if __name__ == "__main__":
