@@ -447,7 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument(
         "--cases",
-        help="comma-separated subset of http,sdk,stdio,workers,memory,token,policy,observability,tracing (default all)",
+        help=(
+            "comma-separated subset of http,sdk,stdio,workers,memory,token,policy,observability,tracing,identity "
+            "(default all)"
+        ),
     )
     parser.add_argument("--token-calls", type=int, default=300, help="code exchanges (and refreshes) per concurrency")
     parser.add_argument("--quick", action="store_true", help="a tiny load for the smoke test (seconds)")
@@ -461,14 +464,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     if args.quick:
         args.duration, args.warmup, args.reps, args.concurrency = 1.0, 1.0, 1, "1"
-        args.cases = args.cases or "http,sdk,stdio,memory,token,policy,observability,tracing"
+        args.cases = args.cases or "http,sdk,stdio,memory,token,policy,observability,tracing,identity"
         args.token_calls = 20
     if args.peers is None:
         args.peers = not args.quick
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
-    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy,observability,tracing"
+    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy,observability,tracing,identity"
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     cases = set(args.cases.split(","))
     today = datetime.now(UTC)
@@ -626,6 +629,15 @@ def main(argv: list[str] | None = None) -> int:
         log("Tracing: warm tools/call CPU, off vs on at 100 % sampling (in-process, stdio echo)")
         extra["tracing"] = asyncio.run(measure_tracing(50 if args.quick else 300))
         log(f"  off {extra['tracing']['off best']:.1f} µs, on {extra['tracing']['on best']:.1f} µs (best)")
+
+    if "identity" in cases:
+        import asyncio
+
+        from bench.identity_cost import measure as measure_identity
+
+        log("Signed identity: warm lookup vs cold mint (in-process, SQLite)")
+        extra["identity"] = asyncio.run(measure_identity(2_000 if args.quick else 20_000, 20 if args.quick else 200))
+        log(f"  warm {extra['identity']['warm']:.2f} µs, cold {extra['identity']['cold']:.1f} µs (best)")
 
     extra["loadavg_end"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     elapsed = time.monotonic() - started_at
@@ -799,6 +811,10 @@ def report(
         from bench.tracing_cost import report_lines as tracing_lines
 
         lines += ["", "## Tracing (bench/tracing_cost.py)", "", *tracing_lines(extra["tracing"])]
+    if "identity" in extra:
+        from bench.identity_cost import report_lines as identity_lines
+
+        lines += ["", "## Signed identity (bench/identity_cost.py)", "", *identity_lines(extra["identity"])]
     if extra.get("db_statements"):
         lines += ["", "## SQL statements during the warm tools/call cells", ""]
         lines += [f"- {count}× `{statement}`" for statement, count in extra["db_statements"].items()]

@@ -41,6 +41,7 @@ from proxy.backends.base import Backend
 from proxy.backends.credential_guard import CredentialGuard
 from proxy.backends.http import HttpBackend
 from proxy.backends.message import MessageBackend
+from proxy.credentials.identity import UpstreamIdentities
 from proxy.credentials.sources import CachedCredentials, VaultCredentials
 from proxy.era_bridge.bridge import Connect
 from proxy.era_bridge.parking import ParkedRequests
@@ -55,6 +56,7 @@ from proxy.upstream.http_client import DataPlaneClient, create_upstream_client
 from proxy.upstream.pool import UpstreamKey, UpstreamPool
 from proxy.upstream.sse_connection import SseConnection
 from proxy.wire.deadline import DeadlineLimits, deadline_limits
+from proxy.wire.errors import UpstreamFailedError
 from proxy.wire.mcp_sessions import McpSessionRegistry
 
 log = logging.getLogger("portico.proxy")
@@ -85,6 +87,7 @@ class Gateway:
             config, db=runtime.db, sealer=runtime.sealer, clock=runtime.clock, events=runtime.events
         )
         self.credentials = CachedCredentials(vault, settings.credential_cache_seconds, runtime.clock)
+        self.identities = UpstreamIdentities(runtime)  # servers.<name>.identity (docs/credentials.md §identity)
         self.oauth_grants = vault.oauth_grants
         self.oauth_grants.on_changed = self.credential_changed  # a refreshed token restarts stdio children
         self.http_client = create_upstream_client(settings)
@@ -134,6 +137,7 @@ class Gateway:
                 credentials=self.credentials,
                 streamable=self._http_backend(name, server),
                 legacy=self._sse_backend(name, server),
+                identities=self._identities_of(name),
             )
         if isinstance(server, SseServerConfig):
             return self._sse_backend(name, server)
@@ -166,7 +170,11 @@ class Gateway:
             pool=self.pool,
             parked=self.parked_requests,
             limits=self._limits(name, server),
+            identities=self._identities_of(name),
         )
+
+    def _identities_of(self, name: str) -> UpstreamIdentities | None:
+        return self.identities if self.identities.configured(name) else None
 
     def _sse_backend(self, name: str, server: StreamableHttpServerConfig) -> MessageBackend:
         """A legacy HTTP+SSE upstream: message connections per (user, revision), like stdio (never shared)."""
@@ -216,6 +224,11 @@ class Gateway:
 
     def _sse_connector(self, name: str, server: StreamableHttpServerConfig) -> Connect:
         async def connect(subject: str | None) -> MessageConnection:
+            if server.identity is not None:  # transport auto found a legacy-SSE-only server
+                raise UpstreamFailedError(
+                    f"upstream server {name} speaks only the legacy HTTP+SSE transport, which cannot carry "
+                    f"servers.{name}.identity (one connection per user); remove identity or upgrade the server"
+                )
             headers = await self.credentials.http_headers(subject or "", name)
             return await SseConnection.open(
                 client=self.http_client,

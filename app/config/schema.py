@@ -9,6 +9,7 @@ named after its concept:
 - :mod:`app.config.authorization_server`: ``oauth``
 - :mod:`app.config.servers`: ``servers.<name>`` (the transports)
 - :mod:`app.config.server_credentials`: ``servers.<name>.credentials``
+- :mod:`app.config.upstream_identity`: ``servers.<name>.identity``
 - :mod:`app.config.gateway`: ``gateway``
 - :mod:`app.config.database`: ``database``
 - :mod:`app.config.telemetry`: ``telemetry`` (OpenTelemetry traces)
@@ -64,9 +65,11 @@ from app.config.serving import LimitsConfig, ListenConfig, LoggingConfig
 from app.config.strict import Strict
 from app.config.telemetry import TelemetryConfig
 from app.config.tool_filter import ToolFilterConfig
+from app.config.upstream_identity import DEFAULT_IDENTITY_HEADER, IdentityConfig
 from app.config.value_checks import ENV_NAME, HEADER_NAME
 
 __all__ = [
+    "DEFAULT_IDENTITY_HEADER",
     "AuditConfig",
     "ENV_NAME",
     "HEADER_NAME",
@@ -82,6 +85,7 @@ __all__ = [
     "GatewayConfig",
     "GithubProviderConfig",
     "GoogleProviderConfig",
+    "IdentityConfig",
     "LimitsConfig",
     "ListenConfig",
     "LoggingConfig",

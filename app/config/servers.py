@@ -24,6 +24,7 @@ from app.config.server_credentials import (
 )
 from app.config.strict import Strict
 from app.config.tool_filter import ToolFilterConfig
+from app.config.upstream_identity import IdentityConfig
 from app.config.value_checks import ENV_NAME, HEADER_NAME, require_http_url
 
 __all__ = [
@@ -71,6 +72,8 @@ class _ServerBase(Strict):
     # Tool-definition pinning (docs/pinning.md): what a changed or new tool definition gets.
     pinning: Literal["off", "warn", "enforce"] = "warn"
     new_tools: Literal["allow", "hold"] = "allow"
+    # A signed identity JWT per request (docs/credentials.md §identity); HTTP upstreams only.
+    identity: IdentityConfig | None = None
 
     @field_validator("pinning", mode="before")
     @classmethod
@@ -133,7 +136,30 @@ class StreamableHttpServerConfig(_ServerBase):
             header = (token.header or "Authorization").lower()
             if header in {name.lower() for name in self.headers}:
                 raise ValueError(f"credentials.header {header!r} is also a configured header")
+        if self.identity is not None:
+            clash = self._credential_header_path(self.identity.header)
+            if clash is not None:
+                raise ValueError(
+                    f"identity.header {self.identity.header!r} is also set by {clash}; "
+                    "give the identity another header (default X-Portico-Identity)"
+                )
         return self
+
+    def _credential_header_path(self, header: str) -> str | None:
+        """The key path of a credential that also sets ``header`` (case-insensitive), or None."""
+        wanted = header.lower()
+        for name in self.headers:
+            if name.lower() == wanted:
+                return f"headers.{name}"
+        if isinstance(self.credentials, StaticCredentialsConfig):
+            for group, values in self.credentials.groups.items():
+                for name in values:
+                    if name.lower() == wanted:
+                        return f"credentials.groups.{group}.{name}"
+        token = self.per_user
+        if token is not None and (token.header or "Authorization").lower() == wanted:
+            return "credentials.header" if token.header is not None else "credentials.header (default Authorization)"
+        return None
 
 
 class SseServerConfig(StreamableHttpServerConfig):
@@ -143,6 +169,17 @@ class SseServerConfig(StreamableHttpServerConfig):
     """
 
     transport: Literal["sse"]  # type: ignore[assignment]
+
+    @field_validator("identity")
+    @classmethod
+    def _no_identity(cls, value: IdentityConfig | None) -> IdentityConfig | None:
+        # One legacy SSE connection per user carries every client's calls with the headers it was opened with.
+        if value is not None:
+            raise ValueError(
+                "identity is not available on transport 'sse' (one connection per user cannot carry "
+                "each client's signed identity); use streamable-http if the server speaks it"
+            )
+        return value
 
 
 class AutoServerConfig(StreamableHttpServerConfig):
@@ -173,6 +210,13 @@ class StdioServerConfig(_ServerBase):
     cwd: Path | None = None
     isolation: Literal["per_user", "shared"] = "per_user"
     idle_timeout: float = Field(default=600.0, gt=0)
+
+    @field_validator("identity")
+    @classmethod
+    def _no_identity(cls, value: IdentityConfig | None) -> IdentityConfig | None:
+        if value is not None:
+            raise ValueError("identity is for HTTP upstreams (a header per request); a stdio server has none")
+        return value
 
     @model_validator(mode="after")
     def _credentials_fit(self) -> StdioServerConfig:

@@ -7,7 +7,9 @@ session is deleted again, best effort); any other 4xx — typically 404 or 405 �
 predates it, and the legacy SSE client (:mod:`proxy.upstream.sse_connection`) is used on the same URL — unless the
 server answers ``server/discover`` as a 2026-07-28 server (it refused ``initialize`` because it
 speaks only the stateless era): then Streamable HTTP. A 401/403 or
-an unreachable server is reported and not remembered, so the next request probes again.
+an unreachable server is reported and not remembered, so the next request probes again. With
+``servers.<name>.identity`` the probe carries the signed identity too; a server that then turns out
+to speak only legacy SSE cannot receive it and every request is refused (docs/credentials.md §identity).
 
 The verdict holds for the life of the process; both backends are built up front, and everything
 after the probe is exactly what ``streamable-http`` or ``sse`` would do.
@@ -22,7 +24,9 @@ import anyio
 import httpx2
 
 from app.config.schema import AutoServerConfig
+from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.base import Backend
+from proxy.credentials.identity import UpstreamIdentities
 from proxy.credentials.sources import UpstreamCredentials
 from proxy.era_bridge.http_probe import speaks_modern_http
 from proxy.upstream.headers import upstream_headers
@@ -58,6 +62,7 @@ class AutoBackend:
         credentials: UpstreamCredentials,
         streamable: Backend,
         legacy: Backend,
+        identities: UpstreamIdentities | None = None,
     ) -> None:
         self.server = server
         self._config = config
@@ -65,11 +70,12 @@ class AutoBackend:
         self._credentials = credentials
         self._streamable = streamable
         self._legacy = legacy
+        self._identities = identities  # None: the server sends no signed identity
         self._lock = anyio.Lock()
         self.chosen: str | None = None
 
-    async def resolve(self, subject: str) -> Backend:
-        """The backend for this server, probing the upstream the first time.
+    async def resolve(self, subject: str, claims: AccessTokenClaims | None = None) -> Backend:
+        """The backend for this server, probing the upstream the first time (as ``claims``' user and client).
 
         Raises:
             UpstreamUnavailableError: unreachable, or an answer that is neither 2xx nor 4xx.
@@ -77,13 +83,16 @@ class AutoBackend:
         """
         async with self._lock:
             if self.chosen is None:
-                self.chosen = await self._probe(subject)
+                self.chosen = await self._probe(subject, claims)
                 log.info("%s: transport auto resolved to %s", self.server, self.chosen)
         return self._streamable if self.chosen == "streamable-http" else self._legacy
 
-    async def _probe(self, subject: str) -> str:
+    async def _probe(self, subject: str, claims: AccessTokenClaims | None) -> str:
+        presented = dict(await self._credentials.http_headers(subject, self.server))
+        if self._identities is not None:
+            presented.update(await self._identities.headers(self.server, claims))
         headers = upstream_headers(
-            await self._credentials.http_headers(subject, self.server),
+            presented,
             {"accept": "application/json, text/event-stream", "content-type": "application/json"},
         )
         request = self._client.build_request(
@@ -119,18 +128,18 @@ class AutoBackend:
     async def handshake_post(
         self, exchange: Exchange, session: McpSession | None, messages: list[JsonRpcMessage], body: bytes
     ) -> None:
-        backend = await self.resolve(exchange.subject)
+        backend = await self.resolve(exchange.subject, exchange.claims)
         await backend.handshake_post(exchange, session, messages, body)
 
     async def handshake_get(self, exchange: Exchange, session: McpSession) -> None:
-        await (await self.resolve(exchange.subject)).handshake_get(exchange, session)
+        await (await self.resolve(exchange.subject, exchange.claims)).handshake_get(exchange, session)
 
     async def handshake_delete(self, session: McpSession) -> None:
         if self.chosen is not None:
             await (await self.resolve(session.subject)).handshake_delete(session)
 
     async def modern_post(self, exchange: Exchange, request: JsonRpcRequest, body: bytes) -> None:
-        await (await self.resolve(exchange.subject)).modern_post(exchange, request, body)
+        await (await self.resolve(exchange.subject, exchange.claims)).modern_post(exchange, request, body)
 
     async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
-        await (await self.resolve(exchange.subject)).modern_notify(exchange, notification, body)
+        await (await self.resolve(exchange.subject, exchange.claims)).modern_notify(exchange, notification, body)

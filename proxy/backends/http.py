@@ -27,14 +27,16 @@ resumption works end to end), and requests are re-originated with Portico's own 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import anyio
 import httpx2
 
 from app.config.schema import GatewayConfig, StreamableHttpServerConfig
+from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.http_recovery import SessionRecovery
+from proxy.credentials.identity import SESSION_CLAIMS, UpstreamIdentities, session_claims
 from proxy.credentials.sources import UpstreamCredentials
 from proxy.era_bridge.bridge import HandshakeBridge
 from proxy.era_bridge.http_connection import HttpMessageConnection
@@ -56,6 +58,7 @@ from proxy.upstream.pool import UpstreamPool
 from proxy.upstream.subscriptions import track_subscriptions
 from proxy.wire.deadline import DeadlineLimits, RequestDeadline, RequestTimeoutError
 from proxy.wire.errors import (
+    ProtocolEraNotSupportedError,
     UpstreamAuthFailedError,
     UpstreamFailedError,
     UpstreamTimeoutError,
@@ -85,11 +88,13 @@ class HttpBackend:
         pool: UpstreamPool,
         parked: ParkedRequests,
         limits: DeadlineLimits | None = None,
+        identities: UpstreamIdentities | None = None,
     ) -> None:
         self.server = server
         self._config = config
         self._limits = limits
-        self._recovery = SessionRecovery(server, post=self._post_internal, max_message_bytes=settings.max_message_bytes)
+        self._identities = identities  # None: the server sends no signed identity
+        self._recovery = SessionRecovery(server, post=self._post_recovery, max_message_bytes=settings.max_message_bytes)
         self._client = client
         self._bridge_client = bridge_client  # the bridges' message-level traffic (not the relay's hot path)
         self._credentials = credentials
@@ -99,7 +104,9 @@ class HttpBackend:
             server, connect=self._connect, pool=pool, settings=settings, parked=parked, limits=limits
         )
         self._era_verdict: tuple[bool, float] | None = None  # (speaks 2026-07-28, until)
-        send = HttpModernExchange(server, config, client=bridge_client, credentials=credentials, settings=settings)
+        send = HttpModernExchange(
+            server, config, client=bridge_client, credentials=credentials, settings=settings, identities=identities
+        )
         self._modern = ModernUpstreamBridge(server, send=send, sessions=sessions, settings=settings)
 
     async def handshake_post(
@@ -164,7 +171,7 @@ class HttpBackend:
         if session.upstream_session_id is None:
             return
         headers = upstream_headers(
-            await self._credentials.http_headers(session.subject, self.server),
+            await self._presented(session.subject, session_claims(session)),
             {SESSION_ID_HEADER: session.upstream_session_id, PROTOCOL_VERSION_HEADER: session.protocol_version},
         )
         try:
@@ -174,7 +181,8 @@ class HttpBackend:
         await response.aclose()
 
     async def modern_post(self, exchange: Exchange, request: JsonRpcRequest, body: bytes) -> None:
-        if not await self._speaks_modern(exchange.subject):
+        if not await self._speaks_modern(exchange):
+            self._refuse_bridge_with_identity()
             await self._bridge.serve(exchange, request)
             return
         # 2026-07-28: closing the response stream is the cancellation (streamable-http.mdx).
@@ -187,7 +195,8 @@ class HttpBackend:
             await response.aclose()
 
     async def modern_notify(self, exchange: Exchange, notification: JsonRpcNotification, body: bytes) -> None:
-        if not await self._speaks_modern(exchange.subject):
+        if not await self._speaks_modern(exchange):
+            self._refuse_bridge_with_identity()
             await self._bridge.notify(exchange, notification)
             return
         response = await self._send(exchange, "POST", body, None)
@@ -197,11 +206,32 @@ class HttpBackend:
             exchange.upstream_done()
             await response.aclose()
 
-    async def _speaks_modern(self, subject: str) -> bool:
+    def _refuse_bridge_with_identity(self) -> None:
+        """A 2026-07-28 request bridged to a handshake-only upstream travels on one connection per user,
+        opened with one set of headers: it cannot carry each client's identity. Refused with -32008, so
+        dual-era clients fall back to the handshake, which carries it (docs/credentials.md §identity).
+
+        Raises:
+            ProtocolEraNotSupportedError: the server sends a signed identity.
+        """
+        if self._identities is not None:
+            raise ProtocolEraNotSupportedError(
+                f"upstream server {self.server} speaks only the initialize handshake and sends a signed "
+                "identity per request: use the initialize handshake (protocol 2025-11-25 or earlier)"
+            )
+
+    async def _presented(self, subject: str, claims: AccessTokenClaims | None) -> Mapping[str, str]:
+        """What Portico presents upstream for this user: the credential, plus the signed identity when configured."""
+        credential = await self._credentials.http_headers(subject, self.server)
+        if self._identities is None:
+            return credential
+        return {**credential, **await self._identities.headers(self.server, claims)}
+
+    async def _speaks_modern(self, exchange: Exchange) -> bool:
         """The upstream's era, probed with ``server/discover`` and remembered for 300 s."""
         now = anyio.current_time()
         if self._era_verdict is None or self._era_verdict[1] <= now:
-            headers = await self._credentials.http_headers(subject, self.server)
+            headers = await self._presented(exchange.subject, exchange.claims)
             modern = await speaks_modern_http(self._bridge_client, self._config, headers, self.server)
             self._era_verdict = (modern, now + _VERDICT_SECONDS)
         return self._era_verdict[0]
@@ -211,7 +241,7 @@ class HttpBackend:
         if not 400 <= response.status_code < 500 or response.status_code in (401, 403):
             return False
         try:
-            modern = await self._speaks_modern(exchange.subject)
+            modern = await self._speaks_modern(exchange)
         except BaseException:
             await response.aclose()
             raise
@@ -241,6 +271,7 @@ class HttpBackend:
             protocol_version=requested if isinstance(requested, str) else DEFAULT_HANDSHAKE_VERSION,
             upstream_session_id=response.header(SESSION_ID_HEADER),
             initialize_params=params,  # replayed if the upstream loses the session (http_recovery.py)
+            attachments={SESSION_CLAIMS: exchange.claims},  # Portico's own requests on it carry the identity
         )
 
     def _deadline(self, request_id: RequestId | None, messages: list[JsonRpcMessage]) -> RequestDeadline | None:
@@ -269,10 +300,23 @@ class HttpBackend:
 
         return cancel
 
-    async def _post_internal(
-        self, upstream_session: str | None, message: dict[str, Any], session: McpSession | None = None
+    async def _post_recovery(
+        self, upstream_session: str | None, message: dict[str, Any], user: McpSession
     ) -> UpstreamResponse:
-        """Portico's own POST to the upstream (recovery, cancellation), as ``session``'s user.
+        """Session recovery's POSTs (re-initialize, initialized, re-subscribe), presented as ``user``'s."""
+        return await self._post_internal(upstream_session, message, user=user)
+
+    async def _post_internal(
+        self,
+        upstream_session: str | None,
+        message: dict[str, Any],
+        session: McpSession | None = None,
+        *,
+        user: McpSession | None = None,
+    ) -> UpstreamResponse:
+        """Portico's own POST to the upstream (recovery, cancellation), as ``session``'s (or ``user``'s) user.
+
+        ``session`` also sets ``MCP-Protocol-Version``; ``user`` only decides the credential and identity.
 
         Raises:
             UpstreamUnavailableError: no connection. UpstreamHttpError: no response head.
@@ -282,8 +326,9 @@ class HttpBackend:
             extra[SESSION_ID_HEADER] = upstream_session
         if session is not None:
             extra[PROTOCOL_VERSION_HEADER] = session.protocol_version
-        subject = session.subject if session is not None else ""
-        headers = upstream_headers(await self._credentials.http_headers(subject, self.server), extra)
+        owner = user if user is not None else session
+        subject = owner.subject if owner is not None else ""
+        headers = upstream_headers(await self._presented(subject, session_claims(owner)), extra)
         try:
             return await self._request("POST", headers, encode(message))
         except UpstreamConnectError as error:
@@ -304,7 +349,7 @@ class HttpBackend:
             RequestTimeoutError: ``deadline`` passed before the response head.
         """
         headers = upstream_headers(
-            await self._credentials.http_headers(exchange.subject, self.server),
+            await self._presented(exchange.subject, exchange.claims),
             {SESSION_ID_HEADER: upstream_session} if upstream_session is not None else None,
             client=exchange.headers,
         )

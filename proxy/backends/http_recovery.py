@@ -45,8 +45,9 @@ RETRY_PAUSE: Final = 0.5
 _LOCK: Final = "recovery_lock"
 _TIMES: Final = "recovery_times"
 
-# (upstream session id or None, JSON-RPC message) → the upstream's streamed response.
-PostUpstream = Callable[[str | None, dict[str, Any]], Awaitable[UpstreamResponse]]
+# (upstream session id or None, JSON-RPC message, the client session whose user it is sent for)
+# → the upstream's streamed response.
+PostUpstream = Callable[[str | None, dict[str, Any], McpSession], Awaitable[UpstreamResponse]]
 # Sends the client's own request under an upstream session id (None: no session yet).
 SendRequest = Callable[[str | None], Awaitable[UpstreamResponse]]
 
@@ -104,9 +105,10 @@ class SessionRecovery:
             self._count_recovery(session)
             log.warning("%s: upstream session lost (404); re-initializing it for the client's session", self._server)
             session.upstream_session_id = await self._initialize(session)
-            await self._notify(session.upstream_session_id, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+            initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            await self._notify(session, session.upstream_session_id, initialized)
             for uri in subscribed_uris(session):
-                await self._resubscribe(session.upstream_session_id, uri)
+                await self._resubscribe(session, session.upstream_session_id, uri)
 
     def _count_recovery(self, session: McpSession) -> None:
         now = anyio.current_time()
@@ -121,7 +123,7 @@ class SessionRecovery:
     async def _initialize(self, session: McpSession) -> str | None:
         params = session.initialize_params or {}
         request = {"jsonrpc": "2.0", "id": "portico-recovery", "method": "initialize", "params": params}
-        response = await self._post(None, request)
+        response = await self._post(None, request, session)
         try:
             answer = await _read_answer(response, "portico-recovery", self._limit)
         finally:
@@ -133,18 +135,18 @@ class SessionRecovery:
             )
         return response.header("mcp-session-id")
 
-    async def _notify(self, upstream_session: str | None, message: dict[str, Any]) -> None:
-        response = await self._post(upstream_session, message)
+    async def _notify(self, session: McpSession, upstream_session: str | None, message: dict[str, Any]) -> None:
+        response = await self._post(upstream_session, message, session)
         await response.aclose()
 
-    async def _resubscribe(self, upstream_session: str | None, uri: str) -> None:
+    async def _resubscribe(self, session: McpSession, upstream_session: str | None, uri: str) -> None:
         request = {
             "jsonrpc": "2.0",
             "id": "portico-resubscribe",
             "method": "resources/subscribe",
             "params": {"uri": uri},
         }
-        response = await self._post(upstream_session, request)
+        response = await self._post(upstream_session, request, session)
         try:
             answer = await _read_answer(response, "portico-resubscribe", self._limit)
         finally:

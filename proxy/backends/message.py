@@ -31,6 +31,7 @@ import anyio
 
 from app.config.schema import GatewayConfig
 from app.observe import tracing
+from oauth.tokens.access_tokens import AccessTokenClaims
 from proxy.backends.message_spans import message_span, with_trace_context
 from proxy.era_bridge.bridge import Connect, HandshakeBridge
 from proxy.era_bridge.modern_upstream import ModernUpstreamBridge
@@ -316,7 +317,9 @@ class MessageBackend:
             return False
         return True
 
-    async def _modern_exchange(self, subject: str, message: dict[str, Any], outbox: Outbox | None) -> dict[str, Any]:
+    async def _modern_exchange(
+        self, subject: str, _claims: AccessTokenClaims | None, message: dict[str, Any], outbox: Outbox | None
+    ) -> dict[str, Any]:
         """One 2026-07-28 request on the user's modern-era connection, for the reverse bridge.
 
         Notifications go to ``outbox``; the final message is returned; leaving early (cancelled)

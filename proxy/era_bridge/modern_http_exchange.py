@@ -1,8 +1,9 @@
 """One 2026-07-28 request to a Streamable HTTP upstream, as the reverse era bridge sends it.
 
 A stateless POST with the routing headers (``MCP-Protocol-Version``, ``Mcp-Method``, ``Mcp-Name``)
-and the server's credential; the answer is a JSON body or an SSE stream whose notifications are
-relayed and whose final message is returned (``modern_upstream.ModernExchange``).
+and the server's credential (plus the signed identity, :mod:`proxy.credentials.identity`); the answer
+is a JSON body or an SSE stream whose notifications are relayed and whose final message is returned
+(``modern_upstream.ModernExchange``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from mcp.shared.inbound import MCP_METHOD_HEADER, MCP_NAME_HEADER, NAME_BEARING_
 from mcp_types.version import LATEST_MODERN_VERSION
 
 from app.config.schema import GatewayConfig, StreamableHttpServerConfig
+from oauth.tokens.access_tokens import AccessTokenClaims
+from proxy.credentials.identity import UpstreamIdentities
 from proxy.credentials.sources import UpstreamCredentials
 from proxy.upstream.headers import upstream_headers
 from proxy.upstream.http_client import upstream_timeouts
@@ -34,21 +37,30 @@ class HttpModernExchange:
         client: httpx2.AsyncClient,
         credentials: UpstreamCredentials,
         settings: GatewayConfig,
+        identities: UpstreamIdentities | None = None,
     ) -> None:
         self.server = server
         self._config = config
         self._client = client
         self._credentials = credentials
         self._settings = settings
+        self._identities = identities  # None: the server sends no signed identity
 
-    async def __call__(self, subject: str, message: dict[str, Any], outbox: Outbox | None) -> dict[str, Any]:
+    async def __call__(
+        self, subject: str, claims: AccessTokenClaims | None, message: dict[str, Any], outbox: Outbox | None
+    ) -> dict[str, Any]:
         """POST one 2026-07-28 request; relay its notifications to ``outbox``; return its final message.
+
+        Carries the server's credential and, with ``servers.<name>.identity``, the identity of ``claims``.
 
         Raises:
             UpstreamUnavailableError / UpstreamTimeoutError / UpstreamFailedError: no final message.
         """
+        presented = dict(await self._credentials.http_headers(subject, self.server))
+        if self._identities is not None:
+            presented.update(await self._identities.headers(self.server, claims))
         headers = upstream_headers(
-            await self._credentials.http_headers(subject, self.server),
+            presented,
             {
                 "accept": "application/json, text/event-stream",
                 "content-type": "application/json",

@@ -47,6 +47,8 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERS
 from pydantic import ValidationError
 
 from app.config.schema import GatewayConfig
+from oauth.tokens.access_tokens import AccessTokenClaims
+from proxy.credentials.identity import SESSION_CLAIMS, session_claims
 from proxy.wire.asgi import send_empty, send_json
 from proxy.wire.delivery import deliver
 from proxy.wire.errors import GatewayError, UpstreamFailedError, UpstreamTimeoutError, UpstreamUnavailableError
@@ -64,9 +66,10 @@ _INPUT_TIMEOUT: Final = 300.0
 _MODERN_ONLY_FIELDS: Final = ("resultType", "ttlMs", "cacheScope")
 
 
-ModernExchange = Callable[[str, dict[str, Any], Outbox | None], Awaitable[dict[str, Any]]]
-"""``(subject, request, outbox)`` → the final response message of one 2026-07-28 request sent for
-``subject``; its notifications go to ``outbox`` when given. Raises GatewayError when no final came."""
+ModernExchange = Callable[[str, AccessTokenClaims | None, dict[str, Any], Outbox | None], Awaitable[dict[str, Any]]]
+"""``(subject, claims, request, outbox)`` → the final response message of one 2026-07-28 request sent
+for ``subject`` (``claims``: the client's verified token, for a signed identity); its notifications go
+to ``outbox`` when given. Raises GatewayError when no final came."""
 
 
 @dataclass
@@ -97,7 +100,7 @@ class ModernUpstreamBridge:
             GatewayError: the upstream could not be reached or refused ``server/discover``.
         """
         params = request.params or {}
-        discover = await self._discover(exchange.subject)
+        discover = await self._discover(exchange.subject, exchange.claims)
         requested = params.get("protocolVersion")
         negotiated = requested if requested in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION
         meta = discover.get("_meta")
@@ -117,7 +120,7 @@ class ModernUpstreamBridge:
             server=self.server,
             protocol_version=negotiated,
             initialize_params=params,
-            attachments={MODERN_UPSTREAM: discover, _STATE: _SessionState()},
+            attachments={MODERN_UPSTREAM: discover, _STATE: _SessionState(), SESSION_CLAIMS: exchange.claims},
         )
         body = encode({"jsonrpc": "2.0", "id": request.id, "result": result})
         await send_json(exchange.send, 200, body, {SESSION_ID_HEADER: session.mcp_session_id})
@@ -257,18 +260,18 @@ class ModernUpstreamBridge:
 
     # --- the upstream ---------------------------------------------------------------------------------
 
-    async def _discover(self, subject: str) -> dict[str, Any]:
+    async def _discover(self, subject: str, claims: AccessTokenClaims | None) -> dict[str, Any]:
         probe = {"jsonrpc": "2.0", "id": 0, "method": "server/discover", "params": {}}
         envelope = {PROTOCOL_VERSION_META_KEY: LATEST_MODERN_VERSION, CLIENT_CAPABILITIES_META_KEY: {}}
         probe["params"] = {"_meta": envelope}
-        final = await self._send(subject, probe, None)
+        final = await self._send(subject, claims, probe, None)
         result = final.get("result")
         if not isinstance(result, dict):
             raise UpstreamUnavailableError(f"upstream server {self.server} did not answer server/discover")
         return result
 
     async def _exchange(self, session: McpSession, message: dict[str, Any], outbox: Outbox) -> dict[str, Any]:
-        return await self._send(session.subject, message, outbox)
+        return await self._send(session.subject, session_claims(session), message, outbox)
 
 
 def _state(session: McpSession) -> _SessionState:
