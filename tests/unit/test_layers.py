@@ -49,6 +49,8 @@ LAYERS: tuple[str, ...] = (
     "proxy.upstream",
     "proxy.era_bridge",
     "proxy.backends",
+    # rate limits and quotas (LimitGuard, -32014), just inside the policy guard
+    "proxy.limits",
     "proxy.policy",
     "proxy.gateway",
     "proxy.inbound",
