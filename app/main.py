@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from app import health
 from app.allowed_hosts import AllowedHostsMiddleware, allowed_hosts
 from app.audit.trail import AuditTrail
+from app.clock import SystemClock
 from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
@@ -141,7 +142,9 @@ def _audit_trail(runtime: Runtime) -> AuditTrail | None:
     return trail
 
 
-def _wrap(app: FastAPI, config: PorticoConfig, endpoint_limits: Limiter) -> None:
+def _wrap(app: FastAPI, config: PorticoConfig, endpoint_limits: Limiter | None = None) -> None:
+    """The middleware chain; ``endpoint_limits`` default: the configured limits on the system clock."""
+    endpoint_limits = endpoint_limits or Limiter.from_config(config, SystemClock())
     https = config.public_url.startswith("https://")
     limit = config.limits.max_body_bytes
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limit)

@@ -46,11 +46,12 @@ class Rule:
     rate: float
     burst: int
     tools: Globs | None = None
+    text: str = ""  # the rate as configured (``60/minute``), for explain
 
     @classmethod
     def of(cls, config: RateLimitRuleConfig) -> Rule:
         tools = Globs(config.tools) if config.tools is not None else None
-        return cls(config.name, config.key, config.per_second, config.capacity, tools)
+        return cls(config.name, config.key, config.per_second, config.capacity, tools, config.rate.replace(" ", ""))
 
     @property
     def calls_only(self) -> bool:
@@ -174,4 +175,4 @@ def default_rule(endpoint: Endpoint, registrations_per_minute: int) -> Rule:
     name, rate, burst = DEFAULT_ENDPOINT_RATES[endpoint]
     if endpoint == "/register":
         rate, burst = registrations_per_minute / 60, registrations_per_minute
-    return Rule(name, "client_address", rate, burst)
+    return Rule(name, "client_address", rate, burst, text=f"{round(rate * 60)}/minute")

@@ -66,6 +66,7 @@ LAYERS: tuple[str, ...] = (
     "app.main",
     "app.keys_cli",
     "app.policy_cli",
+    "app.limits_cli",
     "app.tools_cli",
     "app.audit_cli",
     "app.cli",
