@@ -128,6 +128,12 @@ class ServerLimits:
     def items(self, method: str, tool: str | None, who: Identity, now: datetime) -> list[Item]:
         """The buckets and quota windows a request takes from (empty: nothing limits it)."""
         rules, quotas = self.rules_for(method, tool)
+        return self.items_of(rules, quotas, tool, who, now)
+
+    def items_of(
+        self, rules: tuple[Rule, ...], quotas: tuple[Quota, ...], tool: str | None, who: Identity, now: datetime
+    ) -> list[Item]:
+        """The buckets of ``rules`` and the windows of ``quotas`` (from :meth:`rules_for`) for ``who``."""
         items: list[Item] = [r.bucket(self.server, tool, who) for r in rules]
         items += [q.counter(who.subject, now) for q in quotas]
         return items
