@@ -21,10 +21,11 @@ _MEMO_SIZE = 4096  # distinct tool names remembered per server (beyond: computed
 
 DEFAULT_ENDPOINT_RATES: dict[Endpoint, tuple[str, float, int]] = {
     # endpoint: (rule name, tokens per second, burst) — per client address; see docs/limits.md
+    # generous: one cloud client's backend exchanges and refreshes tokens for all its users from few addresses
     "/register": ("default-register", 20 / 60, 20),
-    "/token": ("default-token", 120 / 60, 60),
-    "/authorize": ("default-authorize", 60 / 60, 30),
-    "sign-in": ("default-sign-in", 30 / 60, 20),
+    "/token": ("default-token", 600 / 60, 300),
+    "/authorize": ("default-authorize", 300 / 60, 100),
+    "sign-in": ("default-sign-in", 120 / 60, 60),
 }
 
 

@@ -86,12 +86,12 @@ async def test_a_configured_register_rule_replaces_the_default(make_runtime: Run
 
 
 async def test_every_endpoint_is_limited_out_of_the_box(make_runtime: RuntimeFactory) -> None:
-    """The defaults (docs/limits.md): /token keeps a burst of 60 per address."""
+    """The defaults (docs/limits.md): /token keeps a burst of 300 per address."""
     runtime = make_runtime()
     async with client(runtime) as http:
-        statuses = [(await http.post("/token", data={})).status_code for _ in range(61)]
+        statuses = [(await http.post("/token", data={})).status_code for _ in range(301)]
         preflight = await http.options(
             "/token", headers={"origin": "https://a.example", "access-control-request-method": "POST"}
         )
-    assert statuses == [400] * 60 + [429]
+    assert statuses == [400] * 300 + [429]
     assert preflight.status_code != 429  # preflights are never limited
