@@ -140,3 +140,16 @@ async def test_a_daily_quota_refuses_until_the_utc_day_ends(tmp_path: Path) -> N
 def _rid(error: MCPError) -> dict[str, Any]:
     data = error.data if isinstance(error.data, dict) else {}
     return {"request_id": data["request_id"]} if "request_id" in data else {}
+
+
+async def test_legacy_sse_messages_are_keyed_on_the_posting_client_address(tmp_path: Path) -> None:
+    """The legacy transport answers on the stream from an in-process exchange: it still carries the
+    poster's address, so a ``client_address`` rule counts it with the same client's other requests."""
+    rule = {"name": "per-address", "key": "client_address", "servers": ["fx"], "tools": ["echo"], "rate": "1/hour"}
+    clock = FakeClock(datetime.now(UTC))
+    async with serve_portico(tmp_path, {"fx": fixture_stdio_server()}, limits={"rules": [rule]}, clock=clock) as p:
+        async with connect(p, "fx", "legacy_sse") as legacy:
+            await legacy.call_tool("echo", {"text": "the one token of 127.0.0.1"})
+        async with connect(p, "fx", "handshake", subject="2") as other_user_same_address:
+            error = await refused_code(other_user_same_address.call_tool("echo", {"text": "x"}))
+    assert error.code == RATE_LIMITED and error.data is not None and error.data["limit"] == "per-address"
