@@ -15,6 +15,7 @@ from app.config.loader import resolve_config_path
 from app.crypto import RootKeyError, generate_secret
 from app.keys_cli import KeysCommandError
 from app.keys_cli import install as install_keys_commands
+from app.limits_cli import install as install_limits_commands
 from app.policy_cli import install as install_policy_commands
 from app.tools_cli import ToolsCommandError
 from app.tools_cli import install as install_tools_commands
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.set_defaults(handler=_credentials_explain)
     install_keys_commands(commands)
     install_policy_commands(commands)
+    install_limits_commands(commands)
     install_tools_commands(commands)
     install_audit_commands(commands)
     return parser

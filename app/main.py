@@ -13,10 +13,13 @@ from fastapi import FastAPI
 from app import health
 from app.allowed_hosts import AllowedHostsMiddleware, allowed_hosts
 from app.audit.trail import AuditTrail
+from app.clock import SystemClock
 from app.config import PorticoConfig, load_config
 from app.config.loader import resolve_config_path
 from app.errors import install_error_handlers
 from app.forwarded import add_forwarded_headers
+from app.limits.endpoints import EndpointLimitMiddleware
+from app.limits.limiter import Limiter
 from app.log import install_request_ids
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.observe.auth_events import auth_event, publish
@@ -65,6 +68,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     metrics: list[MetricsExporter] = []  # set once the gateway exists, below
 
     audit = _audit_trail(runtime)
+    endpoint_limits = Limiter.from_config(runtime.config, runtime.clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +87,8 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
             await anyio.to_thread.run_sync(exporter.stop)
         if metadata_documents is not None:
             await metadata_documents.aclose()
+        with anyio.move_on_after(1):
+            await endpoint_limits.store.aclose()
         runtime.close()
         traces.close()  # flushes the batch of spans still buffered
 
@@ -107,7 +113,7 @@ def create_app(config: PorticoConfig | None = None, *, runtime: Runtime | None =
     if exporter is not None:
         metrics.append(exporter)
     app.include_router(connections.router)
-    _wrap(app, runtime.config)
+    _wrap(app, runtime.config, endpoint_limits)
     return app
 
 
@@ -136,10 +142,13 @@ def _audit_trail(runtime: Runtime) -> AuditTrail | None:
     return trail
 
 
-def _wrap(app: FastAPI, config: PorticoConfig) -> None:
+def _wrap(app: FastAPI, config: PorticoConfig, endpoint_limits: Limiter | None = None) -> None:
+    """The middleware chain; ``endpoint_limits`` default: the configured limits on the system clock."""
+    endpoint_limits = endpoint_limits or Limiter.from_config(config, SystemClock())
     https = config.public_url.startswith("https://")
     limit = config.limits.max_body_bytes
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=limit)
+    app.add_middleware(EndpointLimitMiddleware, limiter=endpoint_limits)  # AS endpoints (MCP paths skip it)
     app.add_middleware(SecurityHeadersMiddleware, https=https)
     # MCP paths skip the router and the two layers above, keeping their guarantees.
     app.add_middleware(McpFastPath, router=app.router, servers=list(config.servers), max_body_bytes=limit, https=https)

@@ -448,8 +448,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         help=(
-            "comma-separated subset of http,sdk,stdio,workers,memory,token,policy,observability,tracing,identity "
-            "(default all)"
+            "comma-separated subset of http,sdk,stdio,workers,memory,token,policy,limits,observability,tracing,"
+            "identity (default all)"
         ),
     )
     parser.add_argument("--token-calls", type=int, default=300, help="code exchanges (and refreshes) per concurrency")
@@ -464,14 +464,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
     if args.quick:
         args.duration, args.warmup, args.reps, args.concurrency = 1.0, 1.0, 1, "1"
-        args.cases = args.cases or "http,sdk,stdio,memory,token,policy,observability,tracing,identity"
+        args.cases = args.cases or "http,sdk,stdio,memory,token,policy,limits,observability,tracing,identity"
         args.token_calls = 20
     if args.peers is None:
         args.peers = not args.quick
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
-    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy,observability,tracing,identity"
+    args.cases = args.cases or "http,sdk,stdio,workers,memory,token,policy,limits,observability,tracing,identity"
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     cases = set(args.cases.split(","))
     today = datetime.now(UTC)
@@ -620,6 +620,15 @@ def main(argv: list[str] | None = None) -> int:
         log("Access policy: warm tools/call CPU, no policy vs 50 rules (in-process, stdio echo)")
         extra["policy"] = asyncio.run(measure_policy(50 if args.quick else 300))
         log(f"  off {extra['policy']['off best']:.1f} µs, 50 rules {extra['policy']['on best']:.1f} µs (best)")
+
+    if "limits" in cases:
+        import asyncio
+
+        from bench.limits_cost import measure as measure_limits
+
+        log("Rate limits: warm tools/call CPU, no rules vs one rule (no match, in process, Redis) (stdio echo)")
+        extra["limits"] = asyncio.run(measure_limits(50 if args.quick else 300))
+        log(f"  off {extra['limits']['off best']:.1f} µs, in process {extra['limits']['memory best']:.1f} µs (best)")
 
     if "tracing" in cases:
         import asyncio
@@ -807,6 +816,10 @@ def report(
         from bench.policy_cost import report_lines
 
         lines += ["", "## Access policy (bench/policy_cost.py)", "", *report_lines(extra["policy"])]
+    if "limits" in extra:
+        from bench.limits_cost import report_lines as limits_lines
+
+        lines += ["", "## Rate limits (bench/limits_cost.py)", "", *limits_lines(extra["limits"])]
     if "tracing" in extra:
         from bench.tracing_cost import report_lines as tracing_lines
 

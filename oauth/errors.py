@@ -14,10 +14,3 @@ class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
     """RFC 8707 §2: the requested resource is invalid, unknown or malformed."""
 
     error = "invalid_target"
-
-
-class TooManyRequestsError(OAuth2Error):  # type: ignore[misc]
-    """Registration rate limit reached (RFC 6585 status 429, §5.2-style body)."""
-
-    error = "too_many_requests"
-    status_code = 429

@@ -14,6 +14,9 @@ Access policy (docs/policy.md): unless the policy is open, every backend is wrap
 (:class:`~proxy.policy.decisions.PolicyDecisions`); with a :class:`~proxy.policy.tool_gate.ToolGate`
 (tool-definition pinning) the guard is installed for the gate alone, on servers whose ``pinning``
 is not ``off``. An open policy and no gate install nothing.
+
+Rate limits (docs/limits.md): a server that ``limits.rules`` / ``limits.quotas`` name is wrapped in a
+:class:`~proxy.limits.guard.LimitGuard` just inside the policy guard; other servers get nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from app.config.schema import (
     StdioServerConfig,
     StreamableHttpServerConfig,
 )
+from app.limits.limiter import Limiter
 from app.policy.access import AccessPolicy
 from app.policy.engine import RulePolicy
 from oauth.tokens.context import TokenContext
@@ -46,6 +50,7 @@ from proxy.credentials.sources import CachedCredentials, VaultCredentials
 from proxy.era_bridge.bridge import Connect
 from proxy.era_bridge.parking import ParkedRequests
 from proxy.era_bridge.request_state import RequestStateCodec, request_state_key
+from proxy.limits.guard import LimitGuard
 from proxy.policy.decisions import PolicyDecisions
 from proxy.policy.guard import PolicyGuard
 from proxy.policy.tool_gate import ToolGate
@@ -64,10 +69,15 @@ log = logging.getLogger("portico.proxy")
 
 class Gateway:
     def __init__(
-        self, runtime: TokenContext, *, policy: AccessPolicy | None = None, tool_gate: ToolGate | None = None
+        self,
+        runtime: TokenContext,
+        *,
+        policy: AccessPolicy | None = None,
+        tool_gate: ToolGate | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         """``policy``: the access policy (default: the configured ``policy`` and ``servers.<name>.tools``);
-        ``tool_gate``: tool-definition pinning (None: off)."""
+        ``tool_gate``: tool-definition pinning (None: off); ``limiter``: rate limits (default: configured)."""
         config = runtime.config
         self.settings = settings = config.gateway
         self.resources = runtime.resources
@@ -101,12 +111,16 @@ class Gateway:
         self.policy_decisions = (
             PolicyDecisions(policy, db=runtime.db, now=lambda: clock.now().timestamp()) if not policy.is_open else None
         )
+        self.limiter = limiter if limiter is not None else Limiter.from_config(config, clock)
         self.backends: dict[str, Backend] = {name: self._guarded(name, s) for name, s in config.servers.items()}
 
     def _guarded(self, name: str, server: ServerConfig) -> Backend:
         backend = self._backend(name, server)
         if self.credentials.is_per_user(name):
             backend = CredentialGuard(backend, credentials=self.credentials, public_url=self.public_url)
+        limits = self.limiter.for_server(name)
+        if limits is not None:  # inside the policy guard: a refused request takes no token
+            backend = LimitGuard(backend, limits=limits, limiter=self.limiter)
         gate = self.tool_gate if server.pinning != "off" else None  # pinning off: no gate for this server
         if self.policy_decisions is None and gate is None:
             return backend  # open policy, no pinning: nothing installed, nothing checked
@@ -247,12 +261,21 @@ class Gateway:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Serve: own upstream connections and the reaper; close everything on exit."""
-        async with self.http_client, self.data_plane_client, self.pool.running(), anyio.create_task_group() as group:
-            group.start_soon(self._reap_forever)
-            try:
-                yield
-            finally:
-                group.cancel_scope.cancel()
+        try:
+            async with (
+                self.http_client,
+                self.data_plane_client,
+                self.pool.running(),
+                anyio.create_task_group() as group,
+            ):
+                group.start_soon(self._reap_forever)
+                try:
+                    yield
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(1):
+                await self.limiter.store.aclose()  # Redis connections (nothing in process)
 
     async def _reap_forever(self) -> None:
         while True:

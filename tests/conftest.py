@@ -20,6 +20,7 @@ from app.main import create_app
 from app.runtime import Runtime, build_runtime
 from tests.support.clock import FakeClock
 from tests.support.databases import isolated_postgres_database, postgres_template, sqlite_copy, sqlite_template
+from tests.support.redis_server import RedisServer, redis_server
 
 ConfigFactory = Callable[..., PorticoConfig]
 
@@ -27,6 +28,13 @@ ConfigFactory = Callable[..., PorticoConfig]
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One test-owned redis-server for the session (tests use their own key prefix; never kill it)."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

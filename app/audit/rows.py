@@ -51,8 +51,8 @@ def mcp_row(record: McpRequestRecord, redact_keys: Collection[str] | None = None
         "bytes_out": record.bytes_out,
         "client_address": record.client_address,
         "era": record.era,
-        "reason": None,
-        "details": None,
+        "reason": "rate_limited" if record.limit is not None else None,
+        "details": {"limit": record.limit} if record.limit is not None else None,
         "arguments": None if redact_keys is None or arguments is None else redact(arguments, redact_keys),
     }
 

@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from app.config.errors import ConfigError, ConfigProblem
 from app.config.expand import expand_tree
 from app.config.policy import policy_problems
+from app.config.rate_limits import limits_problems
 from app.config.schema import PorticoConfig
 from app.config.suggest import closest_key, fields_at
 from app.config.yaml_source import DuplicateKeyError, load_unique_yaml
@@ -48,6 +49,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Porti
     except ValidationError as error:
         raise ConfigError(source, [_problem(e, expanded) for e in error.errors(include_input=False)]) from None
     references = policy_problems(config.policy, config.servers)
+    references += limits_problems(config.limits.rules, config.limits.quotas, config.servers)
     if references:
         raise ConfigError(source, references)
     return config

@@ -15,6 +15,7 @@ named after its concept:
 - :mod:`app.config.telemetry`: ``telemetry`` (OpenTelemetry traces)
 - :mod:`app.config.audit`: ``audit``
 - :mod:`app.config.policy`: ``policy``; :mod:`app.config.tool_filter`: ``servers.<name>.tools``
+- :mod:`app.config.rate_limits`: ``limits.rules`` / ``limits.quotas``; :mod:`app.config.redis`: ``redis``
 
 Every model forbids unknown keys (:class:`app.config.strict.Strict`) so that a misspelt key stops
 startup instead of being ignored.
@@ -42,6 +43,7 @@ from app.config.login_providers import (
 )
 from app.config.metrics import MetricsConfig
 from app.config.policy import PolicyConfig, PolicyRuleConfig, PolicyTargetsConfig
+from app.config.redis import RedisConfig
 from app.config.secret_keys import SecretsConfig
 from app.config.server_credentials import (
     SCOPE_TOKEN,
@@ -126,6 +128,7 @@ class PorticoConfig(Strict):
     oauth: OAuthConfig = Field(default_factory=OAuthConfig)
     servers: dict[str, ServerConfig] = Field(default_factory=dict)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
     gateway: GatewayConfig = Field(default_factory=GatewayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from app.config.rate_limits import QuotaConfig, RateLimitRuleConfig, unique_names
 from app.config.strict import Strict
 
 __all__ = ["LimitsConfig", "ListenConfig", "LoggingConfig"]
@@ -47,9 +48,16 @@ class ListenConfig(Strict):
 
 
 class LimitsConfig(Strict):
-    """``limits``: request limits (docs/configuration.md §``limits``)."""
+    """``limits``: request limits, rate limits and quotas (docs/configuration.md §``limits``, docs/limits.md)."""
 
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    rules: list[RateLimitRuleConfig] = Field(default_factory=list)
+    quotas: list[QuotaConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> LimitsConfig:
+        unique_names(self.rules, self.quotas)
+        return self
 
 
 class LoggingConfig(Strict):

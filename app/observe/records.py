@@ -24,6 +24,7 @@ class McpRequestRecord:
     ``error_code``) or ``"http_error"`` (no JSON-RPC answer: see ``http_status``).
     ``policy`` is ``"allowed"`` / ``"denied"`` / None (no policy applied), ``policy_rule`` the key
     of the deciding rule (``policy.rules[2]``, ``policy.default``, ``servers.x.tools.exclude``).
+    ``limit`` names the rate limit or quota that refused the request (``error_code`` -32014).
     """
 
     started_at: float
@@ -41,6 +42,7 @@ class McpRequestRecord:
     client_address: str | None = None
     policy: Literal["allowed", "denied"] | None = None
     policy_rule: str | None = None
+    limit: str | None = None
     outcome: Literal["ok", "error", "http_error"] = "ok"
     error_code: int | None = None
     http_status: int = 200

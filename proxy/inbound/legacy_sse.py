@@ -108,6 +108,8 @@ class LegacySseSession:
     """Ids of the client's requests not answered yet (the stream is busy while there are any)."""
     cancelled: set[RequestId] = field(default_factory=set)
     """Ids answered by Portico at shutdown (-32000): a late upstream answer to them is dropped."""
+    client: tuple[str, int] | None = None
+    """The address of the client's latest POST (the in-process exchanges carry it to the backend)."""
 
 
 class LegacySseEndpoint:
@@ -282,6 +284,7 @@ class LegacySseEndpoint:
         self, scope: Scope, receive: Receive, send: Send, claims: AccessTokenClaims, backend: Backend
     ) -> None:
         session = self._session(scope, claims.subject, backend.server)
+        session.client = scope.get("client")  # the poster's address, for client_address rate limits
         body = await read_body(receive)
         message = _parse(body)
         observed = None
@@ -400,6 +403,8 @@ class LegacySseEndpoint:
         if session.protocol_version is not None:
             headers.append((PROTOCOL_VERSION_HEADER, session.protocol_version))
         scope: Scope = {"type": "http", "method": method, "headers": [], "path": f"/{session.server}/sse"}
+        if session.client is not None:
+            scope["client"] = session.client
 
         async def receive() -> Message:
             await session.closed.wait()

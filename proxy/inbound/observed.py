@@ -22,6 +22,7 @@ from app.observe.bus import EventBus
 from app.observe.records import Era, McpRequestRecord
 from app.observe.request_id import current_request_id
 from app.policy.access import ServerAccess, TargetKind
+from proxy.limits.errors import RATE_LIMITED
 from proxy.policy.decisions import PolicyDecisions
 from proxy.wire.errors import POLICY_DENIED
 from proxy.wire.exchange import Exchange
@@ -51,6 +52,7 @@ class ObservedExchange:
         self.status = 0
         self.bytes_out = 0
         self.errors: dict[object, int] = {}
+        self.limits: dict[object, str] = {}  # -32014 answers: the limit's name
         self._is_sse = False
         self._status_fixed = False
         self._json: list[bytes] = []
@@ -68,7 +70,12 @@ class ObservedExchange:
     def note_answer(self, answer: dict[str, Any]) -> None:
         """A JSON-RPC answer written without going through :meth:`send` (Portico's own, on a legacy stream)."""
         if isinstance(error := answer.get("error"), dict) and isinstance(code := error.get("code"), int):
-            self.errors[_key(answer.get("id"))] = code
+            self._note_error(_key(answer.get("id")), code, error)
+
+    def _note_error(self, key: object, code: int, error: dict[str, Any]) -> None:
+        self.errors[key] = code
+        if code == RATE_LIMITED and isinstance(data := error.get("data"), dict) and isinstance(data.get("limit"), str):
+            self.limits[key] = data["limit"]  # the rule's name, for the record
 
     async def receive(self) -> Message:
         message = await self._receive()
@@ -118,7 +125,7 @@ class ObservedExchange:
             if isinstance(item, dict) and isinstance(error := item.get("error"), dict):
                 code = error.get("code")
                 if isinstance(code, int):
-                    self.errors[_key(item.get("id"))] = code
+                    self._note_error(_key(item.get("id")), code, error)
 
     def report(
         self,
@@ -173,6 +180,7 @@ class ObservedExchange:
             code = self.errors.get(None)
         if code is not None:
             record.outcome, record.error_code = "error", code
+            record.limit = self.limits.get(identifier) if code == RATE_LIMITED else None
         elif record.http_status >= 400:
             record.outcome = "http_error"
 

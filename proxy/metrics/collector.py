@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from app.audit.trail import dropped_total as audit_dropped_total
 from app.db_executor import executor_for
+from app.limits.counts import LIMITED
 from proxy.gateway import Gateway
 from proxy.inbound.open_exchanges import OpenExchanges
 from proxy.pinning.changes import PINNING_CHANGES
@@ -72,3 +73,22 @@ class GatewayCollector(Collector):
         )
         audit.add_metric([], audit_dropped_total())
         yield audit
+        yield from _rate_limits()
+
+
+def _rate_limits() -> Iterator[CounterMetricFamily]:
+    """``portico_rate_limited_total{limit, scope}`` and ``portico_rate_limit_fallbacks_total`` (docs/limits.md)."""
+    limited = CounterMetricFamily(
+        "portico_rate_limited",
+        "Requests refused by a rate limit or quota, by rule name and scope (mcp, endpoint).",
+        labels=["limit", "scope"],
+    )
+    for (rule, scope), count in sorted(LIMITED.by_rule_and_scope().items()):
+        limited.add_metric([rule, scope], count)
+    yield limited
+    fallbacks = CounterMetricFamily(
+        "portico_rate_limit_fallbacks",
+        "Limit checks answered by the in-process fallback because Redis was unreachable.",
+    )
+    fallbacks.add_metric([], LIMITED.fallbacks)
+    yield fallbacks

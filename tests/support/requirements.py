@@ -112,3 +112,13 @@ def require_postgres() -> str:
     if url is None:
         missing(f"PostgreSQL not reachable (set {DATABASE_URL_ENV})")
     return url
+
+
+REDIS_SERVER = Path("/usr/bin/redis-server")
+
+
+def require_redis_server() -> Path:
+    """Debian's ``redis-server`` binary (tests start their own), or skip/fail."""
+    if not os.access(REDIS_SERVER, os.X_OK):
+        missing(f"redis-server not installed at {REDIS_SERVER} (apt-get install redis-server)")
+    return REDIS_SERVER

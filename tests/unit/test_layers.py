@@ -49,6 +49,8 @@ LAYERS: tuple[str, ...] = (
     "proxy.upstream",
     "proxy.era_bridge",
     "proxy.backends",
+    # rate limits and quotas (LimitGuard, -32014), just inside the policy guard
+    "proxy.limits",
     "proxy.policy",
     "proxy.gateway",
     "proxy.inbound",
@@ -64,6 +66,7 @@ LAYERS: tuple[str, ...] = (
     "app.main",
     "app.keys_cli",
     "app.policy_cli",
+    "app.limits_cli",
     "app.tools_cli",
     "app.audit_cli",
     "app.cli",

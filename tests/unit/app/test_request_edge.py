@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from app.allowed_hosts import host_name
 from app.config import PorticoConfig
 from app.forwarded import parse_element, split_node
-from oauth.rate_limit import client_key
+from app.limits.addresses import client_key
 from proxy.inbound.cors import is_mcp_path
 from proxy.wire.jsonrpc import decode_json
 

@@ -107,6 +107,7 @@ async def serve_portico(
     metrics: dict[str, Any] | None = None,
     database_url: str | None = None,
     audit: dict[str, Any] | None = None,
+    redis: dict[str, Any] | None = None,
     **gateway: Any,
 ) -> AsyncIterator[Portico]:
     """Portico on a loopback port (free unless given) with these ``servers`` (SQLite in ``tmp_path``).
@@ -136,6 +137,8 @@ async def serve_portico(
         data["metrics"] = metrics
     if audit is not None:
         data["audit"] = audit
+    if redis is not None:
+        data["redis"] = redis
     config = PorticoConfig.model_validate(data)
     runtime = build_runtime(config, clock=clock or SystemClock(), env={})
     app = create_app(runtime=runtime)
