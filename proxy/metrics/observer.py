@@ -27,16 +27,20 @@ CounterChild = Counter
 HistogramChild = Histogram
 
 
+_Children = tuple[CounterChild, HistogramChild, str, HistogramChild]
+"""Per record facts: requests counter, request duration, the server label, upstream-hop duration."""
+
+
 class MetricsObserver:
     def __init__(self, families: Families, servers: Iterable[str], providers: Iterable[str] = ()) -> None:
         self._families = families
         self._servers = frozenset(servers)
         self._providers = CappedLabel(known=frozenset(providers))
         self._up: dict[str, int] = {}
-        self._children: dict[tuple[str, ...], tuple[CounterChild, HistogramChild, str]] = {}
+        self._children: dict[tuple[str, ...], _Children] = {}
 
-    def _children_for(self, key: tuple[str, str, str, str, str]) -> tuple[CounterChild, HistogramChild, str]:
-        """The request counter's and duration histogram's children for a record's facts (cached: the
+    def _children_for(self, key: tuple[str, str, str, str, str]) -> _Children:
+        """The request counter's, duration and upstream-hop histograms' children for a record's facts (cached: the
         label values are bounded, so is the cache — but unknown server/method names are keyed as seen,
         so the cache is capped and falls back to resolving each time)."""
         server_name, method_name, era, transport, outcome = key
@@ -46,6 +50,7 @@ class MetricsObserver:
             self._families.mcp_requests.labels(server, method, era, transport, outcome),
             self._families.mcp_duration.labels(server, method),
             server,
+            self._families.upstream_duration.labels(server),
         )
         if len(self._children) < _MAX_CACHED:
             self._children[key] = children
@@ -61,7 +66,7 @@ class MetricsObserver:
         children[0].inc()
         children[1].observe(record.duration)
         if record.upstream_duration is not None:
-            families.upstream_duration.labels(server).observe(record.upstream_duration)
+            children[3].observe(record.upstream_duration)
         if record.policy == "denied":
             families.policy_denials.labels(server).inc()
         if server == OTHER or not record.method:
