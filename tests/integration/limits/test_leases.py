@@ -58,7 +58,9 @@ async def script_calls(inspector: Redis) -> int:
 
 
 async def tokens_in_redis(inspector: Redis, prefix: str, bucket: Bucket) -> float:
-    return float(await inspector.hget(prefix + bucket.key, "t"))
+    tokens = await inspector.hget(prefix + bucket.key, "t")
+    assert tokens is not None
+    return float(tokens)
 
 
 def test_the_lease_size_follows_the_rule() -> None:
