@@ -1,9 +1,10 @@
 """The Redis store: rate-limit state shared by every worker and instance, in one atomic Lua script.
 
-One ``EVALSHA`` per check that misses locally (all its buckets and quota windows at once,
-app/limits/take.lua), which also leases up to ``k − 1`` surplus tokens per bucket to this process
-(app/limits/lease.py; ``limits.lease: off``: none, every check is one call); a check whose every item
-has a leased token left is answered locally, without a call (quotas are never leased). Keys
+One ``EVALSHA`` per check that misses locally (atomically, every quota window and every bucket with
+no leased token held here, app/limits/take.lua), which also leases up to ``k − 1`` surplus tokens
+per bucket to this process (app/limits/lease.py; ``limits.lease: off``: none, every check is one
+call over all its items); a check whose every item holds a leased token is answered without a call
+(quotas are never leased). Keys
 carry ``redis.key_prefix`` and expire once they mean nothing (a bucket refilled to ``burst``, an
 ended window). Time is the caller's clock (instances should run NTP; a clock behind only refills
 less).
