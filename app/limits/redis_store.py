@@ -87,16 +87,16 @@ class RedisStore:
             if int(answer[0]) == 0:
                 granted = [int(given) for given in answer[2:]]
         except (RedisError, OSError, TimeoutError) as error:
-            Leases.refund(reserved)
             self._lost(error)
             return self._fall_back(items, now)
         finally:
+            if granted is None:  # refused, failed or cancelled: the reserved tokens are still ours
+                Leases.refund(reserved)
             if leases is not None:
                 leases.settle(remote, wants, granted, now)
         self._back()
         if granted is not None:
             return None
-        Leases.refund(reserved)
         if leases is not None and leases.spend(items, now):
             return None  # a concurrent check's lease arrived meanwhile: tokens Redis granted
         return refusal(remote[int(answer[0]) - 1], float(answer[1]))

@@ -10,6 +10,7 @@ stores the shared bucket is never over-spent. Our own design (issue #21 allows p
 from __future__ import annotations
 
 import secrets
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -199,5 +200,26 @@ async def test_leased_tokens_are_spent_while_redis_is_down(tmp_path: Path) -> No
             assert LIMITED.fallbacks == before and not store.is_down  # granted tokens: no Redis, no fallback
             assert await store.take([SMALL], T0) is None  # none left: Redis fails, the fallback answers
             assert store.is_down and LIMITED.fallbacks - before == 1
+        finally:
+            await store.aclose()
+
+
+async def test_a_cancelled_check_gives_its_reserved_tokens_back(tmp_path: Path) -> None:
+    """A check cancelled while Redis is hung (SIGSTOP) spends none of the tokens it reserved here."""
+    with redis_server(tmp_path) as server:
+        store = RedisStore(RedisConfig(url=server.url, timeout_ms=2000))
+        assert store.leases is not None
+        try:
+            assert await store.take([FAST], T0) is None
+            server.process.send_signal(signal.SIGSTOP)
+            try:
+                with anyio.move_on_after(0.2) as scope:
+                    await store.take([FAST, SMALL], T0)  # FAST reserved here, SMALL waits for Redis
+                assert scope.cancelled_caught
+            finally:
+                server.process.send_signal(signal.SIGCONT)
+            assert store.leases.held(FAST.key, T0) == 15
+            assert await store.take([SMALL], T0) is None  # the fetch in flight ended: SMALL leases again
+            assert store.leases.held(SMALL.key, T0) == 3
         finally:
             await store.aclose()
