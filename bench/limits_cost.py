@@ -1,13 +1,15 @@
 """What rate limits cost a warm proxied ``tools/call``: ``python -m bench.limits_cost [CALLS]`` (and
 ``make bench``'s ``limits`` case).
 
-Four in-process Portico apps, identical (``bench/echo_server.py stdio`` behind ``/s/mcp``, no policy)
+Five in-process Portico apps, identical (``bench/echo_server.py stdio`` behind ``/s/mcp``, no policy)
 but for ``limits`` / ``redis``: none (nothing installed); one rule on another tool (the guard is
 installed, the call matches nothing: a local lookup); one rule on ``echo`` in process; the same
 rule in a Redis this benchmark starts (``/usr/bin/redis-server`` on a free loopback port; skipped
-without it). Rates are high enough that nothing is refused. Measured as bench/policy_cost.py does:
-alternating rounds, CPU time of this process per call (the Redis round trip's waiting is not CPU;
-see the wall-clock line). Then one check alone (``Limiter.take``), wall clock, per store.
+without it), exact (``limits.lease: off``: one ``EVALSHA`` per call) and leased (the default: one
+``EVALSHA`` per 16 calls, app/limits/lease.py). Rates are high enough that nothing is refused.
+Measured as bench/policy_cost.py does: alternating rounds, CPU time of this process per call (the
+Redis round trip's waiting is not CPU; see the wall-clock line). Then one check alone
+(``Limiter.take``), wall clock, per store.
 """
 
 from __future__ import annotations
@@ -65,7 +67,9 @@ async def measure(calls: int) -> dict[str, float]:
             "memory": {"limits": {"rules": [ECHO_RULE]}},
         }
         if redis_url is not None:
-            variants["redis"] = {"limits": {"rules": [ECHO_RULE]}, "redis": {"url": redis_url, "timeout_ms": 1000}}
+            redis = {"url": redis_url, "timeout_ms": 1000}
+            variants["redis"] = {"limits": {"rules": [ECHO_RULE], "lease": "off"}, "redis": redis}
+            variants["leased"] = {"limits": {"rules": [ECHO_RULE]}, "redis": {**redis, "key_prefix": "leased:"}}
         apps = {name: App(Path(tempfile.mkdtemp()), None, **sections) for name, sections in variants.items()}
         assert not isinstance(apps["off"].gateway.backends["s"], LimitGuard)
         assert all(isinstance(app.gateway.backends["s"], LimitGuard) for name, app in apps.items() if name != "off")
@@ -81,7 +85,7 @@ async def measure(calls: int) -> dict[str, float]:
                 for name in names[shift:] + names[:shift]:
                     rounds[name].append(await _round(apps[name], calls))
             result = summarize(rounds)
-            for name in ("memory", "redis"):
+            for name in ("memory", "redis", "leased"):
                 if name in apps:
                     result[f"{name} check"] = await _check_alone(apps[name])
         for app in apps.values():
@@ -110,24 +114,26 @@ def report_lines(result: dict[str, float]) -> list[str]:
     """Markdown lines for ``make bench``'s report (bench/run.py)."""
     redis = "redis best" in result
     header = "| rounds | no rules | rule on another tool | added | rule on echo, in process | added |"
-    header += " rule on echo, Redis | added |" if redis else ""
+    header += " rule on echo, Redis exact | added | rule on echo, Redis leased | added |" if redis else ""
     lines = [
         f"Warm 2026-07-28 `tools/call` through the app's ASGI callable, stdio echo upstream, CPU of Portico's "
         f"process per call, {ROUNDS} alternating rounds. One rule (`user+tool`, never refusing).",
         "",
         header,
-        "|---|---|---|---|---|---|" + ("---|---|" if redis else ""),
+        "|---|---|---|---|---|---|" + ("---|---|---|---|" if redis else ""),
     ]
     for how in PICKS:
         off, nomatch, memory = (result[f"{name} {how}"] for name in ("off", "nomatch", "memory"))
         row = f"| {how} | {off:.1f} µs | {nomatch:.1f} µs | {added(off, nomatch)} | {memory:.1f} µs |"
         row += f" {added(off, memory)} |"
         if redis:
-            row += f" {result[f'redis {how}']:.1f} µs | {added(off, result[f'redis {how}'])} |"
+            for name in ("redis", "leased"):
+                row += f" {result[f'{name} {how}']:.1f} µs | {added(off, result[f'{name} {how}'])} |"
         lines.append(row)
     lines += ["", f"One check alone, wall clock: in process {result['memory check']:.1f} µs"]
     if redis:
-        lines[-1] += f", Redis (loopback, one EVALSHA) {result['redis check']:.1f} µs"
+        lines[-1] += f", Redis exact (loopback, one EVALSHA) {result['redis check']:.1f} µs"
+        lines[-1] += f", Redis leased (one EVALSHA per 16) {result['leased check']:.1f} µs"
     else:
         lines[-1] += " (no redis-server: the Redis variant was skipped)"
     lines[-1] += "."

@@ -626,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from bench.limits_cost import measure as measure_limits
 
-        log("Rate limits: warm tools/call CPU, no rules vs one rule (no match, in process, Redis) (stdio echo)")
+        log("Rate limits: warm tools/call CPU, no rules vs one rule (no match, in process, Redis exact/leased) (stdio)")
         extra["limits"] = asyncio.run(measure_limits(50 if args.quick else 300))
         log(f"  off {extra['limits']['off best']:.1f} µs, in process {extra['limits']['memory best']:.1f} µs (best)")
 

@@ -53,6 +53,8 @@ class LimitsConfig(Strict):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     rules: list[RateLimitRuleConfig] = Field(default_factory=list)
     quotas: list[QuotaConfig] = Field(default_factory=list)
+    # With Redis: auto leases surplus bucket tokens per process (app/limits/lease.py); off: exact, one call a check.
+    lease: Literal["auto", "off"] = "auto"
 
     @model_validator(mode="after")
     def _unique_names(self) -> LimitsConfig:

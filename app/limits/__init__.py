@@ -4,6 +4,7 @@
 - :mod:`app.limits.memory_store`: the in-process store (the fallback, and the store without Redis);
 - :mod:`app.limits.redis_store` and ``take.lua``: the Redis store (one atomic script, shared across
   instances), with a circuit breaker that falls back to the in-process store;
+- :mod:`app.limits.lease`: surplus tokens a Redis call granted, kept per process (``limits.lease``);
 - :mod:`app.limits.rules`: the configured rules compiled per server and per endpoint, and defaults;
 - :mod:`app.limits.limiter`: :class:`~app.limits.limiter.Limiter`, what the enforcement points call;
 - :mod:`app.limits.endpoints`: the authorization-server endpoints' middleware (429 JSON or page);

@@ -75,4 +75,4 @@ def _store(config: PorticoConfig) -> LimitStore:
         return InProcessStore()
     from app.limits.redis_store import RedisStore  # only with Redis configured: redis-py is imported then
 
-    return RedisStore(config.redis)
+    return RedisStore(config.redis, lease=config.limits.lease == "auto")

@@ -1,6 +1,10 @@
 """The Redis store: rate-limit state shared by every worker and instance, in one atomic Lua script.
 
-One ``EVALSHA`` per check (all its buckets and quota windows at once, app/limits/take.lua); keys
+One ``EVALSHA`` per check that misses locally (atomically, every quota window and every bucket with
+no leased token held here, app/limits/take.lua), which also leases up to ``k − 1`` surplus tokens
+per bucket to this process (app/limits/lease.py; ``limits.lease: off``: none, every check is one
+call over all its items); a check whose every item holds a leased token is answered without a call
+(quotas are never leased). Keys
 carry ``redis.key_prefix`` and expire once they mean nothing (a bucket refilled to ``burst``, an
 ended window). Time is the caller's clock (instances should run NTP; a clock behind only refills
 less).
@@ -27,6 +31,7 @@ from redis.exceptions import RedisError
 from app.config.redis import RedisConfig
 from app.limits.buckets import Bucket, Item, Refusal, refusal
 from app.limits.counts import LIMITED
+from app.limits.lease import Leases
 from app.limits.memory_store import MemoryStore
 
 log = logging.getLogger("portico.limits")
@@ -35,9 +40,13 @@ SCRIPT = (Path(__file__).with_name("take.lua")).read_text(encoding="utf-8")
 
 
 class RedisStore:
-    """Checks in Redis at ``config.url``; the in-process :class:`MemoryStore` while it is unreachable."""
+    """Checks in Redis at ``config.url``; the in-process :class:`MemoryStore` while it is unreachable.
 
-    def __init__(self, config: RedisConfig) -> None:
+    ``lease``: keep surplus tokens locally (:class:`~app.limits.lease.Leases`); False: every check is
+    one Redis call, exact as without leases.
+    """
+
+    def __init__(self, config: RedisConfig, *, lease: bool = True) -> None:
         assert config.url is not None
         self._timeout = config.timeout_ms / 1000
         self._retry = config.retry_seconds
@@ -51,6 +60,7 @@ class RedisStore:
         )
         self._script = self._redis.register_script(SCRIPT)
         self.fallback = MemoryStore()
+        self.leases = Leases() if lease else None
         self._down_until: float | None = None  # monotonic; None: Redis is believed up
 
     @property
@@ -61,17 +71,35 @@ class RedisStore:
     async def take(self, items: Sequence[Item], now: float) -> Refusal | None:
         if not items:
             return None
+        leases = self.leases
+        if leases is not None and leases.spend(items, now):
+            return None  # the warm path: Redis granted these tokens already (also while it is down)
         if self._down_until is not None and time.monotonic() < self._down_until:
             return self._fall_back(items, now)
+        reserved: list[list[float]] = []
+        remote, wants = items, [1] * len(items)
+        if leases is not None:
+            reserved, remote, wants = leases.split(items, now)
+        granted: list[int] | None = None
         try:
             with anyio.fail_after(self._timeout):
-                answer = await self._script(keys=[self._prefix + i.key for i in items], args=_args(items, now))
+                answer = await self._script(keys=[self._prefix + i.key for i in remote], args=_args(remote, wants, now))
+            if int(answer[0]) == 0:
+                granted = [int(given) for given in answer[2:]]
         except (RedisError, OSError, TimeoutError) as error:
             self._lost(error)
             return self._fall_back(items, now)
+        finally:
+            if granted is None:  # refused, failed or cancelled: the reserved tokens are still ours
+                Leases.refund(reserved)
+            if leases is not None:
+                leases.settle(remote, wants, granted, now)
         self._back()
-        index, wait = int(answer[0]), float(answer[1])
-        return None if index == 0 else refusal(items[index - 1], wait)
+        if granted is not None:
+            return None
+        if leases is not None and leases.spend(items, now):
+            return None  # a concurrent check's lease arrived meanwhile: tokens Redis granted
+        return refusal(remote[int(answer[0]) - 1], float(answer[1]))
 
     async def aclose(self) -> None:
         await self._redis.aclose()
@@ -93,11 +121,11 @@ class RedisStore:
             log.warning("Redis answers again: rate limits are shared again")
 
 
-def _args(items: Sequence[Item], now: float) -> list[str]:
+def _args(items: Sequence[Item], wants: Sequence[int], now: float) -> list[str]:
     args = [repr(now)]
-    for item in items:
+    for item, want in zip(items, wants, strict=True):
         if isinstance(item, Bucket):
-            args += ["b", repr(item.rate), str(item.burst)]
+            args += ["b", repr(item.rate), str(item.burst), str(want)]
         else:
-            args += ["c", str(item.limit), repr(item.window_end)]
+            args += ["c", str(item.limit), repr(item.window_end), "1"]
     return args

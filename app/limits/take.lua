@@ -1,13 +1,16 @@
--- Portico rate limits (app/limits/redis_store.py): take one from every item, or from none.
--- KEYS[i]: the item's key. ARGV[1]: now (epoch seconds, float). Then 3 values per item:
---   "b", rate (tokens per second), burst       -- a token bucket, hash {t = tokens, u = updated}
---   "c", limit, window_end (epoch seconds)      -- a quota window, a counter
--- Returns {0, "0"} when admitted, else {i, wait_seconds} for the item with the longest wait.
+-- Portico rate limits (app/limits/redis_store.py): take from every item, or from none.
+-- KEYS[i]: the item's key. ARGV[1]: now (epoch seconds, float). Then 4 values per item:
+--   "b", rate (tokens per second), burst, want  -- a token bucket, hash {t = tokens, u = updated}
+--   "c", limit, window_end (epoch seconds), 1   -- a quota window, a counter
+-- Admitted when every item has one token / count left (want > 1 never changes that); then a bucket
+-- gives min(want, whole tokens it holds) -- the caller's lease (app/limits/lease.py) -- a counter 1.
+-- Returns {0, "0", given_1, ..., given_n} when admitted, else {i, wait_seconds} for the item with the
+-- longest wait.
 local now = tonumber(ARGV[1])
 local levels = {}
 local worst, worst_wait = 0, 0
 for i = 1, #KEYS do
-  local kind, a, b = ARGV[3 * i - 1], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local kind, a, b = ARGV[4 * i - 2], tonumber(ARGV[4 * i - 1]), tonumber(ARGV[4 * i])
   local wait = 0
   if kind == "b" then
     local state = redis.call("HMGET", KEYS[i], "t", "u")
@@ -28,15 +31,19 @@ end
 if worst > 0 then
   return {worst, tostring(worst_wait)}
 end
+local answer = {0, "0"}
 for i = 1, #KEYS do
-  local kind, a, b = ARGV[3 * i - 1], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local kind, a, b = ARGV[4 * i - 2], tonumber(ARGV[4 * i - 1]), tonumber(ARGV[4 * i])
   if kind == "b" then
-    redis.call("HSET", KEYS[i], "t", tostring(levels[i] - 1), "u", tostring(now))
+    local given = math.max(1, math.min(tonumber(ARGV[4 * i + 1]), math.floor(levels[i])))
+    redis.call("HSET", KEYS[i], "t", tostring(levels[i] - given), "u", tostring(now))
     -- absent is the same as full: the key lives as long as a refill to burst takes
     redis.call("PEXPIRE", KEYS[i], math.ceil(b / a * 1000) + 1000)
+    answer[i + 2] = given
   else
     redis.call("INCR", KEYS[i])
     redis.call("PEXPIRE", KEYS[i], math.max(1000, math.ceil((b - now) * 1000) + 1000))
+    answer[i + 2] = 1
   end
 end
-return {0, "0"}
+return answer

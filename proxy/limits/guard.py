@@ -12,7 +12,8 @@ client request on every transport and era (Streamable HTTP both eras, legacy SSE
   refused get -32014, the others -32600 "not sent" (as the policy guard does). Tokens the others
   took stay taken (conservative).
 - **cost**: a request no rule covers costs a memo lookup (≈0.5 µs, no clock read, no I/O); one that
-  is covered makes one store call (a dictionary update in process, one Redis round trip).
+  is covered makes one store call (a dictionary update in process; with Redis one round trip, or a
+  dictionary lookup and a decrement when this process holds leased tokens: app/limits/lease.py).
 """
 
 from __future__ import annotations

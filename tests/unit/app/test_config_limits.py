@@ -60,6 +60,11 @@ def test_rules_and_quotas_load_with_their_rates_in_seconds(tmp_path: Path) -> No
 def test_nothing_configured_means_no_rules_and_no_redis(tmp_path: Path) -> None:
     config = load(tmp_path)
     assert config.limits.rules == [] and config.limits.quotas == [] and config.redis.url is None
+    assert config.limits.lease == "auto"
+
+
+def test_leases_can_be_turned_off(tmp_path: Path) -> None:
+    assert load(tmp_path, {"lease": "off"}).limits.lease == "off"
 
 
 def test_a_misspelt_server_is_refused_with_a_suggestion(tmp_path: Path) -> None:
@@ -96,6 +101,7 @@ def test_a_misspelt_server_is_refused_with_a_suggestion(tmp_path: Path) -> None:
         ({"rules": [rule(), rule()]}, "limits", "the name 'r' is used twice"),
         ({"quotas": [{"name": "q", "per": "week", "calls": 1}]}, "limits.quotas.0.per", "'day' or 'month'"),
         ({"rule": []}, "limits.rule", "did you mean 'rules'?"),
+        ({"lease": "on"}, "limits.lease", "'auto' or 'off'"),
     ],
 )
 def test_malformed_limits_are_refused_at_their_key_path(tmp_path: Path, limits: Any, path: str, message: str) -> None:

@@ -1,17 +1,25 @@
 """Two Portico instances sharing one (test-owned) Redis enforce one limit: 50 concurrent ``tools/call``
-split across them admit exactly the burst (issue #21; the Lua script is atomic, docs/limits.md §Exactness)."""
+split across them never admit more than the burst (issue #21; the Lua script is atomic, docs/limits.md
+§Stores and exactness). A slow rule (lease of 1) admits exactly the burst; a fast one, whose tokens each
+instance leases ``k`` at a time, admits at least ``burst − (k − 1) × 2`` (tokens one instance leased and
+the other could not use). The clock is frozen, so no token is refilled during the test."""
 
 from __future__ import annotations
 
 import secrets
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
 import pytest
 
+from app.config.rate_limits import RateLimitRuleConfig
+from app.limits.lease import lease_size
 from app.limits.redis_store import RedisStore
+from app.limits.rules import Identity, Rule
 from proxy.limits.errors import RATE_LIMITED
 from tests.integration.proxy.gateway.harness import (
     Portico,
@@ -20,16 +28,24 @@ from tests.integration.proxy.gateway.harness import (
     modern_headers,
     serve_portico,
 )
+from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
-RULE = {"name": "echo-burst", "key": "user+tool", "servers": ["fx"], "tools": ["echo"], "rate": "1/hour", "burst": 20}
+WHO = Identity("someone", None, None)
+
+EXACT = {"name": "echo-burst", "key": "user+tool", "servers": ["fx"], "tools": ["echo"], "rate": "1/hour", "burst": 20}
+LEASED = {**EXACT, "rate": "1000/second", "burst": 40}  # k = 4 (a tenth of the burst)
 
 
-async def test_50_concurrent_calls_across_two_instances_admit_the_burst_once(
-    tmp_path: Path, shared_redis: RedisServer
+@pytest.mark.parametrize(("rule", "k"), [(EXACT, 1), (LEASED, 4)], ids=["exact", "leased"])
+async def test_50_concurrent_calls_across_two_instances_never_admit_more_than_the_burst(
+    tmp_path: Path, shared_redis: RedisServer, rule: dict[str, Any], k: int
 ) -> None:
+    bucket = Rule.of(RateLimitRuleConfig.model_validate(rule)).bucket("fx", "echo", WHO)
+    assert lease_size(bucket) == k
+    clock = FakeClock(datetime.now(UTC))
     # timeout_ms: generous on a loaded test machine, so no check falls back to the per-process store
     redis = {"url": shared_redis.url, "key_prefix": f"i{secrets.token_hex(4)}:", "timeout_ms": 3000}
     statuses: list[int] = []
@@ -40,7 +56,11 @@ async def test_50_concurrent_calls_across_two_instances_admit_the_burst_once(
             instances.append(
                 await stack.enter_async_context(
                     serve_portico(
-                        tmp_path / name, {"fx": fixture_stdio_server()}, limits={"rules": [RULE]}, redis=redis
+                        tmp_path / name,
+                        {"fx": fixture_stdio_server()},
+                        limits={"rules": [rule]},
+                        redis=redis,
+                        clock=clock,
                     )
                 )
             )
@@ -60,4 +80,5 @@ async def test_50_concurrent_calls_across_two_instances_admit_the_burst_once(
         for portico in instances:
             store = portico.gateway.limiter.store
             assert isinstance(store, RedisStore) and not store.is_down  # every check was answered by Redis
-    assert sorted(statuses) == [200] * 20 + [429] * 30
+    assert len(statuses) == 50 and set(statuses) <= {200, 429}
+    assert bucket.burst - (k - 1) * 2 <= statuses.count(200) <= bucket.burst
