@@ -20,6 +20,7 @@ from tests.integration.proxy.credentials.oauth_harness import serve_portico_with
 from tests.integration.proxy.credentials.test_injection import connect
 from tests.integration.proxy.gateway.harness import Portico, fixture_stdio_server, serve_portico
 from tests.support.pages import connection_status
+from tests.support.users import add_user
 
 pytestmark = pytest.mark.anyio
 
@@ -38,26 +39,6 @@ SERVERS: dict[str, Any] = {
 }
 
 
-async def add_user(portico: Portico, email: str, groups: list[str]) -> str:
-    now = portico.runtime.clock.now()
-
-    def add(db: Session) -> str:
-        row = UserRow(
-            provider="dev",
-            provider_subject=email,
-            email=email,
-            email_verified=True,
-            groups=groups,
-            first_sign_in_at=now,
-            last_sign_in_at=now,
-        )
-        db.add(row)
-        db.flush()
-        return row.subject
-
-    return await run_db(portico.runtime.db, add)
-
-
 async def env_value(portico: Portico, subject: str, server: str, name: str) -> str | int:
     async with portico.client(server, subject=subject) as client:
         try:
@@ -69,10 +50,10 @@ async def env_value(portico: Portico, subject: str, server: str, name: str) -> s
 
 async def test_own_token_beats_the_group_value_which_beats_the_default(tmp_path: Path) -> None:
     async with serve_portico(tmp_path, SERVERS) as portico:
-        own = await add_user(portico, "own@example.com", ["engineering"])
-        both = await add_user(portico, "both@example.com", ["ops", "engineering"])
-        ops = await add_user(portico, "ops@example.com", ["ops"])
-        nobody = await add_user(portico, "nobody@example.com", [])
+        own = await add_user(portico.runtime, "own@example.com", ["engineering"])
+        both = await add_user(portico.runtime, "both@example.com", ["ops", "engineering"])
+        ops = await add_user(portico.runtime, "ops@example.com", ["ops"])
+        nobody = await add_user(portico.runtime, "nobody@example.com", [])
         await connect(portico, own, "own-token")
         seen = {subject: await env_value(portico, subject, "gh", "GH_TOKEN") for subject in (own, both, ops, nobody)}
         strict = await env_value(portico, nobody, "strict", "GH_TOKEN")
@@ -85,8 +66,8 @@ async def test_own_token_beats_the_group_value_which_beats_the_default(tmp_path:
 
 async def test_a_static_key_takes_the_group_value_for_members_only(tmp_path: Path) -> None:
     async with serve_portico(tmp_path, SERVERS) as portico:
-        member = await add_user(portico, "eng@example.com", ["engineering"])
-        other = await add_user(portico, "other@example.com", ["sales"])
+        member = await add_user(portico.runtime, "eng@example.com", ["engineering"])
+        other = await add_user(portico.runtime, "other@example.com", ["sales"])
         seen = [await env_value(portico, subject, "team", "TEAM_KEY") for subject in (member, other)]
         untouched = await env_value(portico, member, "team", "OTHER")
     assert seen == ["eng-key", "everyone-key"]
@@ -95,8 +76,8 @@ async def test_a_static_key_takes_the_group_value_for_members_only(tmp_path: Pat
 
 async def test_explain_names_the_source_of_each_key_and_never_a_value(tmp_path: Path) -> None:
     async with serve_portico(tmp_path, SERVERS) as portico:
-        member = await add_user(portico, "eng@example.com", ["engineering"])
-        nobody = await add_user(portico, "nobody@example.com", [])
+        member = await add_user(portico.runtime, "eng@example.com", ["engineering"])
+        nobody = await add_user(portico.runtime, "nobody@example.com", [])
         runtime = portico.runtime
 
         async def explain(subject: str, server: str) -> str:

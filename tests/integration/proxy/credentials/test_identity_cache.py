@@ -13,19 +13,18 @@ from datetime import timedelta
 import anyio
 import pytest
 from joserfc import jwt
-from sqlalchemy.orm import Session
 
-from app.db import create_db_engine, run_db, session_factory, transaction
+from app.db import create_db_engine, session_factory, transaction
 from app.db_outage import DatabaseUnavailableError
 from app.runtime import Runtime, build_runtime
 from examples.verify_identity import Identity, verify_identity
 from oauth.housekeeping import reload_signing_keys
-from oauth.login.store.users import UserRow
 from oauth.tokens.access_tokens import AccessTokenClaims
 from oauth.tokens.signing_keys import rotate_signing_key
 from proxy.credentials.identity import UpstreamIdentities
 from tests.conftest import ConfigFactory
 from tests.support.clock import FakeClock
+from tests.support.users import add_user
 
 pytestmark = pytest.mark.anyio
 URL = "https://tools.internal.example.com/mcp"
@@ -50,26 +49,6 @@ def runtime(make_config: ConfigFactory, clock: FakeClock) -> Iterator[Runtime]:
 
 def claims(subject: str, client_id: str = "client-a", email: str | None = "token@example.com") -> AccessTokenClaims:
     return AccessTokenClaims("iss", subject, "aud", client_id, frozenset({"mcp"}), 2_000_000_000, 0, "jti", email)
-
-
-async def add_user(runtime: Runtime, email: str, groups: list[str]) -> str:
-    now = runtime.clock.now()
-
-    def add(db: Session) -> str:
-        row = UserRow(
-            provider="dev",
-            provider_subject=email,
-            email=email,
-            email_verified=True,
-            groups=groups,
-            first_sign_in_at=now,
-            last_sign_in_at=now,
-        )
-        db.add(row)
-        db.flush()
-        return row.subject
-
-    return await run_db(runtime.db, add)
 
 
 async def assertion(identities: UpstreamIdentities, who: AccessTokenClaims, server: str = "tools") -> str:

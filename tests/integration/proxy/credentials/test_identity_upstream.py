@@ -22,12 +22,10 @@ from joserfc.jwk import KeySet
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning
-from sqlalchemy.orm import Session
 
-from app.db import run_db, transaction
+from app.db import transaction
 from examples.verify_identity import Identity, IdentityError, fetch_jwks, verify_identity
 from oauth.housekeeping import reload_signing_keys
-from oauth.login.store.users import UserRow
 from oauth.tokens.access_tokens import issue_access_token
 from oauth.tokens.signing_keys import rotate_signing_key
 from tests.integration.proxy.gateway.harness import (
@@ -39,30 +37,11 @@ from tests.integration.proxy.gateway.harness import (
 )
 from tests.integration.proxy.gateway.test_sse_upstream import sse_server
 from tests.integration.proxy.upstream_process import restartable_upstream
+from tests.support.users import add_user
 
 pytestmark = pytest.mark.anyio
 MODES = ["legacy", "auto"]
 HEADER = "x-portico-identity"
-
-
-async def add_user(portico: Portico, email: str, groups: list[str]) -> str:
-    now = portico.runtime.clock.now()
-
-    def add(db: Session) -> str:
-        row = UserRow(
-            provider="dev",
-            provider_subject=email,
-            email=email,
-            email_verified=True,
-            groups=groups,
-            first_sign_in_at=now,
-            last_sign_in_at=now,
-        )
-        db.add(row)
-        db.flush()
-        return row.subject
-
-    return await run_db(portico.runtime.db, add)
 
 
 @asynccontextmanager
@@ -112,7 +91,7 @@ async def test_the_upstream_verifies_who_calls_and_never_sees_the_clients_token(
     tmp_path: Path, database_url: str, mode: str
 ) -> None:
     async with portico_with_identity(tmp_path, database_url, {}) as (portico, url):
-        subject = await add_user(portico, "ada@example.com", ["engineering", "oncall"])
+        subject = await add_user(portico.runtime, "ada@example.com", ["engineering", "oncall"])
         async with client_of(portico, subject, "ci-agent", mode) as client:
             first, second = await header(client), await header(client)
             authorization = await header(client, "authorization")
@@ -128,7 +107,7 @@ async def test_the_upstream_verifies_who_calls_and_never_sees_the_clients_token(
 
 async def test_another_client_of_the_same_user_gets_its_own_assertion(tmp_path: Path, database_url: str) -> None:
     async with portico_with_identity(tmp_path, database_url, {}) as (portico, url):
-        subject = await add_user(portico, "ada@example.com", [])
+        subject = await add_user(portico.runtime, "ada@example.com", [])
         async with client_of(portico, subject, "desktop", "auto") as desktop:
             seen_desktop = await header(desktop)
         async with client_of(portico, subject, "ci-agent", "auto") as agent:
@@ -140,7 +119,7 @@ async def test_another_client_of_the_same_user_gets_its_own_assertion(tmp_path: 
 
 async def test_a_rotated_signing_key_signs_the_next_assertion(tmp_path: Path, database_url: str) -> None:
     async with portico_with_identity(tmp_path, database_url, {}) as (portico, url):
-        subject = await add_user(portico, "ada@example.com", ["engineering"])
+        subject = await add_user(portico.runtime, "ada@example.com", ["engineering"])
         async with client_of(portico, subject, "c", "auto") as client:
             before = await header(client)
             runtime = portico.runtime
@@ -232,7 +211,7 @@ async def test_a_handshake_client_of_a_modern_only_upstream_carries_the_identity
     with python_http_server(FIXTURES / "modern_http_server.py") as url:
         servers = {"tools": {"transport": "streamable-http", "url": url, "identity": {}}}
         async with serve_portico(tmp_path, servers, database_url=database_url) as portico:
-            subject = await add_user(portico, "ada@example.com", ["engineering"])
+            subject = await add_user(portico.runtime, "ada@example.com", ["engineering"])
             async with client_of(portico, subject, "legacy-desktop", "legacy") as client:
                 first, second = await header(client), await header(client)
             identity = await verified(portico, first, url)

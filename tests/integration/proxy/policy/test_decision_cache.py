@@ -11,7 +11,6 @@ from pathlib import Path
 import anyio
 import pytest
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from app.config import PorticoConfig
 from app.config.database import DatabaseConfig
@@ -29,6 +28,7 @@ from tests.conftest import ConfigFactory
 from tests.support.clock import FakeClock
 from tests.support.databases import isolated_postgres_database
 from tests.support.tcp_proxy import proxied_database
+from tests.support.users import add_user
 
 pytestmark = pytest.mark.anyio
 POLICY = {
@@ -50,26 +50,6 @@ def runtime(make_config: ConfigFactory, clock: FakeClock) -> Iterator[Runtime]:
 
 def claims(subject: str, jti: str, expires_at: int = 2_000_000_000) -> AccessTokenClaims:
     return AccessTokenClaims("iss", subject, "aud", "client-1", frozenset({"mcp"}), expires_at, 0, jti)
-
-
-async def add_user(runtime: Runtime, email: str, groups: list[str]) -> str:
-    now = runtime.clock.now()
-
-    def add(db: Session) -> str:
-        row = UserRow(
-            provider="dev",
-            provider_subject=email,
-            email=email,
-            email_verified=True,
-            groups=groups,
-            first_sign_in_at=now,
-            last_sign_in_at=now,
-        )
-        db.add(row)
-        db.flush()
-        return row.subject
-
-    return await run_db(runtime.db, add)
 
 
 def decisions_for(runtime: Runtime, max_entries: int = 100) -> PolicyDecisions:

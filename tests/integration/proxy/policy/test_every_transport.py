@@ -17,7 +17,6 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import PromptReference
 
 from proxy.wire.errors import POLICY_DENIED
-from tests.integration.proxy.credentials.test_group_values import add_user
 from tests.integration.proxy.gateway.harness import serve_portico
 from tests.integration.proxy.policy.paths import (
     POLICY,
@@ -30,6 +29,7 @@ from tests.integration.proxy.policy.paths import (
     connect,
     upstream_servers,
 )
+from tests.support.users import add_user
 
 pytestmark = pytest.mark.anyio
 
@@ -68,7 +68,7 @@ async def test_lists_are_filtered_and_denied_targets_refused_on_every_upstream(
                 async with connect(portico, upstream, kind) as client:
                     await assert_policy_holds(client, marker)
             assert not marker.exists(), "a denied call reached an upstream"
-            admin = await add_user(portico, "root@example.com", ["admins"])
+            admin = await add_user(portico.runtime, "root@example.com", ["admins"])
             for upstream in UPSTREAMS:  # the same call, allowed, does arrive: the record works on every upstream
                 async with connect(portico, upstream, kind, subject=admin) as client:
                     assert "delete_repo" in {tool.name for tool in (await client.list_tools()).tools}

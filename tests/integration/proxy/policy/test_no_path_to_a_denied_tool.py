@@ -17,7 +17,6 @@ import pytest
 
 from proxy.wire.errors import POLICY_DENIED
 from proxy.wire.jsonrpc import HEADER_MISMATCH, INVALID_REQUEST
-from tests.integration.proxy.credentials.test_group_values import add_user
 from tests.integration.proxy.gateway.harness import (
     LEGACY_HEADERS,
     Portico,
@@ -28,6 +27,7 @@ from tests.integration.proxy.gateway.harness import (
     sse_messages,
 )
 from tests.integration.proxy.policy.paths import POLICY, upstream_servers
+from tests.support.users import add_user
 
 pytestmark = pytest.mark.anyio
 
@@ -83,7 +83,7 @@ async def test_a_denied_tool_is_unreachable_directly_bridged_batched_over_sse_an
             await _forged_mcp_name_is_refused(http, portico, marker)
             assert not marker.exists(), "a denied call reached an upstream"
 
-            admin = await add_user(portico, "root@example.com", ["admins"])
+            admin = await add_user(portico.runtime, "root@example.com", ["admins"])
             allowed = await http.post(
                 portico.url("stdio"),
                 json=modern_body("tools/call", call(marker)["params"]),
