@@ -23,6 +23,7 @@ from app.limits.buckets import Bucket, Counter, Refusal
 from app.limits.counts import LIMITED
 from app.limits.lease import LEASE_SECONDS, lease_size
 from app.limits.redis_store import SCRIPT, RedisStore
+from tests.integration.limits.concurrent import admissions
 from tests.support.redis_server import RedisServer, redis_server
 
 pytestmark = pytest.mark.anyio
@@ -171,18 +172,7 @@ async def test_50_concurrent_callers_over_two_leasing_stores_never_exceed_the_bu
 ) -> None:
     """Admitted ≤ burst (never over-admits) and ≥ burst − (k − 1) × 2 (the documented tolerance)."""
     workers = [store_on(shared_redis, prefix), store_on(shared_redis, prefix)]
-    results: list[bool] = []
-
-    async def caller(worker: RedisStore) -> None:
-        results.append(await worker.take([SMALL], T0) is None)
-
-    try:
-        async with anyio.create_task_group() as group:
-            for index in range(50):
-                group.start_soon(caller, workers[index % 2])
-    finally:
-        for worker in workers:
-            await worker.aclose()
+    results = await admissions(workers, SMALL, T0)
     assert len(results) == 50 and not any(w.is_down for w in workers)
     assert 40 - (lease_size(SMALL) - 1) * 2 <= results.count(True) <= 40
     assert await tokens_in_redis(inspector, prefix, SMALL) < 1  # the shared bucket is spent, never below 0

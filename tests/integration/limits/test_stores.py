@@ -17,6 +17,7 @@ from app.config.redis import RedisConfig
 from app.limits.buckets import Bucket, Counter, Item, Refusal
 from app.limits.limiter import InProcessStore, LimitStore
 from app.limits.redis_store import RedisStore
+from tests.integration.limits.concurrent import admissions
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -102,16 +103,5 @@ async def test_two_workers_sharing_one_redis_admit_the_burst_once(shared_redis: 
     prefix = f"w{secrets.token_hex(4)}:"
     workers = [redis_store(shared_redis, prefix), redis_store(shared_redis, prefix)]
     bucket = Bucket("shared", rate=0.0001, burst=20, rule="shared")
-    results: list[bool] = []
-
-    async def caller(worker: RedisStore) -> None:
-        results.append(await worker.take([bucket], T0) is None)
-
-    try:
-        async with anyio.create_task_group() as group:
-            for index in range(50):
-                group.start_soon(caller, workers[index % 2])
-    finally:
-        for worker in workers:
-            await worker.aclose()
+    results = await admissions(workers, bucket, T0)
     assert results.count(True) == 20 and len(results) == 50
